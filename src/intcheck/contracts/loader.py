@@ -1,0 +1,278 @@
+"""Load an Integration Plan: the plan file, every contract, every document they reference.
+
+Every problem of a run is gathered before anything is raised, so a user fixes all of them in
+one pass; ``ContractError`` carries them sorted by file and line.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from intcheck.contracts import channels, schema
+from intcheck.contracts.interpolate import interpolate
+from intcheck.contracts.openapi import load_openapi
+from intcheck.contracts.wsdl import load_wsdl
+from intcheck.contracts.yamlsrc import SourceDoc, YamlSyntaxError, dotted, parse_yaml
+from intcheck.errors import ContractError
+from intcheck.model import (
+    Auth,
+    Contract,
+    Dataset,
+    Diagnostic,
+    Faults,
+    Integration,
+    Latency,
+    Level,
+    MockSettings,
+    Plan,
+    Sla,
+    SourceRef,
+)
+
+PLAN_FILE = "plan.yaml"
+
+# Fields whose values are credentials: redacted everywhere and expected to come from ${ENV}.
+SECRET_POINTERS = (
+    "/auth/token",
+    "/auth/password",
+    "/auth/value",
+    "/signature/secret",
+    "/wsse/password",
+    "/smtp/password",
+)
+
+
+@dataclass(slots=True)
+class _Run:
+    """What one load gathers: diagnostics, and datasets shared between contracts."""
+
+    environ: Mapping[str, str]
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    datasets: dict[Path, Dataset] = field(default_factory=dict)
+
+    def error(self, source: SourceRef, field_path: str, message: str, *, hint: str = "", rule: str = "") -> None:
+        self.diagnostics.append(
+            Diagnostic(source=source, field=field_path, message=message, hint=hint, rule=rule)
+        )
+
+
+def find_plan(path: Path) -> Path:
+    """A plan file, or the ``plan.yaml`` inside a folder."""
+    return path / PLAN_FILE if path.is_dir() else path
+
+
+def load_plan(path: str | Path, *, environ: Mapping[str, str] | None = None, strict: bool = False) -> Plan:
+    """Load and check the plan at ``path`` (a file, or a folder holding ``plan.yaml``).
+
+    Raises ``ContractError`` listing every error found (and every warning under ``strict``).
+
+    >>> plan = load_plan("contracts/")            # doctest: +SKIP
+    >>> [c.name for c in plan.contracts]          # doctest: +SKIP
+    ['customer-master', 'order-service', ...]
+    """
+    run = _Run(environ=os.environ if environ is None else environ)
+    plan_path = find_plan(Path(path))
+    if not plan_path.is_file():
+        where = "folder has no plan.yaml" if Path(path).is_dir() else "no such file"
+        run.error(SourceRef(path=plan_path), "", f"cannot read plan: {where}", rule="missing-file")
+        raise ContractError(run.diagnostics)
+
+    doc, data = _read(plan_path, run)
+    if doc is None:
+        raise ContractError(run.diagnostics)
+    problems = schema.validate_plan(doc, data)
+    run.diagnostics.extend(problems)
+    if problems:
+        raise ContractError(run.diagnostics)
+
+    integrations: list[Integration] = []
+    first_seen: dict[str, SourceRef] = {}
+    for index, entry in enumerate(data["integrations"]):
+        contract_path = (plan_path.parent / entry["contract"]).resolve()
+        where = doc.ref(f"/integrations/{index}/contract")
+        if not contract_path.is_file():
+            run.error(
+                where,
+                f"integrations[{index}].contract",
+                f"contract file not found: {entry['contract']}",
+                hint=f"looked for {contract_path}",
+                rule="missing-file",
+            )
+            continue
+        contract = _load_contract(contract_path, run)
+        if contract is None:
+            continue
+        if contract.name in first_seen:
+            run.error(
+                contract.source,
+                "name",
+                f"duplicate integration name {contract.name!r}",
+                hint=f"first defined at {first_seen[contract.name]}; names must be unique in a plan",
+                rule="duplicate-name",
+            )
+            continue
+        first_seen[contract.name] = contract.source
+        integrations.append(
+            Integration(
+                contract=contract,
+                owner=entry.get("owner", ""),
+                gates=tuple(entry.get("gates", ("conformance",))),
+            )
+        )
+
+    errors = [d for d in run.diagnostics if d.level is Level.ERROR]
+    warnings = [d for d in run.diagnostics if d.level is Level.WARNING]
+    if strict and warnings:
+        errors += [replace(w, level=Level.ERROR, hint=(w.hint or "--strict turns warnings into errors")) for w in warnings]
+    if errors:
+        raise ContractError(errors)
+    return Plan(
+        name=data["name"],
+        source=doc.ref(""),
+        integrations=tuple(integrations),
+        datasets=dict(run.datasets),
+        warnings=tuple(sorted(warnings, key=lambda d: d.sort_key)),
+    )
+
+
+def _read(path: Path, run: _Run) -> tuple[SourceDoc | None, Any]:
+    """Parse and interpolate one YAML file, recording any problem."""
+    try:
+        doc = parse_yaml(path)
+    except YamlSyntaxError as exc:
+        run.diagnostics.append(exc.diagnostic)
+        return None, None
+    except OSError as exc:
+        run.error(SourceRef(path=path), "", f"cannot read file: {exc.strerror}", rule="missing-file")
+        return None, None
+    substituted = interpolate(doc, run.environ)
+    run.diagnostics.extend(substituted.diagnostics)
+    if substituted.diagnostics:
+        return None, None
+    doc.data = substituted.data
+    doc.interpolated = substituted.interpolated
+    return doc, substituted.data
+
+
+def _load_contract(path: Path, run: _Run) -> Contract | None:
+    doc, data = _read(path, run)
+    if doc is None:
+        return None
+    problems = schema.validate_contract(doc, data)
+    run.diagnostics.extend(problems)
+    if problems:
+        return None
+
+    kind, name = data["kind"], data["name"]
+    spec_path: Path | None = None
+    document: Any = None
+    if kind in ("rest", "soap"):
+        spec_path = (path.parent / data["spec"]).resolve()
+        if not spec_path.is_file():
+            run.error(doc.ref("/spec"), "spec", f"file not found: {data['spec']}", hint=f"looked for {spec_path}", rule="missing-file")
+            return None
+        loaded = load_openapi(spec_path, name) if kind == "rest" else load_wsdl(spec_path, name)
+        run.diagnostics.extend(loaded.diagnostics)
+        if loaded.document is None:
+            return None
+        document, operations = loaded.document, loaded.operations
+    else:
+        operations = channels.list_operations(kind, name, data, doc.ref)
+
+    mock = _mock_settings(doc, data.get("mock", {}), path, run)
+    if mock is None:
+        return None
+    secrets = set()
+    for pointer in SECRET_POINTERS:
+        value = _at(data, pointer)
+        if not isinstance(value, str) or not value:
+            continue
+        secrets.add(value)
+        if pointer not in doc.interpolated:
+            run.diagnostics.append(
+                Diagnostic(
+                    source=doc.ref(pointer),
+                    field=dotted(pointer),
+                    message="credential written into the contract",
+                    hint=f"take it from the environment: {dotted(pointer).split('.')[-1]}: ${{MY_SECRET}}",
+                    level=Level.WARNING,
+                    rule="literal-secret",
+                )
+            )
+    auth = data.get("auth")
+    sla = data.get("sla", {})
+    settings = {k: v for k, v in data.items() if k not in ("kind", "name", "target", "auth", "sla", "spec", "mock")}
+    return Contract(
+        kind=kind,
+        name=name,
+        source=doc.ref("/name"),
+        target=data.get("target", ""),
+        auth=Auth(**auth) if auth else None,
+        sla=Sla(p95_ms=sla.get("p95_ms"), error_rate=sla.get("error_rate")),
+        spec=spec_path,
+        document=document,
+        mock=mock,
+        settings=settings,
+        operations=tuple(operations),
+        secrets=frozenset(secrets),
+    )
+
+
+def _mock_settings(doc: SourceDoc, data: Mapping[str, Any], contract_path: Path, run: _Run) -> MockSettings | None:
+    dataset_path: Path | None = None
+    if "dataset" in data:
+        dataset_path = (contract_path.parent / data["dataset"]).resolve()
+        if not _load_dataset(dataset_path, doc.ref("/mock/dataset"), run):
+            return None
+    operations = {
+        op_name: _behaviour(behaviour, dataset_path) for op_name, behaviour in data.get("operations", {}).items()
+    }
+    return replace(_behaviour(data, dataset_path), port=data.get("port"), operations=operations)
+
+
+def _behaviour(data: Mapping[str, Any], dataset: Path | None) -> MockSettings:
+    latency = data.get("latency", {})
+    faults = data.get("faults", {})
+    return MockSettings(
+        dataset=dataset,
+        latency=Latency(**latency),
+        faults=Faults(rate=faults.get("rate", 0.0), kinds=tuple(faults.get("kinds", ("http_503",)))),
+    )
+
+
+def _load_dataset(path: Path, needed_at: SourceRef, run: _Run) -> bool:
+    """Load a dataset once per run: a mapping of collection name to a list of records."""
+    if path in run.datasets:
+        return True
+    if not path.is_file():
+        run.error(needed_at, "mock.dataset", f"dataset file not found: {path.name}", hint=f"looked for {path}", rule="missing-file")
+        return False
+    doc, data = _read(path, run)
+    if doc is None:
+        return False
+    if not isinstance(data, dict) or not data:
+        run.error(doc.ref(""), "", "expected a mapping of collection name to a list of records", rule="dataset")
+        return False
+    ok = True
+    for collection, records in data.items():
+        pointer = f"/{collection}"
+        if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
+            run.error(doc.ref(pointer), str(collection), "expected a list of records (mappings)", rule="dataset")
+            ok = False
+    if ok:
+        run.datasets[path] = Dataset(
+            source=doc.ref(""), records={str(k): tuple(v) for k, v in data.items()}
+        )
+    return ok
+
+
+def _at(data: Any, pointer: str) -> Any:
+    for token in pointer.split("/")[1:]:
+        if not isinstance(data, dict) or token not in data:
+            return None
+        data = data[token]
+    return data

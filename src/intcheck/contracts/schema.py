@@ -1,0 +1,189 @@
+"""Validate plan and contract data against the meta-schemas shipped in ``schemas/``.
+
+jsonschema's messages are written for schema authors; here each error is rewritten into the
+compiler-style sentence a contract author needs: the dotted field, what was expected, what was
+found, and a hint (``did you mean …?``) when a key or a value is close to a valid one.
+"""
+
+from __future__ import annotations
+
+import difflib
+import http
+import json
+from functools import cache
+from importlib import resources
+from typing import TYPE_CHECKING, Any
+
+from jsonschema import Draft202012Validator
+
+from intcheck.contracts.yamlsrc import dotted, escape
+from intcheck.model import Diagnostic
+
+if TYPE_CHECKING:
+    from jsonschema.exceptions import ValidationError
+
+    from intcheck.contracts.yamlsrc import SourceDoc
+
+KINDS = ("rest", "soap", "cti", "sms", "email", "iframe")
+
+_TYPE_WORDS = {
+    "integer": "an integer",
+    "number": "a number",
+    "string": "text",
+    "object": "a mapping",
+    "array": "a list",
+    "boolean": "true or false",
+    "null": "nothing",
+}
+
+
+@cache
+def _load(name: str) -> dict[str, Any]:
+    text = resources.files("intcheck.contracts").joinpath("schemas", name).read_text("utf-8")
+    schema: dict[str, Any] = json.loads(text)
+    return schema
+
+
+@cache
+def plan_validator() -> Draft202012Validator:
+    return Draft202012Validator(_load("plan.schema.json"))
+
+
+@cache
+def contract_validator(kind: str) -> Draft202012Validator:
+    """The common contract fields merged with the kind's own, closed to unknown keys."""
+    common = _load("contract.schema.json")
+    own = common["$defs"][kind]
+    schema = {
+        "$schema": common["$schema"],
+        "type": "object",
+        "required": [*common["required"], *own.get("required", [])],
+        "properties": {**common["properties"], **own["properties"]},
+        "additionalProperties": False,
+        "$defs": common["$defs"],
+    }
+    return Draft202012Validator(schema)
+
+
+def validate_plan(doc: SourceDoc, data: Any) -> list[Diagnostic]:
+    return _diagnose(plan_validator(), doc, data)
+
+
+def validate_contract(doc: SourceDoc, data: Any) -> list[Diagnostic]:
+    """Check ``kind`` first, then every field against that kind's definition."""
+    if not isinstance(data, dict):
+        return [_diag(doc, "", f"expected a mapping with kind and name, got {_show(data)}")]
+    kind = data.get("kind")
+    if kind not in KINDS:
+        if "kind" not in data:
+            return [_diag(doc, "", "missing required field 'kind'", hint=_one_of(KINDS))]
+        return [
+            _diag(
+                doc,
+                "/kind",
+                f"expected one of {', '.join(KINDS)}, got {_show(kind)}",
+                hint=_did_you_mean(kind, KINDS),
+                rule="unknown-kind",
+            )
+        ]
+    return _diagnose(contract_validator(kind), doc, data)
+
+
+def _diagnose(validator: Draft202012Validator, doc: SourceDoc, data: Any) -> list[Diagnostic]:
+    found: list[Diagnostic] = []
+    for error in validator.iter_errors(data):
+        found.extend(_rewrite(error, doc))
+    # jsonschema may report the same place twice through if/then and allOf
+    unique = {(d.source.line, d.source.col, d.field, d.message): d for d in found}
+    return list(unique.values())
+
+
+def _rewrite(error: ValidationError, doc: SourceDoc) -> list[Diagnostic]:
+    pointer = "".join("/" + escape(str(p)) for p in error.absolute_path)
+    keyword = error.validator
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    instance = error.instance
+    if keyword == "additionalProperties" and isinstance(instance, dict):
+        allowed = sorted(schema.get("properties", {}))
+        out = []
+        for key in instance:
+            if key in allowed:
+                continue
+            child = f"{pointer}/{escape(str(key))}"
+            hint = _did_you_mean(str(key), allowed) or (
+                f"known keys here: {', '.join(allowed)}" if allowed else ""
+            )
+            out.append(_diag(doc, child, f"unknown key {key!r}", hint=hint, rule="unknown-key", key=True))
+        return out
+    if keyword == "required":
+        missing = error.message.split("'")[1] if "'" in error.message else str(error.validator_value)
+        return [_diag(doc, pointer, f"missing required field {missing!r}", rule="missing-field")]
+    expected = _expected(keyword, error.validator_value, schema)
+    hint = ""
+    if keyword == "enum":
+        hint = _did_you_mean(instance, [str(v) for v in error.validator_value])
+    if keyword == "oneOf" and isinstance(instance, str):
+        hint = _status_hint(instance)
+    return [_diag(doc, pointer, f"expected {expected}, got {_show(instance)}", hint=hint, rule=str(keyword))]
+
+
+def _expected(keyword: Any, value: Any, schema: dict[str, Any]) -> str:
+    if keyword == "type":
+        types = value if isinstance(value, list) else [value]
+        return " or ".join(_TYPE_WORDS.get(t, t) for t in types)
+    if keyword == "enum":
+        return "one of " + ", ".join(str(v) for v in value)
+    if keyword == "const":
+        return repr(value)
+    if keyword == "pattern":
+        return f"text matching {value}"
+    if keyword in ("minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum"):
+        sign = {"minimum": ">=", "exclusiveMinimum": ">", "maximum": "<=", "exclusiveMaximum": "<"}
+        return f"a number {sign[keyword]} {value}"
+    if keyword == "minItems":
+        return f"at least {value} item{'s' if value != 1 else ''}"
+    if keyword == "minLength":
+        return "non-empty text"
+    if keyword == "uniqueItems":
+        return "no repeated items"
+    if keyword == "oneOf" and "description" in schema:
+        return str(schema["description"]).rstrip(".")
+    return f"a value allowed by {keyword}"
+
+
+def _status_hint(text: str) -> str:
+    wanted = text.strip().upper().replace("_", " ")
+    for status in http.HTTPStatus:
+        if status.phrase.upper() == wanted or status.name == wanted.replace(" ", "_"):
+            return f"did you mean {status.value}?"
+    return ""
+
+
+def _show(value: Any) -> str:
+    if value is None:
+        return "nothing"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _did_you_mean(value: Any, options: list[str] | tuple[str, ...]) -> str:
+    if not isinstance(value, str):
+        return ""
+    close = difflib.get_close_matches(value, options, n=1, cutoff=0.6)
+    if not close:
+        close = [o for o in options if o.lower() == value.lower()]
+    return f"did you mean {close[0]!r}?" if close else ""
+
+
+def _one_of(options: tuple[str, ...]) -> str:
+    return "kind is one of " + ", ".join(options)
+
+
+def _diag(
+    doc: SourceDoc, pointer: str, message: str, *, hint: str = "", rule: str = "", key: bool = False
+) -> Diagnostic:
+    return Diagnostic(source=doc.ref(pointer, key=key), field=dotted(pointer), message=message, hint=hint, rule=rule)

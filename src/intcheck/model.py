@@ -1,0 +1,275 @@
+"""Plain typed data shared by every part of intcheck. No I/O lives here."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SourceRef:
+    """Where a value came from: a file, a 1-based line and column, and its JSON pointer."""
+
+    path: Path
+    line: int = 0
+    col: int = 0
+    pointer: str = ""
+
+    def __str__(self) -> str:
+        where = display_path(self.path)
+        if self.line:
+            return f"{where}:{self.line}:{self.col or 1}"
+        return where
+
+
+def display_path(path: Path) -> str:
+    """A path relative to the working directory when it lies below it, else absolute."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+class Level(Enum):
+    """How bad a diagnostic is; warnings become errors under ``--strict``."""
+
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Diagnostic:
+    """One problem found while loading a plan, rendered like a compiler message."""
+
+    source: SourceRef
+    field: str  # dotted path of the offending field, "" for whole-file problems
+    message: str
+    hint: str = ""
+    level: Level = Level.ERROR
+    rule: str = ""  # short stable name of the rule broken, e.g. "unknown-key"
+
+    @property
+    def sort_key(self) -> tuple[str, int, int, str]:
+        return (str(self.source.path), self.source.line, self.source.col, self.message)
+
+    def render(self) -> str:
+        prefix = f"{self.source}: "
+        if self.level is Level.WARNING:
+            prefix += "warning: "
+        body = f"{self.field}: {self.message}" if self.field else self.message
+        text = prefix + body
+        if self.hint:
+            text += f"\n    hint: {self.hint}"
+        return text
+
+
+class Severity(Enum):
+    """How much a failed check matters to the go/no-go decision."""
+
+    CRITICAL = "critical"
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+    INFO = "info"
+
+
+class Status(Enum):
+    """Outcome of one check.
+
+    FAILED: the target answered and broke the contract. ERRORED: intcheck could not evaluate
+    the check (refused, timeout, bad TLS). The two are never merged.
+    """
+
+    PASSED = "passed"
+    FAILED = "failed"
+    ERRORED = "errored"
+    SKIPPED = "skipped"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Auth:
+    """Credentials a client presents to a target; values come from the environment."""
+
+    type: str  # bearer | basic | apikey
+    token: str = ""
+    username: str = ""
+    password: str = ""
+    header: str = ""
+    value: str = ""
+
+    def headers(self) -> dict[str, str]:
+        """The HTTP headers that carry these credentials."""
+        import base64
+
+        if self.type == "bearer":
+            return {"Authorization": f"Bearer {self.token}"}
+        if self.type == "basic":
+            pair = f"{self.username}:{self.password}".encode()
+            return {"Authorization": "Basic " + base64.b64encode(pair).decode("ascii")}
+        return {self.header: self.value}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Sla:
+    """Service level the integration promises: 95th percentile latency and error rate."""
+
+    p95_ms: float | None = None
+    error_rate: float | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Latency:
+    """Mock latency: a fixed delay, or a lognormal shape given by its median and p99."""
+
+    fixed_ms: float = 0.0
+    median_ms: float = 0.0
+    p99_ms: float = 0.0
+
+    @property
+    def is_zero(self) -> bool:
+        return self.fixed_ms == 0 and self.median_ms == 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Faults:
+    """Mock fault injection: with probability ``rate`` one of ``kinds`` replaces the answer."""
+
+    rate: float = 0.0
+    kinds: tuple[str, ...] = ()
+
+
+FAULT_KINDS = ("http_500", "http_503", "timeout", "reset", "malformed", "slow_body")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MockSettings:
+    """How the mock of one contract behaves; ``operations`` overrides per operation name."""
+
+    dataset: Path | None = None
+    port: int | None = None
+    latency: Latency = field(default_factory=Latency)
+    faults: Faults = field(default_factory=Faults)
+    operations: Mapping[str, MockSettings] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Operation:
+    """One thing an integration does, with a stable id such as ``crm:GET /customers/{id}``."""
+
+    contract: str
+    name: str  # unique inside the contract: "GET /customers/{id}", "GetCustomer", "answered"
+    summary: str = ""
+    method: str = ""  # HTTP method for rest/cti/sms, empty where not HTTP
+    path: str = ""  # path template below the contract's mount point
+    source: SourceRef | None = None
+
+    @property
+    def id(self) -> str:
+        return f"{self.contract}:{self.name}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Contract:
+    """One integration described declaratively; ``settings`` holds the kind's own fields."""
+
+    kind: str
+    name: str
+    source: SourceRef
+    target: str = ""
+    auth: Auth | None = None
+    sla: Sla = field(default_factory=Sla)
+    spec: Path | None = None
+    document: Any = None  # the loaded OpenAPI dict or zeep WSDL document
+    mock: MockSettings = field(default_factory=MockSettings)
+    settings: Mapping[str, Any] = field(default_factory=dict)
+    operations: tuple[Operation, ...] = ()
+    secrets: frozenset[str] = frozenset()  # values that must never appear in output
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Integration:
+    """A contract as the plan uses it: who owns it and which gates decide it."""
+
+    contract: Contract
+    owner: str = ""
+    gates: tuple[str, ...] = ("conformance",)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Dataset:
+    """Shared fake master data: customers, products, orders, loaded from ``mocks/``."""
+
+    source: SourceRef
+    records: Mapping[str, tuple[Mapping[str, Any], ...]]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Plan:
+    """The Integration Plan: every integration and the datasets their mocks share."""
+
+    name: str
+    source: SourceRef
+    integrations: tuple[Integration, ...]
+    datasets: Mapping[Path, Dataset] = field(default_factory=dict)
+    warnings: tuple[Diagnostic, ...] = ()
+
+    @property
+    def contracts(self) -> tuple[Contract, ...]:
+        return tuple(i.contract for i in self.integrations)
+
+    def contract(self, name: str) -> Contract:
+        for contract in self.contracts:
+            if contract.name == name:
+                return contract
+        raise KeyError(name)
+
+    @property
+    def secrets(self) -> frozenset[str]:
+        return frozenset().union(*(c.secrets for c in self.contracts))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Evidence:
+    """What was sent and received for one case, already redacted."""
+
+    request: Mapping[str, Any] = field(default_factory=dict)
+    status: int | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+    body: str = ""  # truncated
+    elapsed_ms: float | None = None
+    schema_error: Mapping[str, str] | None = None  # message, instance pointer, schema location
+    curl: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Result:
+    """The outcome of one check on one case."""
+
+    integration: str
+    operation: str  # operation id
+    case: str  # case id
+    check: str
+    status: Status
+    severity: Severity = Severity.MEDIUM
+    message: str = ""
+    duration_ms: float = 0.0
+    evidence: Evidence | None = None
+    source: SourceRef | None = None  # the contract line that set the expectation
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LoadSummary:
+    """The figures of one Locust run, per operation and in total."""
+
+    users: int
+    duration_s: float
+    requests: int
+    failures: int
+    rps: float
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+    operations: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
