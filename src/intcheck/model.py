@@ -273,3 +273,25 @@ class LoadSummary:
     p95_ms: float
     p99_ms: float
     operations: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+
+
+REPORT_SCHEMA_VERSION = "1.0"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Report:
+    """What one probe, simulate or load run found; the interchange format readiness reads."""
+
+    kind: str  # probe | simulate | load
+    plan_name: str
+    plan_path: str
+    started_at: str  # ISO-8601 UTC
+    finished_at: str
+    complete: bool = True  # False when interrupted: the results are what was done
+    environment: Mapping[str, Any] = field(default_factory=dict)
+    results: tuple[Result, ...] = ()
+    load: tuple[LoadSummary, ...] = ()
+    schema_version: str = REPORT_SCHEMA_VERSION
+
+    def count(self, status: Status) -> int:
+        return sum(1 for r in self.results if r.status is status)

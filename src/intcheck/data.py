@@ -1,0 +1,118 @@
+"""Shared fake master data: the datasets from ``mocks/`` as a mutable in-memory store.
+
+Every mock of a plan draws from one ``DataStore``, so the customer the REST mock returns for a
+phone number is the same one the SOAP mock knows by id and the CTI simulator calls from.
+"""
+
+from __future__ import annotations
+
+import copy
+import random
+import re
+import threading
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, Any
+
+import phonenumbers
+
+if TYPE_CHECKING:
+    from intcheck.model import Plan
+
+_NOT_DIGITS = re.compile(r"[^\d+]")
+
+
+def normalize_phone(text: str, default_region: str = "DE") -> str | None:
+    """Canonical E.164 for any form a PBX sends (``0301…``, ``0049…``, ``tel:``, ``sip:``).
+
+    Returns None for withheld sentinels, internal extensions and text that is not a number.
+
+    >>> normalize_phone("004930123456")
+    '+4930123456'
+    >>> normalize_phone("sip:+4930123456@pbx;user=phone")
+    '+4930123456'
+    """
+    value = text.strip()
+    if value.lower().startswith(("tel:", "sip:", "sips:")):
+        value = value.split(":", 1)[1].split("@", 1)[0].split(";", 1)[0]
+    # an unencoded '+' in a query string arrives as a leading space
+    if text.startswith(" ") and value[:1].isdigit():
+        value = "+" + value
+    value = value.replace("(0)", "")
+    if value.startswith("00"):
+        value = "+" + value[2:]
+    compact = _NOT_DIGITS.sub("", value)
+    if len(compact.lstrip("+")) < 5 or len(compact.lstrip("+")) > 15:
+        return None
+    try:
+        number = phonenumbers.parse(compact, None if compact.startswith("+") else default_region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_possible_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+class DataStore:
+    """Collections of records keyed by collection name, copied from the plan's datasets.
+
+    Mutations (a POST that creates a customer) live only in memory; ``reset`` restores the
+    dataset as loaded. One lock guards writes, since handlers of several kinds share a store.
+    """
+
+    def __init__(self, collections: Mapping[str, tuple[Mapping[str, Any], ...]], *, seed: int = 0) -> None:
+        self._original = {name: [dict(r) for r in records] for name, records in collections.items()}
+        self._lock = threading.Lock()
+        self.seed = seed
+        self.random = random.Random(seed)
+        self.collections: dict[str, list[dict[str, Any]]] = {}
+        self.reset()
+
+    @classmethod
+    def for_plan(cls, plan: Plan, *, seed: int = 0) -> DataStore:
+        """One store holding every collection of every dataset in the plan."""
+        merged: dict[str, tuple[Mapping[str, Any], ...]] = {}
+        for dataset in plan.datasets.values():
+            for name, records in dataset.records.items():
+                merged[name] = merged.get(name, ()) + tuple(records)
+        return cls(merged, seed=seed)
+
+    def reset(self) -> None:
+        with self._lock:
+            self.collections = copy.deepcopy(self._original)
+            self.random = random.Random(self.seed)
+
+    def records(self, collection: str) -> list[dict[str, Any]]:
+        return self.collections.get(collection, [])
+
+    def find(self, collection: str, field: str, value: Any) -> Iterator[dict[str, Any]]:
+        """Records whose ``field`` equals ``value``; list fields match any element."""
+        for record in self.records(collection):
+            held = record.get(field)
+            if held == value or (isinstance(held, list) and value in held):
+                yield record
+
+    def find_by_phone(self, collection: str, field: str, number: str, region: str = "DE") -> list[dict[str, Any]]:
+        """Records with a phone equal to ``number`` once both are normalised to E.164."""
+        wanted = normalize_phone(number, region)
+        if wanted is None:
+            return []
+        found = []
+        for record in self.records(collection):
+            held = record.get(field)
+            values = held if isinstance(held, list) else [held]
+            for value in values:
+                text = value.get("number") if isinstance(value, dict) else value
+                if isinstance(text, str) and normalize_phone(text, region) == wanted:
+                    found.append(record)
+                    break
+        return found
+
+    def add(self, collection: str, record: dict[str, Any]) -> dict[str, Any]:
+        with self._lock:
+            self.collections.setdefault(collection, []).append(record)
+        return record
+
+    def remove(self, collection: str, record: dict[str, Any]) -> None:
+        with self._lock:
+            self.collections[collection] = [r for r in self.records(collection) if r is not record]
+

@@ -1,0 +1,1 @@
+"""Reports: the versioned JSON document and its renderings (JUnit, Markdown, HTML)."""
