@@ -59,12 +59,15 @@ class DataStore:
     dataset as loaded. One lock guards writes, since handlers of several kinds share a store.
     """
 
-    def __init__(self, collections: Mapping[str, tuple[Mapping[str, Any], ...]], *, seed: int = 0) -> None:
+    def __init__(
+        self, collections: Mapping[str, tuple[Mapping[str, Any], ...]], *, seed: int = 0
+    ) -> None:
         self._original = {name: [dict(r) for r in records] for name, records in collections.items()}
         self._lock = threading.Lock()
         self.seed = seed
         self.random = random.Random(seed)
         self.collections: dict[str, list[dict[str, Any]]] = {}
+        self.version = 0  # bumped on every change, so callers may cache what they derive
         self.reset()
 
     @classmethod
@@ -80,6 +83,12 @@ class DataStore:
         with self._lock:
             self.collections = copy.deepcopy(self._original)
             self.random = random.Random(self.seed)
+            self.version += 1
+
+    def touch(self) -> None:
+        """Note an in-place change of a record, so cached renderings are dropped."""
+        with self._lock:
+            self.version += 1
 
     def records(self, collection: str) -> list[dict[str, Any]]:
         return self.collections.get(collection, [])
@@ -91,7 +100,9 @@ class DataStore:
             if held == value or (isinstance(held, list) and value in held):
                 yield record
 
-    def find_by_phone(self, collection: str, field: str, number: str, region: str = "DE") -> list[dict[str, Any]]:
+    def find_by_phone(
+        self, collection: str, field: str, number: str, region: str = "DE"
+    ) -> list[dict[str, Any]]:
         """Records with a phone equal to ``number`` once both are normalised to E.164."""
         wanted = normalize_phone(number, region)
         if wanted is None:
@@ -110,9 +121,10 @@ class DataStore:
     def add(self, collection: str, record: dict[str, Any]) -> dict[str, Any]:
         with self._lock:
             self.collections.setdefault(collection, []).append(record)
+            self.version += 1
         return record
 
     def remove(self, collection: str, record: dict[str, Any]) -> None:
         with self._lock:
             self.collections[collection] = [r for r in self.records(collection) if r is not record]
-
+            self.version += 1

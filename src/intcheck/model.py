@@ -152,6 +152,10 @@ class MockSettings:
     port: int | None = None
     latency: Latency = field(default_factory=Latency)
     faults: Faults = field(default_factory=Faults)
+    # Answer every request the same way: {status, example, body, fault}; see contract schema.
+    force: Mapping[str, Any] | None = None
+    # Which dataset collection backs which paths: {collection, path, id, lookups}.
+    resources: tuple[Mapping[str, Any], ...] = ()
     operations: Mapping[str, MockSettings] = field(default_factory=dict)
 
 

@@ -25,7 +25,9 @@ SECRET_HEADERS = frozenset(
     }
 )
 # Field names (query, form, JSON) whose values are credentials.
-SECRET_FIELDS = re.compile(r"(pass(word)?|secret|token|api[_-]?key|signature|^sig$|auth)", re.IGNORECASE)
+SECRET_FIELDS = re.compile(
+    r"(pass(word)?|secret|token|api[_-]?key|signature|^sig$|auth)", re.IGNORECASE
+)
 
 
 class Redactor:
@@ -51,7 +53,9 @@ class Redactor:
         """Redact a JSON-like structure: secret-named fields and known secret values."""
         if isinstance(data, Mapping):
             return {
-                k: MASK if isinstance(k, str) and SECRET_FIELDS.search(k) and data[k] else self.value(data[k])
+                k: MASK
+                if isinstance(k, str) and SECRET_FIELDS.search(k) and data[k]
+                else self.value(data[k])
                 for k in data
             }
         if isinstance(data, list | tuple):

@@ -1,4 +1,4 @@
-"""Contracts: YAML with line marks, ${ENV} interpolation, a shipped meta-schema, file:line errors."""
+"""Contracts: YAML with line marks, ${ENV}, a shipped meta-schema, file:line errors."""
 
 from intcheck.contracts.loader import find_plan, load_plan
 

@@ -16,7 +16,9 @@ DEFAULT_CTI_EVENTS = ("ringing", "answered", "hangup")
 Locate = Callable[[str], Any]
 
 
-def list_operations(kind: str, name: str, data: Mapping[str, Any], locate: Locate) -> list[Operation]:
+def list_operations(
+    kind: str, name: str, data: Mapping[str, Any], locate: Locate
+) -> list[Operation]:
     """One operation per CTI event, SMS flow, email flow or embedded page."""
     if kind == "cti":
         request = data["request"]

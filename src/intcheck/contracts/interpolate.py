@@ -1,8 +1,8 @@
 """``${VAR}`` and ``${VAR:-default}`` substitution from the environment.
 
 A missing variable is reported with the file:line of the value that needs it; ``$${`` writes a
-literal ``${``. When a whole scalar is one reference and the substituted text is a number, it becomes that
-number, so ``p95_ms: ${P95_MS:-300}`` is 300, not the text "300".
+literal ``${``. When a whole scalar is one reference and the substituted text is a number, it
+becomes that number, so ``p95_ms: ${P95_MS:-300}`` is 300, not the text "300".
 """
 
 from __future__ import annotations
@@ -38,11 +38,12 @@ def interpolate(doc: SourceDoc, environ: Mapping[str, str]) -> Interpolation:
     return result
 
 
-def _walk(doc: SourceDoc, value: Any, pointer: str, environ: Mapping[str, str], out: Interpolation) -> Any:
+def _walk(
+    doc: SourceDoc, value: Any, pointer: str, environ: Mapping[str, str], out: Interpolation
+) -> Any:
     if isinstance(value, dict):
         return {
-            k: _walk(doc, v, f"{pointer}/{escape(str(k))}", environ, out)
-            for k, v in value.items()
+            k: _walk(doc, v, f"{pointer}/{escape(str(k))}", environ, out) for k, v in value.items()
         }
     if isinstance(value, list):
         return [_walk(doc, v, f"{pointer}/{i}", environ, out) for i, v in enumerate(value)]
@@ -51,7 +52,9 @@ def _walk(doc: SourceDoc, value: Any, pointer: str, environ: Mapping[str, str], 
     return value
 
 
-def _substitute(doc: SourceDoc, text: str, pointer: str, environ: Mapping[str, str], out: Interpolation) -> Any:
+def _substitute(
+    doc: SourceDoc, text: str, pointer: str, environ: Mapping[str, str], out: Interpolation
+) -> Any:
     whole = _REFERENCE.fullmatch(text) is not None and not text.startswith("$$")
     failed = False
 
@@ -73,7 +76,7 @@ def _substitute(doc: SourceDoc, text: str, pointer: str, environ: Mapping[str, s
             )
             return ""
         if name in environ:
-                        return environ[name]
+            return environ[name]
         if has_default:
             return default
         failed = True

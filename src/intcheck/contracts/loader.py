@@ -31,6 +31,7 @@ from intcheck.model import (
     Plan,
     Sla,
     SourceRef,
+    display_path,
 )
 
 PLAN_FILE = "plan.yaml"
@@ -54,7 +55,9 @@ class _Run:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     datasets: dict[Path, Dataset] = field(default_factory=dict)
 
-    def error(self, source: SourceRef, field_path: str, message: str, *, hint: str = "", rule: str = "") -> None:
+    def error(
+        self, source: SourceRef, field_path: str, message: str, *, hint: str = "", rule: str = ""
+    ) -> None:
         self.diagnostics.append(
             Diagnostic(source=source, field=field_path, message=message, hint=hint, rule=rule)
         )
@@ -65,7 +68,9 @@ def find_plan(path: Path) -> Path:
     return path / PLAN_FILE if path.is_dir() else path
 
 
-def load_plan(path: str | Path, *, environ: Mapping[str, str] | None = None, strict: bool = False) -> Plan:
+def load_plan(
+    path: str | Path, *, environ: Mapping[str, str] | None = None, strict: bool = False
+) -> Plan:
     """Load and check the plan at ``path`` (a file, or a folder holding ``plan.yaml``).
 
     Raises ``ContractError`` listing every error found (and every warning under ``strict``).
@@ -75,7 +80,7 @@ def load_plan(path: str | Path, *, environ: Mapping[str, str] | None = None, str
     ['customer-master', 'order-service', ...]
     """
     run = _Run(environ=os.environ if environ is None else environ)
-    plan_path = find_plan(Path(path))
+    plan_path = find_plan(Path(path)).absolute()
     if not plan_path.is_file():
         where = "folder has no plan.yaml" if Path(path).is_dir() else "no such file"
         run.error(SourceRef(path=plan_path), "", f"cannot read plan: {where}", rule="missing-file")
@@ -84,22 +89,24 @@ def load_plan(path: str | Path, *, environ: Mapping[str, str] | None = None, str
     doc, data = _read(plan_path, run)
     if doc is None:
         raise ContractError(run.diagnostics)
-    problems = schema.validate_plan(doc, data)
-    run.diagnostics.extend(problems)
-    if problems:
+    run.diagnostics.extend(schema.validate_plan(doc, data))
+    entries = data.get("integrations") if isinstance(data, dict) else None
+    if not isinstance(entries, list):
         raise ContractError(run.diagnostics)
 
     integrations: list[Integration] = []
     first_seen: dict[str, SourceRef] = {}
-    for index, entry in enumerate(data["integrations"]):
+    for index, entry in enumerate(entries):
+        # A malformed entry is already reported by the schema; the others are still loaded.
+        if not isinstance(entry, dict) or not isinstance(entry.get("contract"), str):
+            continue
         contract_path = (plan_path.parent / entry["contract"]).resolve()
-        where = doc.ref(f"/integrations/{index}/contract")
         if not contract_path.is_file():
             run.error(
-                where,
+                doc.ref(f"/integrations/{index}/contract"),
                 f"integrations[{index}].contract",
                 f"contract file not found: {entry['contract']}",
-                hint=f"looked for {contract_path}",
+                hint=_looked_for(entry["contract"], contract_path),
                 rule="missing-file",
             )
             continue
@@ -111,7 +118,7 @@ def load_plan(path: str | Path, *, environ: Mapping[str, str] | None = None, str
                 contract.source,
                 "name",
                 f"duplicate integration name {contract.name!r}",
-                hint=f"first defined at {first_seen[contract.name]}; names must be unique in a plan",
+                hint=f"first defined at {first_seen[contract.name]}; names are unique in a plan",
                 rule="duplicate-name",
             )
             continue
@@ -127,11 +134,14 @@ def load_plan(path: str | Path, *, environ: Mapping[str, str] | None = None, str
     errors = [d for d in run.diagnostics if d.level is Level.ERROR]
     warnings = [d for d in run.diagnostics if d.level is Level.WARNING]
     if strict and warnings:
-        errors += [replace(w, level=Level.ERROR, hint=(w.hint or "--strict turns warnings into errors")) for w in warnings]
+        errors += [
+            replace(w, level=Level.ERROR, hint=(w.hint or "--strict turns warnings into errors"))
+            for w in warnings
+        ]
     if errors:
         raise ContractError(errors)
     return Plan(
-        name=data["name"],
+        name=str(data["name"]),
         source=doc.ref(""),
         integrations=tuple(integrations),
         datasets=dict(run.datasets),
@@ -147,7 +157,9 @@ def _read(path: Path, run: _Run) -> tuple[SourceDoc | None, Any]:
         run.diagnostics.append(exc.diagnostic)
         return None, None
     except OSError as exc:
-        run.error(SourceRef(path=path), "", f"cannot read file: {exc.strerror}", rule="missing-file")
+        run.error(
+            SourceRef(path=path), "", f"cannot read file: {exc.strerror}", rule="missing-file"
+        )
         return None, None
     substituted = interpolate(doc, run.environ)
     run.diagnostics.extend(substituted.diagnostics)
@@ -173,7 +185,13 @@ def _load_contract(path: Path, run: _Run) -> Contract | None:
     if kind in ("rest", "soap"):
         spec_path = (path.parent / data["spec"]).resolve()
         if not spec_path.is_file():
-            run.error(doc.ref("/spec"), "spec", f"file not found: {data['spec']}", hint=f"looked for {spec_path}", rule="missing-file")
+            run.error(
+                doc.ref("/spec"),
+                "spec",
+                f"file not found: {data['spec']}",
+                hint=_looked_for(data["spec"], spec_path),
+                rule="missing-file",
+            )
             return None
         loaded = load_openapi(spec_path, name) if kind == "rest" else load_wsdl(spec_path, name)
         run.diagnostics.extend(loaded.diagnostics)
@@ -198,14 +216,18 @@ def _load_contract(path: Path, run: _Run) -> Contract | None:
                     source=doc.ref(pointer),
                     field=dotted(pointer),
                     message="credential written into the contract",
-                    hint=f"take it from the environment: {dotted(pointer).split('.')[-1]}: ${{MY_SECRET}}",
+                    hint="take it from the environment: ${MY_SECRET}",
                     level=Level.WARNING,
                     rule="literal-secret",
                 )
             )
     auth = data.get("auth")
     sla = data.get("sla", {})
-    settings = {k: v for k, v in data.items() if k not in ("kind", "name", "target", "auth", "sla", "spec", "mock")}
+    settings = {
+        k: v
+        for k, v in data.items()
+        if k not in ("kind", "name", "target", "auth", "sla", "spec", "mock")
+    }
     return Contract(
         kind=kind,
         name=name,
@@ -222,14 +244,17 @@ def _load_contract(path: Path, run: _Run) -> Contract | None:
     )
 
 
-def _mock_settings(doc: SourceDoc, data: Mapping[str, Any], contract_path: Path, run: _Run) -> MockSettings | None:
+def _mock_settings(
+    doc: SourceDoc, data: Mapping[str, Any], contract_path: Path, run: _Run
+) -> MockSettings | None:
     dataset_path: Path | None = None
     if "dataset" in data:
         dataset_path = (contract_path.parent / data["dataset"]).resolve()
         if not _load_dataset(dataset_path, doc.ref("/mock/dataset"), run):
             return None
     operations = {
-        op_name: _behaviour(behaviour, dataset_path) for op_name, behaviour in data.get("operations", {}).items()
+        op_name: _behaviour(behaviour, dataset_path)
+        for op_name, behaviour in data.get("operations", {}).items()
     }
     return replace(_behaviour(data, dataset_path), port=data.get("port"), operations=operations)
 
@@ -240,7 +265,9 @@ def _behaviour(data: Mapping[str, Any], dataset: Path | None) -> MockSettings:
     return MockSettings(
         dataset=dataset,
         latency=Latency(**latency),
-        faults=Faults(rate=faults.get("rate", 0.0), kinds=tuple(faults.get("kinds", ("http_503",)))),
+        faults=Faults(
+            rate=faults.get("rate", 0.0), kinds=tuple(faults.get("kinds", ("http_503",)))
+        ),
     )
 
 
@@ -249,25 +276,47 @@ def _load_dataset(path: Path, needed_at: SourceRef, run: _Run) -> bool:
     if path in run.datasets:
         return True
     if not path.is_file():
-        run.error(needed_at, "mock.dataset", f"dataset file not found: {path.name}", hint=f"looked for {path}", rule="missing-file")
+        run.error(
+            needed_at,
+            "mock.dataset",
+            f"dataset file not found: {path.name}",
+            hint=_looked_for(path.name, path),
+            rule="missing-file",
+        )
         return False
     doc, data = _read(path, run)
     if doc is None:
         return False
     if not isinstance(data, dict) or not data:
-        run.error(doc.ref(""), "", "expected a mapping of collection name to a list of records", rule="dataset")
+        run.error(
+            doc.ref(""),
+            "",
+            "expected a mapping of collection name to a list of records",
+            rule="dataset",
+        )
         return False
     ok = True
     for collection, records in data.items():
         pointer = f"/{collection}"
         if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
-            run.error(doc.ref(pointer), str(collection), "expected a list of records (mappings)", rule="dataset")
+            run.error(
+                doc.ref(pointer),
+                str(collection),
+                "expected a list of records (mappings)",
+                rule="dataset",
+            )
             ok = False
     if ok:
         run.datasets[path] = Dataset(
             source=doc.ref(""), records={str(k): tuple(v) for k, v in data.items()}
         )
     return ok
+
+
+def _looked_for(written: str, resolved: Path) -> str:
+    """A hint naming where a relative path was looked for, when that is not obvious."""
+    shown = display_path(resolved)
+    return "" if shown == written else f"looked for {shown}"
 
 
 def _at(data: Any, pointer: str) -> Any:

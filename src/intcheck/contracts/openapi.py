@@ -71,9 +71,13 @@ def load_openapi(path: Path, contract_name: str) -> OpenApiLoad:
     data = source.data
     found: list[Diagnostic] = []
 
-    def problem(pointer: str, message: str, level: Level = Level.ERROR, rule: str = "openapi") -> None:
+    def problem(
+        pointer: str, message: str, level: Level = Level.ERROR, rule: str = "openapi"
+    ) -> None:
         found.append(
-            Diagnostic(source=source.ref(pointer), field="", message=message, level=level, rule=rule)
+            Diagnostic(
+                source=source.ref(pointer), field="", message=message, level=level, rule=rule
+            )
         )
 
     if not isinstance(data, dict):
@@ -81,8 +85,14 @@ def load_openapi(path: Path, contract_name: str) -> OpenApiLoad:
         return OpenApiLoad(None, [], found)
     version = str(data.get("openapi", ""))
     if not version.startswith(("3.0", "3.1")):
-        got = f"'{version}'" if version else ("Swagger 2.0" if "swagger" in data else "no openapi field")
-        problem("/openapi" if version else "", f"expected an OpenAPI 3.0 or 3.1 document, got {got}")
+        got = (
+            f"'{version}'"
+            if version
+            else ("Swagger 2.0" if "swagger" in data else "no openapi field")
+        )
+        problem(
+            "/openapi" if version else "", f"expected an OpenAPI 3.0 or 3.1 document, got {got}"
+        )
         return OpenApiLoad(None, [], found)
     if not isinstance(data.get("paths"), dict):
         problem("/paths" if "paths" in data else "", "OpenAPI document has no paths mapping")
@@ -93,16 +103,22 @@ def load_openapi(path: Path, contract_name: str) -> OpenApiLoad:
             resolve_pointer(data, ref)
         except (KeyError, IndexError, ValueError, TypeError):
             if ref.startswith("#"):
-                problem(pointer, f"$ref {ref!r} points to nothing in this document", rule="openapi-ref")
+                problem(
+                    pointer, f"$ref {ref!r} points to nothing in this document", rule="openapi-ref"
+                )
             else:
-                problem(pointer, f"$ref {ref!r} to another file is not supported", rule="openapi-ref")
+                problem(
+                    pointer, f"$ref {ref!r} to another file is not supported", rule="openapi-ref"
+                )
     if found:
         return OpenApiLoad(None, [], found)
 
-    validator_class = OpenAPIV31SpecValidator if version.startswith("3.1") else OpenAPIV30SpecValidator
+    validator_class = (
+        OpenAPIV31SpecValidator if version.startswith("3.1") else OpenAPIV30SpecValidator
+    )
     try:
         errors = list(validator_class(data, base_uri=path.resolve().as_uri()).iter_errors())
-    except Exception as exc:  # noqa: BLE001 - the validator raises a wide range on odd input
+    except Exception as exc:
         errors = []
         problem("", f"OpenAPI validator could not check the document: {exc}", Level.WARNING)
     for error in errors:

@@ -10,9 +10,10 @@ from __future__ import annotations
 import difflib
 import http
 import json
+import re
 from functools import cache
 from importlib import resources
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from jsonschema import Draft202012Validator
 
@@ -34,6 +35,19 @@ _TYPE_WORDS = {
     "array": "a list",
     "boolean": "true or false",
     "null": "nothing",
+}
+
+
+# What to write when a required field is missing, for the fields people forget most.
+_CONTRACT_HINTS = {
+    "spec": "rest and soap contracts name their OpenAPI or WSDL file: spec: specs/service.yaml",
+    "name": "a unique lower-case name; it is also the mock's mount point /<name>/",
+    "secret": "take the secret from the environment: secret: ${MY_SECRET}",
+}
+_PLAN_HINTS = {
+    "name": "the rollout's name, shown on every report: name: CRM go-live",
+    "integrations": "list the contracts: integrations: [{contract: customer-master.yaml}]",
+    "contract": "the contract file, relative to the plan: contract: customer-master.yaml",
 }
 
 
@@ -66,7 +80,7 @@ def contract_validator(kind: str) -> Draft202012Validator:
 
 
 def validate_plan(doc: SourceDoc, data: Any) -> list[Diagnostic]:
-    return _diagnose(plan_validator(), doc, data)
+    return _diagnose(plan_validator(), doc, data, _PLAN_HINTS)
 
 
 def validate_contract(doc: SourceDoc, data: Any) -> list[Diagnostic]:
@@ -76,7 +90,7 @@ def validate_contract(doc: SourceDoc, data: Any) -> list[Diagnostic]:
     kind = data.get("kind")
     if kind not in KINDS:
         if "kind" not in data:
-            return [_diag(doc, "", "missing required field 'kind'", hint=_one_of(KINDS))]
+            return [_diag(doc, "/kind", "missing required field", hint=_one_of(KINDS))]
         return [
             _diag(
                 doc,
@@ -86,19 +100,21 @@ def validate_contract(doc: SourceDoc, data: Any) -> list[Diagnostic]:
                 rule="unknown-kind",
             )
         ]
-    return _diagnose(contract_validator(kind), doc, data)
+    return _diagnose(contract_validator(kind), doc, data, _CONTRACT_HINTS)
 
 
-def _diagnose(validator: Draft202012Validator, doc: SourceDoc, data: Any) -> list[Diagnostic]:
+def _diagnose(
+    validator: Draft202012Validator, doc: SourceDoc, data: Any, hints: dict[str, str]
+) -> list[Diagnostic]:
     found: list[Diagnostic] = []
     for error in validator.iter_errors(data):
-        found.extend(_rewrite(error, doc))
+        found.extend(_rewrite(error, doc, hints))
     # jsonschema may report the same place twice through if/then and allOf
     unique = {(d.source.line, d.source.col, d.field, d.message): d for d in found}
     return list(unique.values())
 
 
-def _rewrite(error: ValidationError, doc: SourceDoc) -> list[Diagnostic]:
+def _rewrite(error: ValidationError, doc: SourceDoc, hints: dict[str, str]) -> list[Diagnostic]:
     pointer = "".join("/" + escape(str(p)) for p in error.absolute_path)
     keyword = error.validator
     schema = error.schema if isinstance(error.schema, dict) else {}
@@ -113,28 +129,53 @@ def _rewrite(error: ValidationError, doc: SourceDoc) -> list[Diagnostic]:
             hint = _did_you_mean(str(key), allowed) or (
                 f"known keys here: {', '.join(allowed)}" if allowed else ""
             )
-            out.append(_diag(doc, child, f"unknown key {key!r}", hint=hint, rule="unknown-key", key=True))
+            out.append(
+                _diag(doc, child, f"unknown key {key!r}", hint=hint, rule="unknown-key", key=True)
+            )
         return out
     if keyword == "required":
-        missing = error.message.split("'")[1] if "'" in error.message else str(error.validator_value)
-        return [_diag(doc, pointer, f"missing required field {missing!r}", rule="missing-field")]
+        missing = (
+            error.message.split("'")[1] if "'" in error.message else str(error.validator_value)
+        )
+        return [
+            Diagnostic(
+                source=doc.ref(pointer),
+                field=dotted(f"{pointer}/{escape(missing)}"),
+                message="missing required field",
+                hint=hints.get(missing, ""),
+                rule="missing-field",
+            )
+        ]
     expected = _expected(keyword, error.validator_value, schema)
     hint = ""
     if keyword == "enum":
-        hint = _did_you_mean(instance, [str(v) for v in error.validator_value])
+        hint = _did_you_mean(instance, [str(v) for v in cast(list[Any], error.validator_value)])
     if keyword == "oneOf" and isinstance(instance, str):
         hint = _status_hint(instance)
-    return [_diag(doc, pointer, f"expected {expected}, got {_show(instance)}", hint=hint, rule=str(keyword))]
+    if keyword == "pattern" and pointer.endswith("/name") and isinstance(instance, str):
+        slug = re.sub(r"[^a-z0-9]+", "-", instance.lower()).strip("-")
+        hint = f"did you mean {slug!r}?" if slug else ""
+    return [
+        _diag(
+            doc,
+            pointer,
+            f"expected {expected}, got {_show(instance)}",
+            hint=hint,
+            rule=str(keyword),
+        )
+    ]
 
 
 def _expected(keyword: Any, value: Any, schema: dict[str, Any]) -> str:
     if keyword == "type":
         types = value if isinstance(value, list) else [value]
-        return " or ".join(_TYPE_WORDS.get(t, t) for t in types)
+        return " or ".join(_TYPE_WORDS.get(str(t), str(t)) for t in types)
     if keyword == "enum":
         return "one of " + ", ".join(str(v) for v in value)
     if keyword == "const":
         return repr(value)
+    if "x-expected" in schema:
+        return str(schema["x-expected"])
     if keyword == "pattern":
         return f"text matching {value}"
     if keyword in ("minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum"):
@@ -165,7 +206,7 @@ def _show(value: Any) -> str:
     if isinstance(value, dict):
         return "a mapping"
     if isinstance(value, list):
-        return "a list"
+        return "a list" if value else "an empty list"
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
 
@@ -186,4 +227,10 @@ def _one_of(options: tuple[str, ...]) -> str:
 def _diag(
     doc: SourceDoc, pointer: str, message: str, *, hint: str = "", rule: str = "", key: bool = False
 ) -> Diagnostic:
-    return Diagnostic(source=doc.ref(pointer, key=key), field=dotted(pointer), message=message, hint=hint, rule=rule)
+    return Diagnostic(
+        source=doc.ref(pointer, key=key),
+        field=dotted(pointer),
+        message=message,
+        hint=hint,
+        rule=rule,
+    )

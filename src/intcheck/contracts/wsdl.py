@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from lxml import etree
 from zeep.exceptions import Error as ZeepError
@@ -44,11 +44,11 @@ class RemoteSchemaRefused(Exception):
         self.url = url
 
 
-class OfflineTransport(Transport):  # type: ignore[misc]
+class OfflineTransport(Transport):
     """A zeep transport that reads local files and shipped copies, and never the network."""
 
     def __init__(self) -> None:
-        super().__init__(cache=None)
+        super().__init__(cache=None)  # type: ignore[no-untyped-call]
 
     def load(self, url: str) -> bytes:
         if url.startswith(("http://", "https://")):
@@ -62,7 +62,13 @@ class OfflineTransport(Transport):  # type: ignore[misc]
 
 def zeep_settings() -> Settings:
     """Strict enough to refuse XML tricks, lenient enough for real WSDLs."""
-    return Settings(strict=False, forbid_dtd=True, forbid_entities=True, forbid_external=False, xml_huge_tree=False)
+    return Settings(
+        strict=False,
+        forbid_dtd=True,
+        forbid_entities=True,
+        forbid_external=False,
+        xml_huge_tree=False,
+    )
 
 
 def safe_parser() -> etree.XMLParser:
@@ -80,26 +86,43 @@ def load_wsdl(path: Path, contract_name: str) -> WsdlLoad:
     """Parse ``path`` with zeep and list each portType operation once, in file order."""
     found: list[Diagnostic] = []
 
-    def problem(message: str, line: int = 1, level: Level = Level.ERROR, file: Path = path, rule: str = "wsdl") -> None:
+    def problem(
+        message: str,
+        line: int = 1,
+        level: Level = Level.ERROR,
+        file: Path = path,
+        rule: str = "wsdl",
+    ) -> None:
         found.append(
-            Diagnostic(source=SourceRef(path=file, line=line, col=1), field="", message=message, level=level, rule=rule)
+            Diagnostic(
+                source=SourceRef(path=file, line=line, col=1),
+                field="",
+                message=message,
+                level=level,
+                rule=rule,
+            )
         )
 
     try:
         tree = etree.parse(str(path), safe_parser())
     except etree.XMLSyntaxError as exc:
-        problem(f"XML syntax error: {exc.msg}", exc.lineno or 1)
+        problem(f"XML syntax error: {exc.msg}", _line(exc.lineno))
         return WsdlLoad(None, [], found)
     except OSError as exc:
         problem(f"cannot read WSDL: {exc}")
         return WsdlLoad(None, [], found)
     root = tree.getroot()
     if root.tag != f"{{{WSDL_NS}}}definitions":
-        problem(f"expected a WSDL 1.1 <definitions> root element, got <{etree.QName(root).localname}>", root.sourceline or 1)
+        problem(
+            f"expected a WSDL 1.1 <definitions> root element, got <{etree.QName(root).localname}>",
+            _line(root.sourceline),
+        )
         return WsdlLoad(None, [], found)
 
     try:
-        document = Document(str(path.resolve()), OfflineTransport(), settings=zeep_settings())
+        document: Any = Document(
+            str(path.resolve()), cast(Any, OfflineTransport()), settings=zeep_settings()
+        )
     except RemoteSchemaRefused as exc:
         line = _line_of_url(root, exc.url)
         problem(
@@ -108,15 +131,23 @@ def load_wsdl(path: Path, contract_name: str) -> WsdlLoad:
             rule="wsdl-remote-import",
         )
         return WsdlLoad(None, [], found)
-    except (ZeepError, etree.LxmlError, OSError, ValueError, KeyError, AttributeError, TypeError) as exc:
-        line = getattr(exc, "sourceline", None) or getattr(exc, "lineno", None) or 1
-        problem(f"WSDL could not be loaded: {type(exc).__name__}: {exc}".strip(), int(line))
+    except (
+        ZeepError,
+        etree.LxmlError,
+        OSError,
+        ValueError,
+        KeyError,
+        AttributeError,
+        TypeError,
+    ) as exc:
+        failed_at: Any = getattr(exc, "sourceline", None) or getattr(exc, "lineno", None)
+        problem(f"WSDL could not be loaded: {type(exc).__name__}: {exc}".strip(), _line(failed_at))
         return WsdlLoad(None, [], found)
 
     lines = {
-        op.get("name"): op.sourceline or 1
+        op.get("name"): _line(op.sourceline)
         for op in root.iter(f"{{{WSDL_NS}}}operation")
-        if op.getparent() is not None and op.getparent().tag == f"{{{WSDL_NS}}}portType"
+        if getattr(op.getparent(), "tag", None) == f"{{{WSDL_NS}}}portType"
     }
     names: dict[str, None] = {}
     for binding in document.bindings.values():
@@ -129,8 +160,9 @@ def load_wsdl(path: Path, contract_name: str) -> WsdlLoad:
     encoded = next((el for el in root.iter() if el.get("use") == "encoded"), None)
     if encoded is not None:
         problem(
-            "uses SOAP encoding (use=\"encoded\"), which WS-I Basic Profile forbids; messages are checked as literal",
-            encoded.sourceline or 1,
+            'uses SOAP encoding (use="encoded"), which WS-I Basic Profile forbids; '
+            "messages are checked as literal",
+            _line(encoded.sourceline),
             Level.WARNING,
             rule="wsdl-encoded",
         )
@@ -138,8 +170,9 @@ def load_wsdl(path: Path, contract_name: str) -> WsdlLoad:
         policy = next(root.iter(f"{{{namespace}}}Policy"), None)
         if policy is not None:
             problem(
-                "WS-Policy assertions are present; intcheck does not enforce them (e.g. WS-SecurityPolicy)",
-                policy.sourceline or 1,
+                "WS-Policy assertions are present; intcheck does not enforce them "
+                "(e.g. WS-SecurityPolicy)",
+                _line(policy.sourceline),
                 Level.WARNING,
                 rule="wsdl-policy",
             )
@@ -158,6 +191,14 @@ def load_wsdl(path: Path, contract_name: str) -> WsdlLoad:
 
 def _line_of_url(root: Any, url: str) -> int:
     for element in root.iter():
-        if url in (element.get("schemaLocation"), element.get("location"), element.get("namespace")):
-            return int(element.sourceline or 1)
+        if url in (
+            element.get("schemaLocation"),
+            element.get("location"),
+            element.get("namespace"),
+        ):
+            return _line(element.sourceline)
     return 1
+
+
+def _line(value: Any) -> int:
+    return value if isinstance(value, int) and value > 0 else 1

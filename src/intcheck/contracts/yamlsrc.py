@@ -17,10 +17,8 @@ from intcheck.model import Diagnostic, SourceRef
 if TYPE_CHECKING:
     from pathlib import Path
 
-try:  # libyaml's composer is ~10x faster on big OpenAPI documents
-    _Loader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[attr-defined,unused-ignore]
-except AttributeError:  # pragma: no cover - pure-Python PyYAML
-    _Loader = yaml.SafeLoader
+# libyaml's composer is ~10x faster on big OpenAPI documents; fall back to pure Python.
+_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def escape(token: str) -> str:
@@ -68,6 +66,10 @@ class SourceDoc:
         while probe and probe not in self.marks:
             probe = probe.rsplit("/", 1)[0]
         line, col = self.marks.get(probe, (1, 1))
+        key_line = self.key_marks.get(probe)
+        if key_line is not None and key_line[0] != line:
+            # a block mapping or list starts on the line after its key: point at the key
+            line, col = key_line
         return SourceRef(path=self.path, line=line, col=col, pointer=pointer)
 
 
@@ -108,9 +110,13 @@ def parse_yaml(path: Path, text: str | None = None) -> SourceDoc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         problem = exc.problem or exc.context or "invalid YAML"
-        raise YamlSyntaxError(
-            _syntax_diagnostic(path, line, col, f"YAML syntax error: {problem}")
-        ) from None
+        diagnostic = _syntax_diagnostic(path, line, col, f"YAML syntax error: {problem}")
+        if "mapping values are not allowed" in problem or "expected <block end>" in problem:
+            hint = "check the indentation here and on the line above: siblings line up exactly"
+            diagnostic = Diagnostic(
+                source=diagnostic.source, field="", message=diagnostic.message, hint=hint, rule="yaml-syntax"
+            )
+        raise YamlSyntaxError(diagnostic) from None
     except yaml.reader.ReaderError as exc:
         line, col = _line_col_of(text, exc.position)
         raise YamlSyntaxError(

@@ -71,7 +71,9 @@ def _result(result: Result) -> dict[str, Any]:
             "pointer": result.source.pointer,
         }
     if result.evidence is not None:
-        out["evidence"] = {k: v for k, v in asdict(result.evidence).items() if v not in (None, "", {})}
+        out["evidence"] = {
+            k: v for k, v in asdict(result.evidence).items() if v not in (None, "", {})
+        }
     return out
 
 
@@ -125,7 +127,7 @@ def write_atomic(path: Path, text: str) -> None:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(temporary, path)
+        Path(temporary).replace(path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise

@@ -1,0 +1,102 @@
+"""The ``intcheck`` command: one small function per verb, and the one place that exits.
+
+Each verb parses its options, calls one library function, hands the result to ``console`` and
+returns an ``ExitCode``. ``main`` maps errors to messages and exit codes.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import traceback
+from pathlib import Path
+
+import click
+
+from intcheck import __version__
+from intcheck.console import Output
+from intcheck.contracts import load_plan
+from intcheck.errors import ContractError, ExitCode, IntcheckError
+
+PLAN_ARGUMENT = click.argument("path", type=click.Path(path_type=Path), default=Path("contracts"))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="intcheck")
+@click.option("--no-color", is_flag=True, help="Plain text on stderr.")
+@click.pass_context
+def cli(ctx: click.Context, no_color: bool) -> None:
+    """Is the CRM ready to go live? Contracts, mocks, probes, load and the go/no-go report."""
+    ctx.obj = Output(color=not no_color and "NO_COLOR" not in os.environ)
+
+
+@cli.command()
+@PLAN_ARGUMENT
+@click.option("--strict", is_flag=True, help="Treat warnings about the plan's documents as errors.")
+@click.pass_obj
+def validate(out: Output, path: Path, strict: bool) -> ExitCode:
+    """Load the plan at PATH (a plan file or a folder with plan.yaml) and report every mistake."""
+    plan = load_plan(path, strict=strict)
+    out.diagnostics(plan.warnings)
+    out.plan_table(plan)
+    return ExitCode.OK
+
+
+@cli.group()
+def schema() -> None:
+    """Print the JSON Schemas intcheck ships."""
+
+
+@schema.command("report")
+def schema_report() -> ExitCode:
+    """The JSON Schema of report.json, which probe, simulate and load write."""
+    from intcheck.report.document import schema_text
+
+    click.echo(schema_text(), nl=False)
+    return ExitCode.OK
+
+
+@schema.command("contract")
+def schema_contract() -> ExitCode:
+    """The JSON Schema of contracts (one $defs entry per kind)."""
+    from importlib import resources
+
+    click.echo(
+        resources.files("intcheck.contracts")
+        .joinpath("schemas", "contract.schema.json")
+        .read_text("utf-8"),
+        nl=False,
+    )
+    return ExitCode.OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; the only place that turns outcomes into exit codes."""
+    out = Output(color="NO_COLOR" not in os.environ)
+    try:
+        code = cli.main(args=argv, prog_name="intcheck", standalone_mode=False)
+    except ContractError as exc:
+        out.diagnostics(exc.diagnostics)
+        return ExitCode.INVALID_INPUT
+    except IntcheckError as exc:
+        out.line(f"error: {exc}")
+        return exc.exit_code
+    except click.exceptions.Abort:
+        out.line("interrupted")
+        return ExitCode.INTERRUPTED
+    except click.ClickException as exc:
+        exc.show()
+        return ExitCode.INVALID_INPUT
+    except KeyboardInterrupt:
+        out.line("interrupted")
+        return ExitCode.INTERRUPTED
+    except Exception:
+        with tempfile.NamedTemporaryFile(
+            "w", prefix="intcheck-crash-", suffix=".log", delete=False
+        ) as log:
+            traceback.print_exc(file=log)
+        out.line(f"internal error: intcheck crashed; details in {log.name}")
+        return ExitCode.INTERNAL_ERROR
+    if isinstance(code, int):
+        return code
+    return ExitCode.OK

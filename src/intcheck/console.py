@@ -1,0 +1,90 @@
+"""People-facing output on stderr: diagnostics, tables, progress. Data goes to stdout elsewhere.
+
+Only this module and ``cli.py`` import rich or click.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING
+
+from rich.console import Console
+from rich.table import Table
+
+from intcheck.model import Diagnostic, Level, Report, Status
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from intcheck.model import Plan, Result
+
+
+class Output:
+    """Where people-facing text goes; colour and progress follow the terminal."""
+
+    def __init__(self, *, color: bool = True) -> None:
+        self.interactive = sys.stderr.isatty()
+        # In CI logs there is no terminal width to follow; a wide fixed width keeps tables whole.
+        width = None if self.interactive else 160
+        self.err = Console(
+            stderr=True, no_color=not color, highlight=False, soft_wrap=True, width=width
+        )
+
+    def line(self, text: str) -> None:
+        self.err.print(text, markup=False)
+
+    def diagnostics(self, diagnostics: Iterable[Diagnostic]) -> None:
+        items = list(diagnostics)
+        for d in items:
+            style = "yellow" if d.level is Level.WARNING else "red"
+            head, _, hint = d.render().partition("\n")
+            self.err.print(head, style=style, markup=False)
+            if hint:
+                self.err.print(hint, style="dim", markup=False)
+        errors = sum(1 for d in items if d.level is Level.ERROR)
+        warnings = len(items) - errors
+        if errors:
+            self.err.print(
+                f"{errors} error{'s' * (errors != 1)}"
+                + (f", {warnings} warning{'s' * (warnings != 1)}" if warnings else ""),
+                style="bold red",
+                markup=False,
+            )
+
+    def plan_table(self, plan: Plan) -> None:
+        table = Table(
+            title=f"{plan.name}: {len(plan.integrations)} integrations", title_justify="left"
+        )
+        for column in ("integration", "kind", "operations", "target", "gates"):
+            table.add_column(column)
+        for integration in plan.integrations:
+            c = integration.contract
+            table.add_row(
+                c.name,
+                c.kind,
+                str(len(c.operations)),
+                c.target or "-",
+                ", ".join(integration.gates),
+            )
+        self.err.print(table)
+
+    def served(self, endpoints: Iterable[tuple[str, str, str]]) -> None:
+        for name, kind, url in endpoints:
+            self.err.print(f"{name:<24} {kind:<7} {url}", markup=False)
+
+    def result(self, result: Result) -> None:
+        """One line per result that needs attention; passes are counted, not printed."""
+        if result.status in (Status.FAILED, Status.ERRORED):
+            style = "red" if result.status is Status.FAILED else "magenta"
+            self.err.print(
+                f"{result.status.value.upper():<8} {result.case} [{result.check}] {result.message}",
+                style=style,
+                markup=False,
+            )
+
+    def report_summary(self, report: Report, files: Iterable[str]) -> None:
+        counts = ", ".join(f"{report.count(s)} {s.value}" for s in Status)
+        state = "" if report.complete else " (INCOMPLETE: interrupted)"
+        self.err.print(f"{len(report.results)} results: {counts}{state}", markup=False)
+        for path in files:
+            self.err.print(f"  wrote {path}", style="dim", markup=False)

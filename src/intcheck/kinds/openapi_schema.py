@@ -1,0 +1,179 @@
+"""OpenAPI schemas judged the way JSON Schema means them, for the probe.
+
+* OpenAPI 3.0 dialect rewritten to 2020-12: ``nullable``, boolean ``exclusiveMinimum`` /
+  ``exclusiveMaximum``, ``readOnly`` properties not required in requests and ``writeOnly`` ones
+  not required in responses, and ``discriminator`` (the tag picks the one branch to check, so an
+  ambiguous ``oneOf`` cannot raise a false alarm).
+* ``multipleOf`` in decimal arithmetic: binary floats make ``19.95 / 0.01`` come out as
+  1994.9999999999998, which plain jsonschema reports as a violation.
+* The first error reported with its instance pointer and the spec location of the rule broken.
+
+The mock's ``kinds/jsonschema_gen.py`` has a sibling conversion (for jsonschema_rs); this one
+stays with the probe because it needs python-jsonschema's keyword overrides.
+"""
+
+from __future__ import annotations
+
+import decimal
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from jsonschema import Draft202012Validator, validators
+from jsonschema.exceptions import ValidationError, best_match
+
+_MAPS = ("properties", "patternProperties", "$defs", "dependentSchemas")
+_SINGLE = ("items", "additionalProperties", "not", "if", "then", "else", "contains")
+_LISTS = ("allOf", "anyOf", "oneOf", "prefixItems")
+
+
+def convert(node: Any, *, direction: str, resolve: Callable[[str], Any]) -> Any:
+    """``node`` (OpenAPI 3.0/3.1 schema) as JSON Schema 2020-12 for ``direction``."""
+    if not isinstance(node, dict):
+        return node
+    if "$ref" in node and len(node) > 1 and node.get("nullable") is True:
+        return {"anyOf": [{"$ref": node["$ref"]}, {"type": "null"}]}
+    out: dict[str, Any] = {}
+    for key, value in node.items():
+        if key in _MAPS and isinstance(value, dict):
+            out[key] = {k: convert(v, direction=direction, resolve=resolve) for k, v in value.items()}
+        elif key in _SINGLE:
+            out[key] = convert(value, direction=direction, resolve=resolve)
+        elif key in _LISTS and isinstance(value, list):
+            out[key] = [convert(v, direction=direction, resolve=resolve) for v in value]
+        elif key not in ("nullable", "discriminator", "example", "xml", "externalDocs"):
+            out[key] = value
+    for bound, flag in (("minimum", "exclusiveMinimum"), ("maximum", "exclusiveMaximum")):
+        if isinstance(out.get(flag), bool):
+            if out.pop(flag) and bound in out:
+                out[flag] = out.pop(bound)
+    if node.get("nullable") is True:
+        out = _nullable(out)
+    hidden = "readOnly" if direction == "request" else "writeOnly"
+    props = node.get("properties")
+    if isinstance(out.get("required"), list) and isinstance(props, dict):
+        out["required"] = [p for p in out["required"] if not _flagged(props.get(p), hidden, resolve)]
+    discriminator = node.get("discriminator")
+    if isinstance(discriminator, dict):
+        out = _discriminated(out, discriminator)
+    return out
+
+
+def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
+    kind = schema.get("type")
+    if isinstance(kind, str):
+        schema["type"] = [kind, "null"]
+        if isinstance(schema.get("enum"), list) and None not in schema["enum"]:
+            schema["enum"] = [*schema["enum"], None]
+        return schema
+    return {"anyOf": [schema, {"type": "null"}]}
+
+
+def _flagged(schema: Any, flag: str, resolve: Callable[[str], Any]) -> bool:
+    for _ in range(16):
+        if not isinstance(schema, dict):
+            return False
+        if schema.get(flag) is True:
+            return True
+        if not isinstance(schema.get("$ref"), str):
+            return False
+        schema = resolve(schema["$ref"])
+    return False
+
+
+def _discriminated(schema: dict[str, Any], discriminator: dict[str, Any]) -> dict[str, Any]:
+    """Replace ``oneOf``/``anyOf`` by: the tag names a branch, and that branch must hold."""
+    prop = discriminator.get("propertyName")
+    key = "oneOf" if "oneOf" in schema else "anyOf" if "anyOf" in schema else None
+    if not isinstance(prop, str) or key is None:
+        return schema
+    mapping: dict[str, str] = {}
+    for tag, target in (discriminator.get("mapping") or {}).items():
+        mapping[str(tag)] = target if target.startswith("#") else f"#/components/schemas/{target}"
+    for branch in schema[key]:
+        ref = branch.get("$ref") if isinstance(branch, dict) else None
+        if isinstance(ref, str) and ref not in mapping.values():
+            mapping[ref.rsplit("/", 1)[-1]] = ref
+    if not mapping:
+        return schema
+    out = {k: v for k, v in schema.items() if k != key}
+    rules: list[dict[str, Any]] = [
+        {"required": [prop], "properties": {prop: {"enum": sorted(mapping)}}}
+    ]
+    rules += [
+        {"if": {"properties": {prop: {"const": tag}}}, "then": {"$ref": ref}}
+        for tag, ref in sorted(mapping.items())
+    ]
+    out["allOf"] = [*out.get("allOf", []), *rules]
+    return out
+
+
+def _multiple_of(
+    validator: Any, step: Any, instance: Any, schema: Any
+) -> Iterator[ValidationError]:
+    """``multipleOf`` on the decimal text of the numbers, which is what JSON carries."""
+    if not validator.is_type(instance, "number"):
+        return
+    if isinstance(step, float) or isinstance(instance, float):
+        with decimal.localcontext() as context:
+            context.prec = 200
+            try:
+                ok = decimal.Decimal(repr(instance)) % decimal.Decimal(repr(step)) == 0
+            except decimal.InvalidOperation:
+                ok = False
+    else:
+        ok = instance % step == 0
+    if not ok:
+        yield ValidationError(f"{instance!r} is not a multiple of {step!r}")
+
+
+JsonValidator = validators.extend(Draft202012Validator, {"multipleOf": _multiple_of})
+
+
+def validator_for(schema: Any) -> Any:
+    """A 2020-12 validator with decimal ``multipleOf`` and format assertions switched on."""
+    return JsonValidator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+
+
+def first_error(validator: Any, instance: Any, root_pointer: str) -> dict[str, str] | None:
+    """The most relevant error as {message, instance_pointer, schema_location}, or None."""
+    error = best_match(validator.iter_errors(instance))
+    if error is None:
+        return None
+    pointer = "".join("/" + _escape(str(p)) for p in error.absolute_path)
+    return {
+        "message": error.message if len(error.message) < 300 else error.message[:300] + "…",
+        "instance_pointer": pointer,
+        "schema_location": schema_location(validator.schema, error, root_pointer),
+    }
+
+
+def schema_location(root: Any, error: ValidationError, root_pointer: str) -> str:
+    """Follow the error's schema path through ``$ref``s to a pointer into the spec."""
+    node, pointer = root, root_pointer
+    for token in error.absolute_schema_path:
+        if isinstance(node, dict) and token == "$ref" and isinstance(node.get("$ref"), str):
+            ref = node["$ref"]
+            pointer = ref[1:] if ref.startswith("#") else ref
+            try:
+                node = _at(root, pointer)
+            except (KeyError, IndexError, ValueError, TypeError):
+                return pointer
+            continue
+        pointer += "/" + _escape(str(token))
+        try:
+            node = node[int(token)] if isinstance(node, list) else node[token]
+        except (KeyError, IndexError, ValueError, TypeError):
+            node = None
+    return "#" + pointer
+
+
+def _at(root: Any, pointer: str) -> Any:
+    node = root
+    for token in pointer.split("/")[1:]:
+        token = token.replace("~1", "/").replace("~0", "~")
+        node = node[int(token)] if isinstance(node, list) else node[token]
+    return node
+
+
+def _escape(token: str) -> str:
+    return token.replace("~", "~0").replace("/", "~1")

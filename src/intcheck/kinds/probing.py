@@ -1,0 +1,160 @@
+"""What a kind hands the probe runner: cases, the checks to run on each answer, the answer.
+
+These types live in ``kinds`` (not ``probe``) because the kinds build cases and write their own
+checks, and dependencies point from ``probe`` to ``kinds``, never back. A check is a plain
+function ``(case, exchange) -> Finding | None``: ``None`` means the claim holds. A check that
+cannot judge the answer (a refused XML bomb, say) raises ``CannotEvaluate`` and becomes ERRORED.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from intcheck.model import Severity, Status
+
+if TYPE_CHECKING:
+    from intcheck.model import Operation, SourceRef
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProbeRequest:
+    """One HTTP request, fully built: absolute URL, headers (with credentials), body bytes."""
+
+    method: str
+    url: str
+    headers: Mapping[str, str] = field(default_factory=dict)
+    body: bytes = b""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Exchange:
+    """What came back for one request; ``error`` set means there is no usable answer."""
+
+    request: ProbeRequest
+    status: int | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)  # lower-case names
+    body: bytes = b""
+    elapsed_ms: float = 0.0
+    error: str = ""  # transport-level problem: refused, timeout, TLS, body too large, ...
+
+    @property
+    def content_type(self) -> str:
+        """The media type without parameters, lower case ("" when absent)."""
+        return self.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """Why a claim does not hold (FAILED), or why it does not apply (SKIPPED)."""
+
+    message: str
+    status: Status = Status.FAILED
+    schema_error: Mapping[str, str] | None = None
+
+
+class CannotEvaluate(Exception):  # noqa: N818 - reads as the outcome it causes
+    """Raised by a check that cannot judge the answer; the result is ERRORED."""
+
+
+CheckFunction = Callable[["ProbeCase", Exchange], Finding | None]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Check:
+    """A named claim about an answer, e.g. ``body_matches_schema``."""
+
+    name: str
+    function: CheckFunction
+    severity: Severity = Severity.HIGH
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProbeCase:
+    """One concrete request built from an operation, and what its answer must satisfy.
+
+    ``id`` is stable and readable: ``customer-master:GET /customers/{id}#example:vip``.
+    ``expect_status`` holds codes or classes ("200", "4XX"); empty means any documented
+    status below 500. ``documented`` lists the statuses the spec documents ("default" too).
+    """
+
+    id: str
+    operation: Operation
+    kind: str  # contract | example | positive | negative | auth | fault
+    request: ProbeRequest
+    checks: tuple[Check, ...]
+    expect_status: tuple[str, ...] = ()
+    documented: tuple[str, ...] = ()
+    sla_ms: float | None = None
+    source: SourceRef | None = None
+    data: Mapping[str, Any] = field(default_factory=dict)  # kind-specific expectations
+
+    @property
+    def integration(self) -> str:
+        return self.operation.contract
+
+
+def status_matches(status: int, patterns: tuple[str, ...]) -> bool:
+    """Whether ``status`` is one of ``patterns`` ("404", "4XX", "default" matches anything)."""
+    for pattern in patterns:
+        text = pattern.upper()
+        if text == "DEFAULT" or text == str(status):
+            return True
+        if len(text) == 3 and text.endswith("XX") and text[0] == str(status)[0]:
+            return True
+    return False
+
+
+def normalize_name(name: str) -> str:
+    """``order_id``, ``OrderId`` and ``order-id`` all become ``orderid``."""
+    return "".join(c for c in name.lower() if c.isalnum())
+
+
+class DatasetIndex:
+    """Known values from the plan's datasets by normalised field name, in dataset order.
+
+    ``customers[].id`` is found as ``id`` and ``customerid``; ``phones[].number`` as ``phone``
+    and ``number``, so a ``phone`` parameter or a ``CustomerId`` element gets real values.
+    """
+
+    def __init__(self, collections: Mapping[str, tuple[Mapping[str, Any], ...]]) -> None:
+        self.values: dict[str, list[Any]] = {}
+        self.collections = collections
+        for collection, records in collections.items():
+            singular = normalize_name(collection).removesuffix("s")
+            for record in records:
+                for key, value in record.items():
+                    name = normalize_name(key)
+                    self._add(name, value)
+                    if name == "id":
+                        self._add(singular + "id", value)
+                    if isinstance(value, list):
+                        for item in value:
+                            self._add(name.removesuffix("s"), item)
+
+    def _add(self, name: str, value: Any) -> None:
+        if isinstance(value, Mapping):
+            for key, inner in value.items():
+                if isinstance(inner, str | int | float | bool):
+                    self._add(normalize_name(key), inner)
+            number = value.get("number", value.get("value"))
+            if isinstance(number, str | int):
+                self._add(name, number)
+            return
+        if isinstance(value, str | int | float | bool) and value not in self.values.get(name, ()):
+            self.values.setdefault(name, []).append(value)
+
+    def candidates(self, name: str) -> list[Any]:
+        key = normalize_name(name)
+        return self.values.get(key, []) + self.values.get(key + "s", [])
+
+    def records_like(self, fields: set[str]) -> Mapping[str, Any] | None:
+        """The first record sharing the most field names with ``fields`` (at least two)."""
+        best: tuple[int, Mapping[str, Any] | None] = (1, None)
+        for records in self.collections.values():
+            for record in records[:1]:
+                score = len(fields & set(record))
+                if score > best[0]:
+                    best = (score, record)
+        return best[1]

@@ -1,0 +1,149 @@
+"""SOAP envelopes on the wire: versions, hardened parsing of requests, and fault envelopes.
+
+SOAP 1.1 and 1.2 differ in envelope namespace, content type, where the action travels and how a
+fault is shaped (DOMAIN.md §5.2). Everything here is plain lxml; zeep is not involved.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from lxml import etree
+
+SOAP11_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
+SOAP12_ENV = "http://www.w3.org/2003/05/soap-envelope"
+XML_NS = "http://www.w3.org/XML/1998/namespace"
+
+# Enough for any master-data request; a larger body is refused before it is parsed.
+MAX_BODY_BYTES = 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class SoapVersion:
+    """What distinguishes SOAP 1.1 from SOAP 1.2 for a server."""
+
+    name: str
+    envelope_ns: str
+    media_type: str
+    sender: str  # fault code for a bad request
+    receiver: str  # fault code for a failure of the service
+
+    @property
+    def content_type(self) -> str:
+        return f"{self.media_type}; charset=utf-8"
+
+    def status_for(self, code: str) -> int:
+        """HTTP status of a fault: 1.1 always 500 (WS-I R1126), 1.2 400 for Sender only."""
+        return 400 if self is SOAP12 and code == self.sender else 500
+
+
+SOAP11 = SoapVersion("1.1", SOAP11_ENV, "text/xml", "Client", "Server")
+SOAP12 = SoapVersion("1.2", SOAP12_ENV, "application/soap+xml", "Sender", "Receiver")
+VERSION_MISMATCH = "VersionMismatch"
+MUST_UNDERSTAND = "MustUnderstand"
+
+
+class BadRequest(Exception):
+    """The request broke a rule; ``rule`` is the short name the journal records."""
+
+    def __init__(self, message: str, *, rule: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.rule = rule
+        self.status = status
+
+
+def version_from_content_type(header: str) -> tuple[SoapVersion | None, str]:
+    """The SOAP version a Content-Type names, and its ``action`` parameter ("" if absent)."""
+    media, _, params = header.partition(";")
+    media = media.strip().lower()
+    action = ""
+    for param in params.split(";"):
+        key, _, value = param.strip().partition("=")
+        if key.strip().lower() == "action":
+            action = value.strip().strip('"')
+    if media == SOAP12.media_type:
+        return SOAP12, action
+    if media in (SOAP11.media_type, "application/xml"):
+        return SOAP11, action
+    return None, action
+
+
+def hardened_parser() -> etree.XMLParser:
+    """No DTD loading, no entity expansion, no network, no huge trees."""
+    return etree.XMLParser(
+        resolve_entities=False,
+        no_network=True,
+        huge_tree=False,
+        load_dtd=False,
+        dtd_validation=False,
+        remove_pis=True,
+        collect_ids=False,
+    )
+
+
+def parse_envelope(body: bytes) -> Any:
+    """Parse request bytes into the root element, refusing any DOCTYPE outright.
+
+    A DOCTYPE is how billion-laughs and external-entity attacks start; SOAP forbids it anyway
+    (SOAP 1.1 §3, SOAP 1.2 part 1 §5), so there is nothing legitimate to lose.
+    """
+    if not body.strip():
+        raise BadRequest("empty request body; expected a SOAP envelope", rule="malformed-xml")
+    try:
+        root = etree.fromstring(body, hardened_parser())
+    except etree.XMLSyntaxError as exc:
+        raise BadRequest(f"malformed XML: {exc.msg}", rule="malformed-xml") from exc
+    tree = root.getroottree()
+    if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
+        raise BadRequest("a DOCTYPE is not allowed in a SOAP message", rule="doctype-refused")
+    if any(isinstance(node, etree._Entity) for node in root.iter()):
+        raise BadRequest("entity references are not allowed in a SOAP message", rule="doctype-refused")
+    return root
+
+
+def build_fault(
+    version: SoapVersion,
+    code: str,
+    reason: str,
+    *,
+    detail: Sequence[Any] = (),
+    subcode: tuple[str, str] | None = None,
+) -> bytes:
+    """A complete fault envelope. ``code`` is a bare SOAP code: Client/Server, Sender/Receiver.
+
+    ``detail`` elements are appended to ``detail`` (1.1) or ``env:Detail`` (1.2).
+    """
+    ns = version.envelope_ns
+    nsmap: dict[str | None, str] = {"soap": ns} if version is SOAP11 else {"env": ns}
+    prefix = "soap" if version is SOAP11 else "env"
+    envelope = etree.Element(f"{{{ns}}}Envelope", nsmap=nsmap)
+    body = etree.SubElement(envelope, f"{{{ns}}}Body")
+    fault = etree.SubElement(body, f"{{{ns}}}Fault")
+    if version is SOAP11:
+        etree.SubElement(fault, "faultcode").text = f"{prefix}:{code}"
+        etree.SubElement(fault, "faultstring").text = reason
+        if detail:
+            holder = etree.SubElement(fault, "detail")
+            holder.extend(detail)
+    else:
+        code_el = etree.SubElement(fault, f"{{{ns}}}Code")
+        etree.SubElement(code_el, f"{{{ns}}}Value").text = f"{prefix}:{code}"
+        if subcode is not None:
+            sub = etree.SubElement(code_el, f"{{{ns}}}Subcode")
+            value = etree.SubElement(sub, f"{{{ns}}}Value", nsmap={"sub": subcode[0]})
+            value.text = f"sub:{subcode[1]}"
+        reason_el = etree.SubElement(fault, f"{{{ns}}}Reason")
+        text = etree.SubElement(reason_el, f"{{{ns}}}Text")
+        text.set(f"{{{XML_NS}}}lang", "en")
+        text.text = reason
+        if detail:
+            holder = etree.SubElement(fault, f"{{{ns}}}Detail")
+            holder.extend(detail)
+    return serialize(envelope)
+
+
+def serialize(envelope: Any) -> bytes:
+    return bytes(etree.tostring(envelope, xml_declaration=True, encoding="utf-8"))

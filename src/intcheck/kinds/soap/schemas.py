@@ -1,0 +1,201 @@
+"""The spec's schemas as one lxml ``XMLSchema`` (for validating requests) and a facet index.
+
+zeep parses and renders XML well but keeps no facets (patterns, enumerations, lengths) and
+checks no cardinalities, so request validation uses libxml2 through lxml, and value generation
+reads facets from the raw schema documents.
+
+libxml2 wants one root schema; a WSDL holds several, often sharing a namespace or referring to
+each other's types without importing them (zeep tolerates that, libxml2 does not). The root
+built here imports every namespace once, each namespace's fragments are joined by
+``xs:include``, and the missing imports are added. Documents are handed to libxml2 through an
+in-memory resolver, so nothing is read from disk or network twice.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote, unquote
+
+from lxml import etree
+
+from intcheck.kinds.soap.documents import XSD_NS, SpecFiles, _relink
+from intcheck.kinds.soap.envelope import hardened_parser
+
+_SCHEME = "intcheck-schema:///"
+_FACETS = (
+    "pattern",
+    "enumeration",
+    "length",
+    "minLength",
+    "maxLength",
+    "minInclusive",
+    "maxInclusive",
+    "minExclusive",
+    "maxExclusive",
+    "totalDigits",
+    "fractionDigits",
+)
+
+
+class _MemoryResolver(etree.Resolver):
+    def __init__(self, documents: dict[str, bytes]) -> None:
+        super().__init__()
+        self.documents = documents
+
+    def resolve(self, system_url: str, public_id: str, context: Any) -> Any:
+        if system_url.startswith(_SCHEME):
+            data = self.documents.get(unquote(system_url[len(_SCHEME) :]))
+            if data is not None:
+                return self.resolve_string(data, context, base_url=system_url)
+        return None
+
+
+@dataclass(slots=True)
+class SchemaSet:
+    """The compiled schema (None when libxml2 refused it, with the reason) and the facets."""
+
+    schema: Any = None
+    error: str = ""
+    facets: FacetIndex = field(default_factory=lambda: FacetIndex({}, {}))
+
+    @classmethod
+    def build(cls, files: SpecFiles, extra: list[Any] | None = None) -> SchemaSet:
+        """Compile every schema of ``files``, plus ``extra`` standalone xs:schema roots."""
+        fragments = list(files.schema_fragments())
+        documents: dict[str, bytes] = {}
+        by_namespace: dict[str, list[str]] = {}
+        roots: dict[str, Any] = {}
+        for key, root in fragments:
+            roots[key] = root
+        for index, root in enumerate(extra or []):
+            roots[f"_extra{index}"] = root
+        namespaces = {root.get("targetNamespace", "") for root in roots.values()}
+        for key, original in roots.items():
+            root = copy.deepcopy(original)
+            owner = files.docs.get(key.split("#", 1)[0])
+            if owner is not None:
+                _relink(root, owner.links, lambda target: _SCHEME + quote(target, safe="/"))
+            tns = root.get("targetNamespace", "")
+            imported = {el.get("namespace", "") for el in root.iter(f"{{{XSD_NS}}}import")}
+            for ns in sorted(namespaces - imported - {tns, ""}):
+                root.insert(0, etree.Element(f"{{{XSD_NS}}}import", namespace=ns))
+            documents[key] = etree.tostring(root)
+            is_root = "#" in key or key.startswith("_extra") or key in files.imported
+            if is_root:
+                by_namespace.setdefault(tns, []).append(key)
+        wrapper = etree.Element(f"{{{XSD_NS}}}schema", nsmap={"xs": XSD_NS})
+        for index, (ns, keys) in enumerate(sorted(by_namespace.items())):
+            if len(keys) == 1:
+                location = keys[0]
+            else:
+                stub = etree.Element(f"{{{XSD_NS}}}schema", nsmap={"xs": XSD_NS})
+                if ns:
+                    stub.set("targetNamespace", ns)
+                for key in keys:
+                    etree.SubElement(stub, f"{{{XSD_NS}}}include", schemaLocation=_SCHEME + quote(key, safe="/"))
+                location = f"_namespace{index}"
+                documents[location] = etree.tostring(stub)
+            url = _SCHEME + quote(location, safe="/")
+            if ns:
+                etree.SubElement(wrapper, f"{{{XSD_NS}}}import", namespace=ns, schemaLocation=url)
+            else:  # the wrapper has no namespace either, and may not import its own
+                etree.SubElement(wrapper, f"{{{XSD_NS}}}include", schemaLocation=url)
+        facets = FacetIndex.from_roots(list(roots.values()))
+        parser = hardened_parser()
+        parser.resolvers.add(_MemoryResolver(documents))
+        try:
+            tree = etree.fromstring(etree.tostring(wrapper), parser, base_url=_SCHEME + "_root").getroottree()
+            schema = etree.XMLSchema(tree)
+        except etree.XMLSchemaParseError as exc:
+            first = str(exc.error_log.last_error or exc).strip() if hasattr(exc, "error_log") else str(exc)
+            return cls(schema=None, error=first.replace(_SCHEME, ""), facets=facets)
+        return cls(schema=schema, facets=facets)
+
+    def errors(self, element: Any) -> list[str]:
+        """Why ``element`` is invalid (empty when valid or when no schema could be built)."""
+        if self.schema is None:
+            return []
+        if self.schema.validate(element):
+            return []
+        return [f"line {e.line}: {e.message}" for e in self.schema.error_log][:5]
+
+
+@dataclass(frozen=True, slots=True)
+class Facets:
+    """The restriction facets of one simple type, with its base type's merged in."""
+
+    base: tuple[str, str] | None = None  # (namespace, local name) of the restricted type
+    values: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def get(self, name: str) -> tuple[str, ...]:
+        return self.values.get(name, ())
+
+    def first(self, name: str) -> str | None:
+        found = self.values.get(name)
+        return found[0] if found else None
+
+
+@dataclass(slots=True)
+class FacetIndex:
+    """Facets of named simple types, and of anonymous ones by the element that holds them."""
+
+    named: dict[tuple[str, str], Facets]
+    anonymous: dict[tuple[str, str], Facets]
+
+    @classmethod
+    def from_roots(cls, roots: list[Any]) -> FacetIndex:
+        named: dict[tuple[str, str], Facets] = {}
+        anonymous: dict[tuple[str, str], Facets] = {}
+        for root in roots:
+            tns = root.get("targetNamespace", "")
+            for simple in root.iter(f"{{{XSD_NS}}}simpleType"):
+                facets = _read_facets(simple)
+                if facets is None:
+                    continue
+                if simple.get("name"):
+                    named.setdefault((tns, simple.get("name")), facets)
+                    continue
+                parent = simple.getparent()
+                if parent is not None and parent.get("name"):
+                    anonymous.setdefault((tns, parent.get("name")), facets)
+        return cls(named, anonymous)
+
+    def lookup(self, type_qname: Any, element_qname: Any = None) -> Facets:
+        """Facets for a zeep type (by its QName), falling back to the element's anonymous type."""
+        found: Facets | None = None
+        if type_qname is not None:
+            found = self.named.get((type_qname.namespace or "", type_qname.localname))
+        if found is None and element_qname is not None:
+            found = self.anonymous.get((element_qname.namespace or "", element_qname.localname))
+        if found is None:
+            return Facets()
+        merged = dict(found.values)
+        seen = set()
+        base = found.base
+        while base is not None and base not in seen and base in self.named:
+            seen.add(base)
+            parent = self.named[base]
+            for name, values in parent.values.items():
+                merged.setdefault(name, values)
+            base = parent.base
+        return Facets(base=found.base, values=merged)
+
+
+def _read_facets(simple: Any) -> Facets | None:
+    restriction = simple.find(f"{{{XSD_NS}}}restriction")
+    if restriction is None:
+        return None
+    base = None
+    if restriction.get("base"):
+        prefix, _, local = restriction.get("base").rpartition(":")
+        base = (restriction.nsmap.get(prefix or None, ""), local)
+    values: dict[str, list[str]] = {}
+    for child in restriction:
+        if not isinstance(child.tag, str):
+            continue
+        local = etree.QName(child).localname
+        if local in _FACETS and child.get("value") is not None:
+            values.setdefault(local, []).append(child.get("value"))
+    return Facets(base=base, values={k: tuple(v) for k, v in values.items()})
