@@ -6,6 +6,7 @@ returns an ``ExitCode``. ``main`` maps errors to messages and exit codes.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import tempfile
 import traceback
@@ -39,6 +40,28 @@ def validate(out: Output, path: Path, strict: bool) -> ExitCode:
     plan = load_plan(path, strict=strict)
     out.diagnostics(plan.warnings)
     out.plan_table(plan)
+    return ExitCode.OK
+
+
+@cli.command()
+@PLAN_ARGUMENT
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--seed", default=0, show_default=True, help="Seed for generated data.")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
+@click.pass_obj
+def mock(out: Output, path: Path, host: str, port: int, seed: int, workers: int) -> ExitCode:
+    """Serve every contract of the plan at PATH as a live mock until Ctrl-C."""
+    from intcheck.mock.server import serve
+
+    plan = load_plan(path)
+    out.diagnostics(plan.warnings)
+    try:
+        asyncio.run(
+            serve(plan, host=host, port=port, seed=seed, workers=workers, on_ready=out.served)
+        )
+    except KeyboardInterrupt:
+        out.line("mock stopped")
     return ExitCode.OK
 
 

@@ -132,3 +132,24 @@ def test_real_world_wsdls_load_offline(tmp_path: Path, corpus: Path, wsdl: str, 
     (tmp_path / "c.yaml").write_text(f"kind: soap\nname: svc\nspec: {corpus / 'wsdl' / wsdl}\n")
     plan = load_plan(tmp_path, environ={})
     assert len(plan.contract("svc").operations) == operations
+
+
+@pytest.mark.corpus
+@pytest.mark.parametrize(
+    ("spec", "operations"),
+    [
+        ("crm.yml", 53),
+        ("api.intercom.io.yaml", 162),
+        ("TMF629-Customer_Management-v5.0.1.oas.yaml", 12),
+        ("twilio_messaging_v1.json", 58),
+        ("sms.yml", 1),
+        ("vgis.yml", 20),
+    ],
+)
+def test_real_world_openapi_documents_load(
+    tmp_path: Path, corpus: Path, spec: str, operations: int
+) -> None:
+    (tmp_path / "plan.yaml").write_text("name: corpus\nintegrations:\n  - contract: c.yaml\n")
+    (tmp_path / "c.yaml").write_text(f"kind: rest\nname: svc\nspec: {corpus / 'openapi' / spec}\n")
+    plan = load_plan(tmp_path, environ={})
+    assert len(plan.contract("svc").operations) == operations

@@ -177,3 +177,137 @@ def _at(root: Any, pointer: str) -> Any:
 
 def _escape(token: str) -> str:
     return token.replace("~", "~0").replace("/", "~1")
+
+
+def generate_value(schema: Any, components: Any, *, name: str = "", depth: int = 0) -> Any:
+    """A simple deterministic value valid for ``schema`` (refs resolve into ``components``)."""
+    if not isinstance(schema, dict) or depth > 8:
+        return "probe"
+    if isinstance(schema.get("$ref"), str):
+        try:
+            target = _at({"components": components}, schema["$ref"][1:])
+        except (KeyError, IndexError, ValueError, TypeError):
+            return "probe"
+        return generate_value(target, components, name=name, depth=depth + 1)
+    for key in ("allOf", "anyOf", "oneOf"):
+        if schema.get(key):
+            merged: dict[str, Any] = {}
+            parts = schema[key] if key == "allOf" else schema[key][:1]
+            for part in parts:
+                value = generate_value(part, components, name=name, depth=depth + 1)
+                if not isinstance(value, dict):
+                    return value
+                merged.update(value)
+            return merged
+    if "const" in schema:
+        return schema["const"]
+    if schema.get("enum"):
+        return next((v for v in schema["enum"] if v is not None), schema["enum"][0])
+    kind = schema.get("type", "object" if "properties" in schema else "string")
+    if isinstance(kind, list):
+        kind = next((k for k in kind if k != "null"), "null")
+    if kind == "object":
+        props = schema.get("properties", {})
+        return {
+            prop: generate_value(props.get(prop, {}), components, name=prop, depth=depth + 1)
+            for prop in schema.get("required", [])
+        }
+    if kind == "array":
+        count = max(1, int(schema.get("minItems", 1)))
+        return [generate_value(schema.get("items", {}), components, name=name, depth=depth + 1)] * count
+    if kind in ("integer", "number"):
+        low = schema.get("minimum", schema.get("exclusiveMinimum", 0) + 1)
+        step = schema.get("multipleOf")
+        value = max(low, 1)
+        if step:
+            value = (int(value // step) + 1) * step
+        return int(value) if kind == "integer" else float(value)
+    if kind == "boolean":
+        return True
+    if kind == "null":
+        return None
+    return _string(schema, name)
+
+
+def _string(schema: dict[str, Any], name: str) -> str:
+    formats = {
+        "date-time": "2026-01-01T09:00:00Z",
+        "date": "2026-01-01",
+        "email": "probe@example.com",
+        "uuid": "00000000-0000-4000-8000-000000000000",
+        "uri": "https://example.com/",
+    }
+    if isinstance(schema.get("pattern"), str):
+        made = _matching(schema["pattern"])
+        if made is not None:
+            return made
+    text = formats.get(str(schema.get("format")), "probe-" + (name or "value"))
+    low, high = int(schema.get("minLength", 0)), int(schema.get("maxLength", 1 << 16))
+    return (text + "x" * max(0, low - len(text)))[:high]
+
+
+def _matching(pattern: str) -> str | None:
+    """The shortest simple string matching ``pattern`` (literals, classes, repeats, groups)."""
+    import re
+    import re._parser as sre  # type: ignore[import-not-found]
+
+    try:
+        parsed = sre.parse(pattern)
+    except re.error:
+        return None
+    made = _emit(list(parsed))
+    if made is None or re.search(pattern, made) is None:
+        return None
+    return made
+
+
+def _emit(items: list[Any]) -> str | None:
+    import re._constants as c  # type: ignore[import-not-found]
+
+    out = []
+    for op, arg in items:
+        if op is c.LITERAL:
+            out.append(chr(arg))
+        elif op is c.IN:
+            first = _first_in(arg)
+            if first is None:
+                return None
+            out.append(first)
+        elif op is c.ANY:
+            out.append("x")
+        elif op in (c.MAX_REPEAT, c.MIN_REPEAT):
+            low, _high, body = arg
+            part = _emit(list(body))
+            if part is None:
+                return None
+            out.append(part * max(low, 0))
+        elif op is c.SUBPATTERN:
+            part = _emit(list(arg[-1]))
+            if part is None:
+                return None
+            out.append(part)
+        elif op is c.BRANCH:
+            part = _emit(list(arg[1][0]))
+            if part is None:
+                return None
+            out.append(part)
+        elif op is c.AT:
+            continue
+        else:
+            return None
+    return "".join(out)
+
+
+def _first_in(arg: list[Any]) -> str | None:
+    import re._constants as c
+
+    for op, value in arg:
+        if op is c.LITERAL:
+            return chr(value)
+        if op is c.RANGE:
+            return chr(value[0])
+        if op is c.CATEGORY:
+            return {c.CATEGORY_DIGIT: "0", c.CATEGORY_WORD: "a", c.CATEGORY_SPACE: " "}.get(value, "a")
+        if op is c.NEGATE:
+            return None
+    return None

@@ -14,6 +14,8 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from lxml import etree
+
 from intcheck.kinds.soap.schemas import FacetIndex, Facets
 
 XSD_NS = "http://www.w3.org/2001/XMLSchema"
@@ -109,6 +111,14 @@ class ValueFactory:
     def one(self, element: Any, depth: int = 0) -> Any:
         """One occurrence of ``element``'s content."""
         xsd_type = element.type
+        if getattr(xsd_type, "_array_type", None) is not None:
+            # a SOAP-encoded array (rpc/encoded WSDLs): one item of the declared item type
+            item_type = getattr(xsd_type._array_type, "array_type", None)
+            if item_type is None or depth >= OPTIONAL_DEPTH:
+                return []
+            if is_complex(item_type):
+                return [self.complex_value(item_type, depth + 1)]
+            return [self.simple_value(item_type)]
         if is_complex(xsd_type):
             return self.complex_value(xsd_type, depth + 1)
         return self.simple_value(xsd_type, getattr(element, "qname", None))
@@ -141,7 +151,13 @@ class ValueFactory:
                 merged.update(self._particle(child_name, child, depth))
             return merged
         if kind in ("Any", "AnyElement") or not hasattr(particle, "type"):
-            return {}
+            if int(getattr(particle, "min_occurs", 0) or 0) < 1:
+                return {}
+            # a required wildcard: any element from the allowed namespace will do
+            namespace = getattr(particle, "namespace", None)
+            if not namespace or namespace.startswith("##"):
+                namespace = "urn:intcheck:any"
+            return {name: etree.Element(f"{{{namespace}}}value")}
         value = self.element_value(particle, depth)
         return {} if value is None else {name: value}
 

@@ -1,0 +1,442 @@
+"""REST kind: an OpenAPI 3.0/3.1 document served as a validating, stateful mock.
+
+Everything the spec says is compiled once when the mock is built (routes, parameter styles,
+validators, example choices); a request then costs a route match, a few compiled validator
+calls, a store lookup and one ``json.dumps``. Request rules and the status each broken rule gets
+live in :mod:`intcheck.kinds.rest_request`; resources backed by the dataset in this module.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, urlsplit
+
+import jsonschema_rs
+from aiohttp import web
+from faker import Faker
+
+from intcheck.contracts.openapi import HTTP_METHODS, resolve_pointer
+from intcheck.kinds.base import OPERATION, VALIDATION
+from intcheck.kinds.jsonschema_gen import Generator, SchemaValidator, convert_schema
+from intcheck.kinds.rest_request import (
+    FORCE,
+    Param,
+    RequestBody,
+    Router,
+    check_request,
+    compile_security,
+    problem_response,
+)
+from intcheck.kinds.rest_state import Resource, bind_resources
+
+if TYPE_CHECKING:
+    from intcheck.kinds.base import MockContext
+
+__all__ = ["FORCE", "MOCK", "RestMock"]
+
+JSON = "application/json"
+
+
+@dataclass(slots=True)
+class Reply:
+    """One documented response of an operation, ready to render."""
+
+    status: str  # "200", "4XX" or "default"
+    media_type: str | None
+    schema: Any  # converted (response direction) schema, or None
+    examples: dict[str, Any]
+    headers: list[tuple[str, Any, Any]]  # name, schema, example
+    validator: SchemaValidator | None
+
+
+@dataclass(slots=True)
+class Op:
+    """One operation with everything compiled that a request needs."""
+
+    name: str
+    method: str
+    template: str
+    params: list[Param]
+    body: RequestBody | None
+    security: list[list[tuple[str, str, str]]]
+    replies: dict[str, Reply]
+    success: str
+    resource: Resource | None = None
+    cache: dict[Any, tuple[int, bytes]] = field(default_factory=dict)
+
+    def documents(self, status: int) -> bool:
+        return str(status) in self.replies
+
+    def reply_for(self, status: int) -> Reply | None:
+        return (
+            self.replies.get(str(status))
+            or self.replies.get(f"{str(status)[0]}XX")
+            or self.replies.get("default")
+        )
+
+
+class Spec:
+    """The compiled OpenAPI document of one contract: converted schemas, operations, router."""
+
+    def __init__(self, data: Mapping[str, Any], name: str, seed: int) -> None:
+        self.data = data
+        openapi30 = str(data.get("openapi", "")).startswith("3.0")
+        self.request_doc = _convert_document(data, openapi30=openapi30, direction="request")
+        self.response_doc = _convert_document(data, openapi30=openapi30, direction="response")
+        self._uri = {"request": f"urn:intcheck:{quote(name)}:request",
+                     "response": f"urn:intcheck:{quote(name)}:response"}
+        self.registry = jsonschema_rs.Registry(
+            [(self._uri["request"], self.request_doc), (self._uri["response"], self.response_doc)]
+        )
+        self.rng = random.Random(seed)
+        faker = Faker()
+        faker.seed_instance(seed)
+        self._checks: dict[int, SchemaValidator] = {}
+        self.generator = Generator(self.response_doc, rng=self.rng, faker=faker,
+                                   check=self._check)
+        self.request_generator = Generator(self.request_doc, rng=self.rng, faker=faker,
+                                           direction="request")
+        self.ops: list[Op] = []
+        paths = data.get("paths") or {}
+        for template, item in paths.items():
+            item, item_ptr = self.follow(item, "/paths/" + _escape(template))
+            if not isinstance(item, dict):
+                continue
+            for method in HTTP_METHODS:
+                if isinstance(item.get(method), dict):
+                    self.ops.append(self._compile(template, method, item, item_ptr))
+        self.router = Router([(op.template, op.method, op) for op in self.ops])
+
+    def follow(self, node: Any, pointer: str) -> tuple[Any, str]:
+        """Follow OpenAPI-level ``$ref``s, tracking the pointer of the value reached."""
+        for _ in range(16):
+            if not (isinstance(node, dict) and isinstance(node.get("$ref"), str)):
+                break
+            ref = node["$ref"]
+            pointer = ref[1:]
+            node = resolve_pointer(self.data, ref)
+        return node, pointer
+
+    def validator(self, direction: str, pointer: str) -> SchemaValidator:
+        ref = f"{self._uri[direction]}#{quote(pointer, safe='/~')}"
+        return SchemaValidator({"$ref": ref}, self.registry)
+
+    def converted(self, direction: str, pointer: str) -> Any:
+        doc = self.request_doc if direction == "request" else self.response_doc
+        return resolve_pointer(doc, "#" + pointer)
+
+    def _check(self, schema: Any, value: Any) -> bool:
+        validator = self._checks.get(id(schema))
+        if validator is None:
+            wrapped = {"allOf": [schema], "components": self.response_doc.get("components", {})}
+            validator = self._checks[id(schema)] = SchemaValidator(wrapped, self.registry)
+        return validator.is_valid(value)
+
+    def _compile(self, template: str, method: str, item: dict[str, Any], item_ptr: str) -> Op:
+        op_ptr = f"{item_ptr}/{method}"
+        node = item[method]
+        params: dict[tuple[str, str], Param] = {}
+        for owner, owner_ptr in ((item, item_ptr), (node, op_ptr)):
+            for index, raw in enumerate(owner.get("parameters") or []):
+                param, ptr = self.follow(raw, f"{owner_ptr}/parameters/{index}")
+                if isinstance(param, dict) and "name" in param and "in" in param:
+                    compiled = self._param(param, ptr)
+                    params[(compiled.location, compiled.name)] = compiled
+        body = None
+        if isinstance(node.get("requestBody"), dict):
+            raw_body, body_ptr = self.follow(node["requestBody"], op_ptr + "/requestBody")
+            body = self._body(raw_body, body_ptr)
+        replies: dict[str, Reply] = {}
+        for status, raw_reply in (node.get("responses") or {}).items():
+            reply, reply_ptr = self.follow(raw_reply, f"{op_ptr}/responses/{_escape(str(status))}")
+            if isinstance(reply, dict):
+                replies[str(status).upper()] = self._reply(str(status).upper(), reply, reply_ptr)
+        documented = sorted(s for s in replies if s[:1] in "23" and s.isdigit())
+        success = documented[0] if documented else ("default" if "default" in replies else "")
+        security = node.get("security", self.data.get("security")) or []
+        schemes = (self.data.get("components") or {}).get("securitySchemes") or {}
+        return Op(
+            name=f"{method.upper()} {template}",
+            method=method.upper(),
+            template=template,
+            params=list(params.values()),
+            body=body,
+            security=compile_security(security, schemes, self.follow),
+            replies=replies,
+            success=success,
+        )
+
+    def _param(self, param: dict[str, Any], ptr: str) -> Param:
+        location = param["in"]
+        schema_ptr, is_json = ptr + "/schema", False
+        if "schema" not in param and isinstance(param.get("content"), dict) and param["content"]:
+            media = next(iter(param["content"]))
+            schema_ptr = f"{ptr}/content/{_escape(media)}/schema"
+            is_json = "json" in media
+        has_schema = _exists(self.data, schema_ptr)
+        style = param.get("style") or ("form" if location in ("query", "cookie") else "simple")
+        return Param(
+            name=param["name"],
+            location=location,
+            required=bool(param.get("required")) or location == "path",
+            style=style,
+            explode=bool(param.get("explode", style == "form")),
+            schema=self._deref(self.converted("request", schema_ptr)) if has_schema else {},
+            validator=self.validator("request", schema_ptr) if has_schema else None,
+            is_json=is_json,
+            resolve=self._deref,
+        )
+
+    def _body(self, body: dict[str, Any], ptr: str) -> RequestBody:
+        media: dict[str, tuple[SchemaValidator | None, Any]] = {}
+        for media_type, content in (body.get("content") or {}).items():
+            schema_ptr = f"{ptr}/content/{_escape(media_type)}/schema"
+            if isinstance(content, dict) and "schema" in content:
+                schema = self._deref(self.converted("request", schema_ptr))
+                media[media_type.lower()] = (self.validator("request", schema_ptr), schema)
+            else:
+                media[media_type.lower()] = (None, {})
+        return RequestBody(required=bool(body.get("required")), media=media)
+
+    def _reply(self, status: str, reply: dict[str, Any], ptr: str) -> Reply:
+        content = reply.get("content") or {}
+        media_type = _pick_media(list(content))
+        schema, validator, examples = None, None, {}
+        if media_type is not None:
+            media = content[media_type] or {}
+            schema_ptr = f"{ptr}/content/{_escape(media_type)}/schema"
+            if "schema" in media:
+                schema = self.converted("response", schema_ptr)
+                validator = self.validator("response", schema_ptr)
+            for ex_name, example in (media.get("examples") or {}).items():
+                example, _ = self.follow(example, "")
+                if isinstance(example, dict) and "value" in example:
+                    examples[ex_name] = example["value"]
+            if "example" in media:
+                examples.setdefault("example", media["example"])
+        headers = []
+        for name, raw_header in (reply.get("headers") or {}).items():
+            header, header_ptr = self.follow(raw_header, f"{ptr}/headers/{_escape(name)}")
+            if not isinstance(header, dict) or name.lower() == "content-type":
+                continue
+            header_schema = (
+                self.converted("response", header_ptr + "/schema") if "schema" in header else {}
+            )
+            headers.append((name, header_schema, header.get("example")))
+        return Reply(status, media_type, schema, examples, headers, validator)
+
+    def _deref(self, schema: Any) -> Any:
+        return self.request_generator._deref(schema)
+
+
+class RestMock:
+    """The REST kind's mock builder, registered as ``MOCK`` for ``kinds.mock_builders()``."""
+
+    def build_mock(self, ctx: MockContext) -> web.Application:
+        """Compile the contract's OpenAPI document and answer requests below its mount point."""
+        document = ctx.contract.document
+        data = getattr(document, "data", document)
+        spec = Spec(data, ctx.contract.name, ctx.rng.randint(0, 2**31))
+        bind_resources(spec.ops, ctx.contract.mock.resources, ctx.store, spec.generator)
+        handler = _Handler(spec, ctx)
+        app = web.Application(client_max_size=1024 * 1024)
+        app.router.add_route("*", "/{tail:.*}", handler.handle)
+        return app
+
+
+class _Handler:
+    def __init__(self, spec: Spec, ctx: MockContext) -> None:
+        self.spec = spec
+        self.ctx = ctx
+        self.prefix = len(urlsplit(ctx.base_url).path.rstrip("/"))
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        path = request.raw_path.split("?", 1)[0][self.prefix :] or "/"
+        found = self.spec.router.match(path, request.method)
+        if found is None:
+            request[OPERATION] = ""
+            request[VALIDATION] = "no-route"
+            return problem_response(None, (404,), "not-found", f"no operation at {path}", [])
+        op, path_values = found
+        if op is None:  # the path exists, the method does not
+            request[OPERATION] = ""
+            request[VALIDATION] = "method-not-allowed"
+            return problem_response(None, (405,), "method", f"{request.method} not allowed", [])
+        request[OPERATION] = op.name
+        checked = await check_request(op, request, path_values)
+        if checked.problem is not None:
+            request[VALIDATION] = checked.rule
+            return checked.problem
+        request[VALIDATION] = "ok"
+        prefer = _prefer(request)
+        if "code" in prefer or "example" in prefer or op.resource is None:
+            return self.render(op, _prefer_status(op, prefer), prefer.get("example"))
+        return op.resource.answer(self, op, checked.params, checked.body)
+
+    def render(
+        self,
+        op: Op,
+        status: str,
+        example: str | None = None,
+        value: Any = ...,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> web.Response:
+        """The response documented under ``status``: a given value, an example, or generated."""
+        reply = op.replies.get(status)
+        code = 200 if status in ("default", "") or not status.isdigit() else int(status)
+        if reply is None:
+            return web.Response(status=code)
+        headers = {name: self._header(schema, ex) for name, schema, ex in reply.headers}
+        headers.update(extra_headers or {})
+        if reply.media_type is None:
+            return web.Response(status=code, headers=headers)
+        if value is ...:
+            key = (status, example)
+            cached = op.cache.get(key)
+            if cached is not None:
+                return web.Response(status=code, body=cached[1], headers=headers,
+                                    content_type=reply.media_type)
+            value = self.pick_example(reply, example)
+        body = _encode(value, reply.media_type)
+        if value is ... or example is not None or op.resource is None:
+            op.cache[(status, example)] = (0, body)
+        return web.Response(status=code, body=body, headers=headers, content_type=reply.media_type)
+
+    def pick_example(self, reply: Reply, name: str | None) -> Any:
+        """A documented example (the named one, else the first valid one), else generated."""
+        if name is not None and name in reply.examples:
+            return reply.examples[name]
+        for example in reply.examples.values():
+            if reply.validator is None or reply.validator.is_valid(example):
+                return example
+        return self.generate(reply)
+
+    def generate(self, reply: Reply) -> Any:
+        if reply.schema is None:
+            return {} if "json" in (reply.media_type or "") else "ok"
+        value: Any = None
+        for _ in range(8):
+            value = self.spec.generator.generate(reply.schema)
+            if reply.validator is None or reply.validator.is_valid(value):
+                return value
+        return value
+
+    def _header(self, schema: Any, example: Any) -> str:
+        value = example if example is not None else self.spec.generator.generate(schema or {})
+        if isinstance(value, bool):
+            return str(value).lower()
+        if isinstance(value, list):
+            return ",".join(str(v) for v in value)
+        return str(value)
+
+
+def _prefer(request: web.Request) -> dict[str, str]:
+    found: dict[str, str] = dict(request.get(FORCE) or {})
+    for header in request.headers.getall("Prefer", ()):
+        for token in header.replace(";", ",").split(","):
+            key, _, value = token.strip().partition("=")
+            if value:
+                found.setdefault(key.strip().lower(), value.strip().strip('"'))
+    return found
+
+
+def _prefer_status(op: Op, prefer: Mapping[str, str]) -> str:
+    wanted = prefer.get("code", "")
+    if wanted.upper() in op.replies:
+        return wanted.upper()
+    if wanted.isdigit() and f"{wanted[0]}XX" in op.replies:
+        return f"{wanted[0]}XX"
+    if "example" in prefer:
+        for status, reply in op.replies.items():
+            if prefer["example"] in reply.examples:
+                return status
+    return op.success
+
+
+def _encode(value: Any, media_type: str) -> bytes:
+    if "json" in media_type:
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+    if isinstance(value, bytes):
+        return value
+    return (value if isinstance(value, str) else json.dumps(value)).encode()
+
+
+def _pick_media(types: list[str]) -> str | None:
+    for media in types:
+        if media.split(";")[0].strip().lower() in (JSON, "application/problem+json"):
+            return media
+    for media in types:
+        if "json" in media.lower():
+            return media
+    return types[0] if types else None
+
+
+def _escape(token: str) -> str:
+    return token.replace("~", "~0").replace("/", "~1")
+
+
+def _exists(data: Any, pointer: str) -> bool:
+    try:
+        resolve_pointer(data, "#" + pointer)
+    except (KeyError, IndexError, ValueError, TypeError):
+        return False
+    return True
+
+
+def _convert_document(data: Mapping[str, Any], *, openapi30: bool, direction: str) -> dict[str, Any]:
+    """A copy of the document whose every schema is rewritten as JSON Schema 2020-12."""
+
+    def resolve(ref: str) -> Any:
+        return resolve_pointer(data, ref)
+
+    def schema(node: Any) -> Any:
+        return convert_schema(node, openapi30=openapi30, direction=direction, resolve=resolve)
+
+    def holder(node: Any) -> Any:  # parameter, header, media holder, request body, response
+        if not isinstance(node, dict) or "$ref" in node:
+            return node
+        out = dict(node)
+        if "schema" in out:
+            out["schema"] = schema(out["schema"])
+        if isinstance(out.get("content"), dict):
+            out["content"] = {k: holder(v) for k, v in out["content"].items()}
+        if isinstance(out.get("headers"), dict):
+            out["headers"] = {k: holder(v) for k, v in out["headers"].items()}
+        return out
+
+    def operation(node: Any) -> Any:
+        if not isinstance(node, dict):
+            return node
+        out = dict(node)
+        if isinstance(out.get("parameters"), list):
+            out["parameters"] = [holder(p) for p in out["parameters"]]
+        if "requestBody" in out:
+            out["requestBody"] = holder(out["requestBody"])
+        if isinstance(out.get("responses"), dict):
+            out["responses"] = {k: holder(v) for k, v in out["responses"].items()}
+        return out
+
+    converted = dict(data)
+    components = dict(data.get("components") or {})
+    if isinstance(components.get("schemas"), dict):
+        components["schemas"] = {k: schema(v) for k, v in components["schemas"].items()}
+    for section in ("parameters", "headers", "requestBodies", "responses"):
+        if isinstance(components.get(section), dict):
+            components[section] = {k: holder(v) for k, v in components[section].items()}
+    converted["components"] = components
+    paths = {}
+    for template, item in (data.get("paths") or {}).items():
+        if isinstance(item, dict):
+            item = {k: (operation(v) if k in HTTP_METHODS else v) for k, v in item.items()}
+            if isinstance(item.get("parameters"), list):
+                item["parameters"] = [holder(p) for p in item["parameters"]]
+        paths[template] = item
+    converted["paths"] = paths
+    return converted
+
+
+MOCK = RestMock()
