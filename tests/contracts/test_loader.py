@@ -127,7 +127,9 @@ def test_real_world_problems_are_warnings_and_strict_makes_them_errors(
         ("groupwise/groupwise.wsdl", 83),
     ],
 )
-def test_real_world_wsdls_load_offline(tmp_path: Path, corpus: Path, wsdl: str, operations: int) -> None:
+def test_real_world_wsdls_load_offline(
+    tmp_path: Path, corpus: Path, wsdl: str, operations: int
+) -> None:
     (tmp_path / "plan.yaml").write_text("name: corpus\nintegrations:\n  - contract: c.yaml\n")
     (tmp_path / "c.yaml").write_text(f"kind: soap\nname: svc\nspec: {corpus / 'wsdl' / wsdl}\n")
     plan = load_plan(tmp_path, environ={})

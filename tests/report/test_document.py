@@ -30,8 +30,12 @@ def _report(complete: bool = True) -> Report:
                 severity=Severity.HIGH,
                 message="Expected status 200 or 404, actual 503",
                 duration_ms=12.5,
-                source=SourceRef(path=Path("contracts/specs/x.yaml"), line=3, col=5, pointer="/paths"),
-                evidence=Evidence(status=503, body="{}", elapsed_ms=12.5, curl="curl https://mdm.test"),
+                source=SourceRef(
+                    path=Path("contracts/specs/x.yaml"), line=3, col=5, pointer="/paths"
+                ),
+                evidence=Evidence(
+                    status=503, body="{}", elapsed_ms=12.5, curl="curl https://mdm.test"
+                ),
             ),
         ),
         load=(
