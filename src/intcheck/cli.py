@@ -65,6 +65,71 @@ def mock(out: Output, path: Path, host: str, port: int, seed: int, workers: int)
     return ExitCode.OK
 
 
+@cli.command()
+@PLAN_ARGUMENT
+@click.option(
+    "--only", multiple=True, metavar="NAME", help="Contract, operation or case id (globs)."
+)
+@click.option("--target", "targets", multiple=True, metavar="NAME=URL", help="Override a target.")
+@click.option(
+    "--report-dir", type=click.Path(path_type=Path, file_okay=False), default=Path("reports")
+)
+@click.option("--concurrency", type=click.IntRange(min=1), default=16, show_default=True)
+@click.option(
+    "--timeout",
+    "timeout_s",
+    type=click.FloatRange(0, min_open=True),
+    default=10.0,
+    show_default=True,
+)
+@click.option("--insecure", is_flag=True, help="Do not verify TLS certificates.")
+@click.pass_obj
+def probe(
+    out: Output,
+    path: Path,
+    only: tuple[str, ...],
+    targets: tuple[str, ...],
+    report_dir: Path,
+    concurrency: int,
+    timeout_s: float,
+    insecure: bool,
+) -> ExitCode:
+    """Check the real endpoint of every REST and SOAP contract; write reports to --report-dir."""
+    from intcheck.model import Result, Status
+    from intcheck.probe import ProbeOptions, build_report, plan_cases, run_probe
+    from intcheck.probe.runner import parse_targets, utc_now
+    from intcheck.report.writers import write_reports
+
+    plan = load_plan(path)
+    options = ProbeOptions(
+        only=only,
+        targets=parse_targets(targets),
+        concurrency=concurrency,
+        timeout_s=timeout_s,
+        insecure=insecure,
+    )
+    total = len(plan_cases(plan, options))  # bad --only/--target: exit 2 before any request
+    results: list[Result] = []  # owned here, so Ctrl-C still leaves what was done
+
+    async def collect() -> None:
+        with out.probe_progress(total) as progress:
+            async for result in run_probe(plan, options):
+                results.append(result)
+                progress.update(result)
+
+    started, complete = utc_now(), False
+    try:
+        asyncio.run(collect())
+        complete = True
+    finally:
+        report = build_report(
+            plan, results, started_at=started, complete=complete, targets=options.targets
+        )
+        out.report_summary(report, [str(p) for p in write_reports(report, report_dir)])
+    bad = report.count(Status.FAILED) + report.count(Status.ERRORED)
+    return ExitCode.FINDINGS if bad else ExitCode.OK
+
+
 @cli.group()
 def schema() -> None:
     """Print the JSON Schemas intcheck ships."""

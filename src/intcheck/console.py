@@ -9,6 +9,14 @@ import sys
 from typing import TYPE_CHECKING
 
 from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 from intcheck.model import Diagnostic, Level, Report, Status
@@ -82,9 +90,64 @@ class Output:
                 markup=False,
             )
 
+    def probe_progress(self, total: int) -> ProbeProgress:
+        """A context manager counting checked cases out of ``total``."""
+        return ProbeProgress(self, total)
+
     def report_summary(self, report: Report, files: Iterable[str]) -> None:
         counts = ", ".join(f"{report.count(s)} {s.value}" for s in Status)
         state = "" if report.complete else " (INCOMPLETE: interrupted)"
         self.err.print(f"{len(report.results)} results: {counts}{state}", markup=False)
         for path in files:
             self.err.print(f"  wrote {path}", style="dim", markup=False)
+
+
+class ProbeProgress:
+    """Progress of a probe: a rich bar on a terminal, plain lines in CI logs."""
+
+    def __init__(self, output: Output, total: int) -> None:
+        self.output = output
+        self.total = total
+        self.cases: set[str] = set()
+        self._bar: Progress | None = None
+        self._task: TaskID | None = None
+        self._next_line = 0
+        self._said: set[tuple[str, str]] = set()
+
+    def __enter__(self) -> ProbeProgress:
+        if self.output.interactive:
+            self._bar = Progress(
+                TextColumn("probing"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=self.output.err,
+                transient=True,
+            )
+            self._bar.start()
+            self._task = self._bar.add_task("probe", total=self.total)
+        else:
+            self.output.line(f"probing {self.total} cases")
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+
+    def update(self, result: Result) -> None:
+        """Count ``result``'s case once, and print the result if it needs attention."""
+        # A case nobody answered errs on every check for one reason: say it once.
+        said = (result.case, result.message)
+        if result.status is not Status.ERRORED or said not in self._said:
+            self._said.add(said)
+            self.output.result(result)
+        if result.case in self.cases or "#" not in result.case or result.case.endswith("#p95"):
+            return
+        self.cases.add(result.case)
+        done = len(self.cases)
+        if self._bar is not None and self._task is not None:
+            self._bar.update(self._task, completed=done)
+        elif done >= self._next_line or done == self.total:
+            # In CI, a line every tenth of the run: enough to see it moves, not a flood.
+            self.output.line(f"  {done}/{self.total} cases checked")
+            self._next_line = done + max(1, self.total // 10)

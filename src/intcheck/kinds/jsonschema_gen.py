@@ -22,7 +22,6 @@ from typing import Any
 import jsonschema_rs
 from faker import Faker
 
-
 _MAPS = ("properties", "patternProperties", "$defs", "definitions", "dependentSchemas")
 _SINGLE = (
     "items",
@@ -143,6 +142,9 @@ class SchemaValidator:
         return bool(self._impl.is_valid(instance))
 
     def errors(self, instance: Any, limit: int = 10) -> list[SchemaError]:
+        """The first ``limit`` broken rules; [] (cheaply) when the instance is valid."""
+        if self._impl.is_valid(instance):
+            return []
         found = []
         for error in self._impl.iter_errors(instance):
             pointer = "".join(
@@ -186,6 +188,8 @@ class Generator:
         self.hidden = "writeOnly" if direction == "response" else "readOnly"
         self.max_depth = max_depth
         self.check = check  # (schema, value) -> valid?; used to pick a oneOf branch
+        self._full = False  # include every optional property of the next object
+        self._ref = ""  # the $ref that led to the schema being generated, for discriminators
 
     def resolve(self, ref: str) -> Any:
         node: Any = self.root
@@ -202,7 +206,11 @@ class Generator:
             target = self.resolve(schema["$ref"])
             rest = {k: v for k, v in schema.items() if k != "$ref"}
             target = self._merge([target, rest]) if rest else target
-            return self.generate(target, name=name, depth=depth + 1)
+            outer, self._ref = self._ref, schema["$ref"]
+            try:
+                return self.generate(target, name=name, depth=depth + 1)
+            finally:
+                self._ref = outer
         if "allOf" in schema:
             parts = [self._deref(s) for s in schema["allOf"]]
             merged = self._merge([*parts, {k: v for k, v in schema.items() if k != "allOf"}])
@@ -259,8 +267,12 @@ class Generator:
         value: Any = None
         for attempt, index in enumerate(order * 2):
             branch = branches[index]
-            value = self.generate(self._merge([rest, self._deref(branch)]) if rest else branch,
-                                  name=name, depth=depth)
+            # second round: every optional property, to rule out the other branches
+            self._full = attempt >= len(order)
+            value = self.generate(
+                self._merge([rest, self._deref(branch)]) if rest else branch, name=name, depth=depth
+            )
+            self._full = False
             value = self._discriminate(schema, branch, value)
             if self.check is None or key == "anyOf" or attempt >= 2 * len(order) - 1:
                 return value
@@ -277,8 +289,13 @@ class Generator:
         ref = branch.get("$ref", "") if isinstance(branch, dict) else ""
         if not prop or not ref:
             return value
-        mapping = disc.get("mapping") or {}
-        tags = [tag for tag, target in mapping.items() if target == ref or target.endswith("/" + ref.rsplit("/", 1)[-1])]
+        inherited = self._deref(branch).get("discriminator") if isinstance(branch, dict) else None
+        mapping = disc.get("mapping") or (inherited or {}).get("mapping") or {}
+        tags = [
+            tag
+            for tag, target in mapping.items()
+            if target == ref or target.endswith("/" + ref.rsplit("/", 1)[-1])
+        ]
         value[prop] = tags[0] if tags else ref.rsplit("/", 1)[-1]
         return value
 
@@ -293,8 +310,9 @@ class Generator:
         required = [p for p in schema.get("required", []) if isinstance(p, str)]
         deep = depth >= self.max_depth
         out: dict[str, Any] = {}
+        full = self._full
         for prop, sub in props.items():
-            if prop not in required and (deep or self.rng.random() < 0.3):
+            if prop not in required and not full and (deep or self.rng.random() < 0.3):
                 continue
             if prop not in required and self._hidden(sub):
                 continue
@@ -302,8 +320,16 @@ class Generator:
         extra = schema.get("additionalProperties", True)
         for prop in required:
             if prop not in out:
-                out[prop] = self.generate(extra if isinstance(extra, dict) else {}, name=prop,
-                                          depth=depth + 1)
+                out[prop] = self.generate(
+                    extra if isinstance(extra, dict) else {}, name=prop, depth=depth + 1
+                )
+        disc = schema.get("discriminator")
+        if isinstance(disc, dict) and isinstance(disc.get("propertyName"), str) and self._ref:
+            # allOf inheritance: the tag names the schema we came from
+            mapping = disc.get("mapping") or {}
+            own = self._ref.rsplit("/", 1)[-1]
+            tags = [t for t, target in mapping.items() if str(target).rsplit("/", 1)[-1] == own]
+            out[disc["propertyName"]] = tags[0] if tags else own
         want = int(schema.get("minProperties", 0))
         counter = 0
         for prop, sub in props.items():
@@ -312,8 +338,9 @@ class Generator:
             if prop not in out:
                 out[prop] = self.generate(sub, name=prop, depth=depth + 1)
         while len(out) < want and extra is not False and counter < 64:
-            out[f"extra{counter}"] = self.generate(extra if isinstance(extra, dict) else {},
-                                                   depth=depth + 1)
+            out[f"extra{counter}"] = self.generate(
+                extra if isinstance(extra, dict) else {}, depth=depth + 1
+            )
             counter += 1
         return out
 
@@ -324,8 +351,15 @@ class Generator:
     def _gen_array(self, schema: dict[str, Any], name: str, depth: int) -> list[Any]:
         low = int(schema.get("minItems", 0))
         high = int(schema.get("maxItems", low + 3))
-        count = low if depth >= self.max_depth else self.rng.randint(low, max(low, min(high, low + 2)))
-        if count == 0 and depth < self.max_depth and high > 0 and self.rng.random() < 0.8:
+        count = (
+            low if depth >= self.max_depth else self.rng.randint(low, max(low, min(high, low + 2)))
+        )
+        if (
+            count == 0
+            and depth < self.max_depth
+            and high > 0
+            and (self._full or self.rng.random() < 0.8)
+        ):
             count = 1
         prefix = schema.get("prefixItems") or []
         items = schema.get("items", {})
@@ -443,7 +477,9 @@ def _is_null(schema: Any) -> bool:
 
 
 def _infer_type(schema: Mapping[str, Any]) -> str:
-    if any(k in schema for k in ("properties", "required", "additionalProperties", "minProperties")):
+    if any(
+        k in schema for k in ("properties", "required", "additionalProperties", "minProperties")
+    ):
         return "object"
     if any(k in schema for k in ("items", "prefixItems", "minItems", "maxItems")):
         return "array"

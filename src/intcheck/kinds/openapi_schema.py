@@ -4,8 +4,8 @@
   ``exclusiveMaximum``, ``readOnly`` properties not required in requests and ``writeOnly`` ones
   not required in responses, and ``discriminator`` (the tag picks the one branch to check, so an
   ambiguous ``oneOf`` cannot raise a false alarm).
-* ``multipleOf`` in decimal arithmetic: binary floats make ``19.95 / 0.01`` come out as
-  1994.9999999999998, which plain jsonschema reports as a violation.
+* ``multipleOf`` in decimal arithmetic: binary floats make ``0.3 / 0.1`` come out as
+  2.9999999999999996, which plain jsonschema reports as a violation.
 * The first error reported with its instance pointer and the spec location of the rule broken.
 
 The mock's ``kinds/jsonschema_gen.py`` has a sibling conversion (for jsonschema_rs); this one
@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import decimal
 from collections.abc import Callable, Iterator
+from fractions import Fraction
 from typing import Any
 
+import jsonschema_rs
 from jsonschema import Draft202012Validator, validators
 from jsonschema.exceptions import ValidationError, best_match
 
@@ -35,7 +37,9 @@ def convert(node: Any, *, direction: str, resolve: Callable[[str], Any]) -> Any:
     out: dict[str, Any] = {}
     for key, value in node.items():
         if key in _MAPS and isinstance(value, dict):
-            out[key] = {k: convert(v, direction=direction, resolve=resolve) for k, v in value.items()}
+            out[key] = {
+                k: convert(v, direction=direction, resolve=resolve) for k, v in value.items()
+            }
         elif key in _SINGLE:
             out[key] = convert(value, direction=direction, resolve=resolve)
         elif key in _LISTS and isinstance(value, list):
@@ -43,15 +47,16 @@ def convert(node: Any, *, direction: str, resolve: Callable[[str], Any]) -> Any:
         elif key not in ("nullable", "discriminator", "example", "xml", "externalDocs"):
             out[key] = value
     for bound, flag in (("minimum", "exclusiveMinimum"), ("maximum", "exclusiveMaximum")):
-        if isinstance(out.get(flag), bool):
-            if out.pop(flag) and bound in out:
-                out[flag] = out.pop(bound)
+        if isinstance(out.get(flag), bool) and out.pop(flag) and bound in out:
+            out[flag] = out.pop(bound)
     if node.get("nullable") is True:
         out = _nullable(out)
     hidden = "readOnly" if direction == "request" else "writeOnly"
     props = node.get("properties")
     if isinstance(out.get("required"), list) and isinstance(props, dict):
-        out["required"] = [p for p in out["required"] if not _flagged(props.get(p), hidden, resolve)]
+        out["required"] = [
+            p for p in out["required"] if not _flagged(props.get(p), hidden, resolve)
+        ]
     discriminator = node.get("discriminator")
     if isinstance(discriminator, dict):
         out = _discriminated(out, discriminator)
@@ -114,24 +119,56 @@ def _multiple_of(
     if not validator.is_type(instance, "number"):
         return
     if isinstance(step, float) or isinstance(instance, float):
-        with decimal.localcontext() as context:
-            context.prec = 200
-            try:
-                ok = decimal.Decimal(repr(instance)) % decimal.Decimal(repr(step)) == 0
-            except decimal.InvalidOperation:
-                ok = False
+        # Exact arithmetic on the shortest decimal text of each float (what the JSON said).
+        try:
+            quotient = Fraction(decimal.Decimal(repr(instance))) / Fraction(
+                decimal.Decimal(repr(step))
+            )
+        except (ValueError, OverflowError, ArithmeticError):  # NaN, Infinity, a zero step
+            ok = False
+        else:
+            ok = quotient.denominator == 1
     else:
         ok = instance % step == 0
     if not ok:
         yield ValidationError(f"{instance!r} is not a multiple of {step!r}")
 
 
-JsonValidator = validators.extend(Draft202012Validator, {"multipleOf": _multiple_of})
+JsonValidator: Any = validators.extend(  # type: ignore[no-untyped-call]
+    Draft202012Validator, {"multipleOf": _multiple_of}
+)
 
 
 def validator_for(schema: Any) -> Any:
     """A 2020-12 validator with decimal ``multipleOf`` and format assertions switched on."""
     return JsonValidator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+
+
+class CompiledSchema:
+    """One schema, judged fast by jsonschema_rs and in detail by python-jsonschema.
+
+    The Rust engine answers "valid" for most bodies in microseconds; only when it objects does
+    the Python validator (decimal ``multipleOf``, schema locations) decide and explain, so a
+    false alarm from either engine alone never becomes a finding.
+    """
+
+    def __init__(self, schema: Any) -> None:
+        self.schema = schema
+        self.python = validator_for(schema)
+        try:
+            self.fast: Any = jsonschema_rs.validator_for(schema, validate_formats=True)
+        except (ValueError, jsonschema_rs.ValidationError):
+            self.fast = None  # e.g. a regex the Rust engine cannot compile
+
+    def is_valid(self, instance: Any) -> bool:
+        if self.fast is not None and self.fast.is_valid(instance):
+            return True
+        return bool(self.python.is_valid(instance))
+
+    def first_error(self, instance: Any, root_pointer: str) -> dict[str, str] | None:
+        if self.fast is not None and self.fast.is_valid(instance):
+            return None
+        return first_error(self.python, instance, root_pointer)
 
 
 def first_error(validator: Any, instance: Any, root_pointer: str) -> dict[str, str] | None:
@@ -148,16 +185,23 @@ def first_error(validator: Any, instance: Any, root_pointer: str) -> dict[str, s
 
 
 def schema_location(root: Any, error: ValidationError, root_pointer: str) -> str:
-    """Follow the error's schema path through ``$ref``s to a pointer into the spec."""
+    """Follow the error's schema path through ``$ref``s to a pointer into the spec.
+
+    jsonschema leaves ``$ref`` out of the path when it follows one, so a token the current
+    node lacks means: follow this node's ``$ref`` first.
+    """
     node, pointer = root, root_pointer
     for token in error.absolute_schema_path:
-        if isinstance(node, dict) and token == "$ref" and isinstance(node.get("$ref"), str):
-            ref = node["$ref"]
+        for _ in range(16):
+            ref = node.get("$ref") if isinstance(node, dict) else None
+            if not isinstance(ref, str) or (token in node and token != "$ref"):
+                break
             pointer = ref[1:] if ref.startswith("#") else ref
             try:
                 node = _at(root, pointer)
             except (KeyError, IndexError, ValueError, TypeError):
-                return pointer
+                return "#" + pointer
+        if token == "$ref":
             continue
         pointer += "/" + _escape(str(token))
         try:
@@ -208,13 +252,20 @@ def generate_value(schema: Any, components: Any, *, name: str = "", depth: int =
         kind = next((k for k in kind if k != "null"), "null")
     if kind == "object":
         props = schema.get("properties", {})
+        wanted = list(schema.get("required", []))
+        # minProperties: add optional properties, in document order, until there are enough
+        wanted += [p for p in props if p not in wanted][
+            : max(0, int(schema.get("minProperties", 0)) - len(wanted))
+        ]
         return {
             prop: generate_value(props.get(prop, {}), components, name=prop, depth=depth + 1)
-            for prop in schema.get("required", [])
+            for prop in wanted
         }
     if kind == "array":
         count = max(1, int(schema.get("minItems", 1)))
-        return [generate_value(schema.get("items", {}), components, name=name, depth=depth + 1)] * count
+        return [
+            generate_value(schema.get("items", {}), components, name=name, depth=depth + 1)
+        ] * count
     if kind in ("integer", "number"):
         low = schema.get("minimum", schema.get("exclusiveMinimum", 0) + 1)
         step = schema.get("multipleOf")
@@ -307,7 +358,9 @@ def _first_in(arg: list[Any]) -> str | None:
         if op is c.RANGE:
             return chr(value[0])
         if op is c.CATEGORY:
-            return {c.CATEGORY_DIGIT: "0", c.CATEGORY_WORD: "a", c.CATEGORY_SPACE: " "}.get(value, "a")
+            return {c.CATEGORY_DIGIT: "0", c.CATEGORY_WORD: "a", c.CATEGORY_SPACE: " "}.get(
+                value, "a"
+            )
         if op is c.NEGATE:
             return None
     return None

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from intcheck.model import Severity, Status
 
 if TYPE_CHECKING:
-    from intcheck.model import Operation, SourceRef
+    from intcheck.model import Contract, Operation, SourceRef
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -54,7 +54,7 @@ class Finding:
     schema_error: Mapping[str, str] | None = None
 
 
-class CannotEvaluate(Exception):  # noqa: N818 - reads as the outcome it causes
+class CannotEvaluate(Exception):
     """Raised by a check that cannot judge the answer; the result is ERRORED."""
 
 
@@ -89,10 +89,25 @@ class ProbeCase:
     sla_ms: float | None = None
     source: SourceRef | None = None
     data: Mapping[str, Any] = field(default_factory=dict)  # kind-specific expectations
+    skip: str = ""  # why this case could not be built; the runner reports it SKIPPED
 
     @property
     def integration(self) -> str:
         return self.operation.contract
+
+
+def unbuildable(operation: Operation, error: Exception, suffix: str = "") -> ProbeCase:
+    """A placeholder case for an operation whose requests could not be built from the spec."""
+    reason = f"no request could be built from the spec: {type(error).__name__}: {error}"
+    return ProbeCase(
+        id=f"{operation.id}#{suffix}unbuildable",
+        operation=operation,
+        kind="unbuildable",
+        request=ProbeRequest(method=operation.method or "POST", url=""),
+        checks=(),
+        source=operation.source,
+        skip=reason[:500],
+    )
 
 
 def status_matches(status: int, patterns: tuple[str, ...]) -> bool:
@@ -158,3 +173,15 @@ class DatasetIndex:
                 if score > best[0]:
                     best = (score, record)
         return best[1]
+
+
+def written_case_sources(contract: Contract) -> list[SourceRef]:
+    """Where each entry of the contract's ``cases:`` sits, so findings point at that line."""
+    from intcheck.contracts.yamlsrc import YamlSyntaxError, parse_yaml
+
+    count = len(contract.settings.get("cases", []) or [])
+    try:
+        doc = parse_yaml(contract.source.path)
+    except (YamlSyntaxError, OSError):
+        return [contract.source] * count
+    return [doc.ref(f"/cases/{i}") for i in range(count)]

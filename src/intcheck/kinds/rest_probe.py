@@ -14,34 +14,36 @@ says what a rejection looks like, and we do not invent expectations it never mad
 
 from __future__ import annotations
 
+import copy
 import json
 import re
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
 from intcheck.contracts.openapi import resolve_pointer
 from intcheck.contracts.yamlsrc import escape
 from intcheck.kinds import openapi_schema
+from intcheck.kinds.openapi_schema import generate_value
 from intcheck.kinds.probing import (
     Check,
     Exchange,
     Finding,
     ProbeCase,
     ProbeRequest,
-    status_matches,
+    unbuildable,
+    written_case_sources,
 )
-from intcheck.kinds.openapi_schema import generate_value
-from intcheck.model import Severity, Status
+from intcheck.model import Severity, display_path
 
 if TYPE_CHECKING:
     from intcheck.contracts.openapi import OpenApiDocument
     from intcheck.kinds.probing import DatasetIndex
-    from intcheck.model import Contract, Operation
+    from intcheck.model import Contract, Operation, SourceRef
 
 _JSON = re.compile(r"^application/(.+\+)?json$")
 _REJECTIONS = ("400", "422", "4XX")
+_UNSET = object()
 
 
 @dataclass(slots=True)
@@ -49,32 +51,46 @@ class _Spec:
     """The OpenAPI document with converted schemas and compiled validators, cached."""
 
     document: OpenApiDocument
-    _validators: dict[tuple[str, str], Any] = field(default_factory=dict)
+    _validators: dict[tuple[str, str], openapi_schema.CompiledSchema] = field(default_factory=dict)
     _components: dict[str, Any] = field(default_factory=dict)
 
     def resolve(self, node: Any) -> Any:
         return self.document.resolve(node)
 
-    def schema(self, pointer: str, direction: str) -> Any:
+    def schema(self, pointer: str, direction: str) -> openapi_schema.CompiledSchema:
         """The converted schema at ``pointer``, as a root that local refs resolve against."""
         key = (pointer, direction)
         if key not in self._validators:
-            root = self._root(direction)
+            root = self.components(direction)
             node = resolve_pointer(self.document.data, "#" + pointer)
-            converted = openapi_schema.convert(node, direction=direction, resolve=self._original)
+            converted = openapi_schema.convert(node, direction=direction, resolve=self.original)
             schema = {**converted, "components": root} if isinstance(converted, dict) else converted
-            self._validators[key] = openapi_schema.validator_for(schema)
+            self._validators[key] = openapi_schema.CompiledSchema(schema)
         return self._validators[key]
 
-    def _original(self, ref: str) -> Any:
+    def body_schema(self, pointer: str) -> Any:
+        """The converted request schema at ``pointer`` with its ``$ref`` chain followed."""
+        node = openapi_schema.convert(
+            resolve_pointer(self.document.data, "#" + pointer),
+            direction="request",
+            resolve=self.original,
+        )
+        root = {"components": self.components("request")}
+        for _ in range(16):
+            if not (isinstance(node, dict) and isinstance(node.get("$ref"), str)):
+                break
+            node = resolve_pointer(root, node["$ref"])
+        return node
+
+    def original(self, ref: str) -> Any:
         return resolve_pointer(self.document.data, ref)
 
-    def _root(self, direction: str) -> Any:
+    def components(self, direction: str) -> Any:
         if direction not in self._components:
             schemas = self.document.data.get("components", {}).get("schemas", {})
             self._components[direction] = {
                 "schemas": {
-                    name: openapi_schema.convert(s, direction=direction, resolve=self._original)
+                    name: openapi_schema.convert(s, direction=direction, resolve=self.original)
                     for name, s in schemas.items()
                 }
             }
@@ -89,6 +105,7 @@ class _Op:
     body_pointer: str  # "" when no JSON request body
     body_required: bool
     responses: dict[str, dict[str, Any]]  # status -> resolved response object
+    response_pointers: dict[str, str]  # status -> where that response object really lives
     secured: bool
 
 
@@ -96,18 +113,40 @@ def build_cases(contract: Contract, base_url: str, index: DatasetIndex) -> list[
     """Every case for every operation of a REST ``contract``, against ``base_url``."""
     spec = _Spec(contract.document)
     auth = contract.auth.headers() if contract.auth else {}
-    written = [c for c in contract.settings.get("cases", []) if isinstance(c, dict)]
+    written = [
+        (c, where)
+        for c, where in zip(
+            contract.settings.get("cases", []), written_case_sources(contract), strict=True
+        )
+        if isinstance(c, dict)
+    ]
     cases: list[ProbeCase] = []
     for operation in contract.operations:
-        op = _describe(spec, operation)
-        builder = _Builder(spec, op, contract, base_url, auth, index)
-        for item in written:
-            if item.get("operation") == operation.name:
-                cases.append(builder.written(item))
-        cases += builder.examples()
-        cases.append(builder.positive())
-        cases += builder.negatives()
-    return cases
+        try:
+            op = _describe(spec, operation)
+            builder = _Builder(spec, op, contract, base_url, auth, index)
+            built = [
+                builder.written(item, where)
+                for item, where in written
+                if item.get("operation") == operation.name
+            ]
+            built += builder.examples()
+            built.append(builder.positive())
+            built += builder.negatives()
+        except Exception as exc:  # real-world specs break in many ways; one must not stop all
+            built = [unbuildable(operation, exc)]
+        cases += built
+    return _unique(cases)
+
+
+def _unique(cases: list[ProbeCase]) -> list[ProbeCase]:
+    """Case ids are keys everywhere: two examples with one name get ``~2``, ``~3``..."""
+    seen: dict[str, int] = {}
+    out = []
+    for case in cases:
+        count = seen[case.id] = seen.get(case.id, 0) + 1
+        out.append(case if count == 1 else replace(case, id=f"{case.id}~{count}"))
+    return out
 
 
 def _describe(spec: _Spec, operation: Operation) -> _Op:
@@ -131,8 +170,11 @@ def _describe(spec: _Spec, operation: Operation) -> _Op:
                 break
     security = node.get("security", data.get("security", []))
     secured = bool(security) and {} not in security
-    responses = {
-        str(code): spec.resolve(resp) for code, resp in (node.get("responses") or {}).items()
+    raw_responses = node.get("responses") or {}
+    responses = {str(code): spec.resolve(resp) for code, resp in raw_responses.items()}
+    response_pointers = {
+        str(code): _schema_pointer(spec, resp, f"{pointer}/responses/{escape(str(code))}")
+        for code, resp in raw_responses.items()
     }
     return _Op(
         operation=operation,
@@ -141,6 +183,7 @@ def _describe(spec: _Spec, operation: Operation) -> _Op:
         body_pointer=body_pointer,
         body_required=bool(isinstance(body, dict) and body.get("required")),
         responses=responses,
+        response_pointers=response_pointers,
         secured=secured,
     )
 
@@ -173,6 +216,8 @@ class _Builder:
         self.auth, self.index = auth, index
         self.documented = tuple(op.responses)
         self.checks = _rest_checks(spec, op)
+        self._cached_values: dict[tuple[str, str], Any] | None = None
+        self._cached_body: Any = _UNSET
 
     # -- values
 
@@ -180,21 +225,34 @@ class _Builder:
         return openapi_schema.convert(
             self.spec.resolve(param.get("schema", {})),
             direction="request",
-            resolve=self.spec._original,
+            resolve=self.spec.original,
         )
 
     def _value(self, param: dict[str, Any]) -> Any:
         """A valid value: the dataset first (last one for DELETE: leave the first alone)."""
         schema = self._param_schema(param)
-        validator = openapi_schema.validator_for({**schema, "components": self.spec._root("request")})
+        validator = openapi_schema.validator_for(
+            {**schema, "components": self.spec.components("request")}
+        )
         known = [v for v in self.index.candidates(param["name"]) if validator.is_valid(v)]
         if known:
             return known[-1] if self.op.operation.method == "DELETE" else known[0]
-        if "example" in param:
-            return param["example"]
-        return generate_value(schema, self.spec._root("request"), name=param["name"])
+        documented = [v for _, v in _named_examples(self.spec, param)]
+        raw = self.spec.resolve(param.get("schema", {}))
+        if isinstance(raw, dict):
+            documented += [raw[k] for k in ("example", "default") if k in raw]
+        valid = [v for v in documented if validator.is_valid(v)]
+        if valid:
+            return valid[0]
+        return generate_value(schema, self.spec.components("request"), name=param["name"])
 
     def _values(self) -> dict[tuple[str, str], Any]:
+        """The positive parameter values (a fresh copy: callers change them)."""
+        if self._cached_values is None:
+            self._cached_values = self._pick_values()
+        return dict(self._cached_values)
+
+    def _pick_values(self) -> dict[tuple[str, str], Any]:
         values: dict[tuple[str, str], Any] = {}
         for param in self.op.params:
             where = param.get("in", "query")
@@ -204,18 +262,28 @@ class _Builder:
         return values
 
     def _body(self) -> Any:
+        """The positive request body (None without one); built once per operation."""
+        if self._cached_body is _UNSET:
+            self._cached_body = self._pick_body()
+        return copy.deepcopy(self._cached_body)
+
+    def _pick_body(self) -> Any:
         if not self.op.body_pointer:
             return None
         validator = self.spec.schema(self.op.body_pointer, "request")
-        schema = validator.schema
+        schema = self.spec.body_schema(self.op.body_pointer)
         props = schema.get("properties", {}) if isinstance(schema, dict) else {}
         record = self.index.records_like(set(props))
         if record is not None:
-            body = {k: record[k] for k in props if k in record}
-            body = {k: v for k, v in body.items() if _valid_in(validator, props[k], v, schema)}
+            components = self.spec.components("request")
+            body = {
+                k: record[k]
+                for k in props
+                if k in record and _valid_in(props[k], record[k], components)
+            }
             if validator.is_valid(body):
                 return body
-        return generate_value(schema, schema.get("components", {}), name="body")
+        return generate_value(schema, self.spec.components("request"), name="body")
 
     # -- requests
 
@@ -277,7 +345,7 @@ class _Builder:
 
     # -- the cases
 
-    def written(self, item: dict[str, Any]) -> ProbeCase:
+    def written(self, item: dict[str, Any], source: SourceRef) -> ProbeCase:
         values = self._values()
         for where in ("path", "query"):
             for name, value in (item.get(where) or {}).items():
@@ -292,7 +360,7 @@ class _Builder:
             request,
             (str(status).upper(),) if status is not None else (),
             expect,
-            self.contract.source,
+            source,
         )
 
     def examples(self) -> list[ProbeCase]:
@@ -310,10 +378,19 @@ class _Builder:
                     expect = (code,) if code != "default" else ()
                     cases.append(self._case(f"example:{name}", "example", request, expect))
         if self.op.body_pointer:
-            media = resolve_pointer(self.spec.document.data, "#" + self.op.body_pointer[:-7])
+            media = resolve_pointer(
+                self.spec.document.data, "#" + self.op.body_pointer.removesuffix("/schema")
+            )
             for name, example in _named_examples(self.spec, media):
                 request = self._request(self._values(), example)
                 cases.append(self._case(f"example:{name}", "example", request, ("2XX",)))
+        for param in self.op.params:
+            key = (param["name"], param.get("in", "query"))
+            for name, example in _named_examples(self.spec, param):
+                values = self._values()
+                values[key] = example
+                request = self._request(values, self._body())
+                cases.append(self._case(f"example:{param['name']}={name}", "example", request))
         return cases
 
     def positive(self) -> ProbeCase:
@@ -321,8 +398,7 @@ class _Builder:
 
     def negatives(self) -> list[ProbeCase]:
         cases = []
-        rejects = any(status_matches(400, (c,)) or c == "422" for c in self.documented)
-        if rejects and not any(c.upper() == "DEFAULT" for c in self.documented if c not in _REJECTIONS):
+        if any(c.upper() in _REJECTIONS for c in self.documented):
             cases += self._parameter_negatives()
             if self.op.body_pointer:
                 request = self._request(self._values(), raw_body=_breaking_body(self))
@@ -353,8 +429,10 @@ class _Builder:
         return cases
 
 
-def _valid_in(validator: Any, prop_schema: Any, value: Any, root: Any) -> bool:
-    schema = {**prop_schema, "components": root.get("components", {})} if isinstance(prop_schema, dict) else prop_schema
+def _valid_in(prop_schema: Any, value: Any, components: Any) -> bool:
+    schema = (
+        {**prop_schema, "components": components} if isinstance(prop_schema, dict) else prop_schema
+    )
     return bool(openapi_schema.validator_for(schema).is_valid(value))
 
 
@@ -388,7 +466,7 @@ def _wrong_value(schema: Any) -> str | None:
 
 def _breaking_body(builder: _Builder) -> bytes:
     """``{}`` breaks a schema with required properties or minProperties; else a wrong type."""
-    schema = builder.spec.schema(builder.op.body_pointer, "request").schema
+    schema = builder.spec.body_schema(builder.op.body_pointer)
     if isinstance(schema, dict) and (schema.get("required") or schema.get("minProperties")):
         return b"{}"
     return b'"not an object"' if schema.get("type") != "string" else b"12345"
@@ -422,7 +500,9 @@ def _rest_checks(spec: _Spec, op: _Op) -> tuple[Check, ...]:
             return None
         if any(_media_matches(got, m) for m in media):
             return None
-        return Finding(f"content type {got or '(none)'!r} is not documented for {found[0]}: {', '.join(media)}")
+        return Finding(
+            f"content type {got or '(none)'!r} is not documented for {found[0]}: {', '.join(media)}"
+        )
 
     def required_headers_are_present(case: ProbeCase, exchange: Exchange) -> Finding | None:
         found = response(exchange)
@@ -452,16 +532,12 @@ def _rest_checks(spec: _Spec, op: _Op) -> tuple[Check, ...]:
             body = json.loads(exchange.body)
         except ValueError as exc:
             return Finding(f"body is not valid JSON: {exc}")
-        pointer = f"{op.pointer}/responses/{escape(code)}"
-        raw = op.responses[code]
-        pointer = _schema_pointer(spec, spec.document.data["paths"][op.operation.path][op.operation.method.lower()]["responses"][code], pointer)
-        del raw
-        pointer += f"/content/{escape(media)}/schema"
+        pointer = f"{op.response_pointers[code]}/content/{escape(media)}/schema"
         validator = spec.schema(pointer, "response")
-        error = openapi_schema.first_error(validator, body, pointer)
+        error = validator.first_error(body, pointer)
         if error is None:
             return None
-        error["schema_location"] = f"{spec.document.path.name}{error['schema_location']}"
+        error["schema_location"] = display_path(spec.document.path) + error["schema_location"]
         where = error["instance_pointer"] or "/"
         return Finding(
             f"body at {where} breaks {error['schema_location']}: {error['message']}",
@@ -470,7 +546,11 @@ def _rest_checks(spec: _Spec, op: _Op) -> tuple[Check, ...]:
 
     return (
         Check(name="content_type_is_documented", function=content_type_is_documented),
-        Check(name="required_headers_are_present", function=required_headers_are_present, severity=Severity.MEDIUM),
+        Check(
+            name="required_headers_are_present",
+            function=required_headers_are_present,
+            severity=Severity.MEDIUM,
+        ),
         Check(name="body_matches_schema", function=body_matches_schema),
     )
 
@@ -480,11 +560,21 @@ def _expectation_checks(expect: dict[str, Any]) -> tuple[Check, ...]:
     if "fields" in expect:
         checks.append(Check(name="fields_are_as_expected", function=_fields_are_as_expected))
     if "content_type" in expect:
-        checks.append(Check(name="content_type_is_as_expected", function=_content_type_is_as_expected))
+        checks.append(
+            Check(name="content_type_is_as_expected", function=_content_type_is_as_expected)
+        )
     if "contains" in expect:
-        checks.append(Check(name="body_contains_expected_text", function=_body_contains_expected_text))
+        checks.append(
+            Check(name="body_contains_expected_text", function=_body_contains_expected_text)
+        )
     if "max_ms" in expect:
-        checks.append(Check(name="latency_within_case_limit", function=_latency_within_case_limit, severity=Severity.MEDIUM))
+        checks.append(
+            Check(
+                name="latency_within_case_limit",
+                function=_latency_within_case_limit,
+                severity=Severity.MEDIUM,
+            )
+        )
     return tuple(checks)
 
 
@@ -529,10 +619,3 @@ def _media_matches(got: str, documented: str) -> bool:
         return True
     major, _, minor = documented.partition("/")
     return minor == "*" and got.startswith(major + "/")
-
-
-def now_iso() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-__all__ = ["Status", "build_cases", "now_iso"]

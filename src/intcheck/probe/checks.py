@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import shlex
 import time
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from intcheck.kinds.probing import CannotEvaluate, Check, Finding, status_matches
@@ -73,7 +74,9 @@ def generic_checks(case: ProbeCase) -> tuple[Check, ...]:
     """The shared checks that apply to ``case``, before the kind's own."""
     claim = {
         "negative": Check(name="invalid_request_is_rejected", function=invalid_request_is_rejected),
-        "auth": Check(name="auth_is_enforced", function=auth_is_enforced, severity=Severity.CRITICAL),
+        "auth": Check(
+            name="auth_is_enforced", function=auth_is_enforced, severity=Severity.CRITICAL
+        ),
     }.get(case.kind, Check(name="status_is_as_expected", function=status_is_as_expected))
     checks = [claim]
     if case.documented:
@@ -94,6 +97,9 @@ def run_checks(case: ProbeCase, exchange: Exchange, redactor: Redactor) -> list[
             _result(case, check, Status.ERRORED, redactor.text(exchange.error), 0.0, evidence)
             for check in checks
         ]
+    # One evidence per case, shared by its results (it is frozen): redaction and the curl line
+    # are the costliest part of checking a fast answer.
+    shared = build_evidence(exchange, redactor)
     results = []
     for check in checks:
         started = time.perf_counter()
@@ -101,13 +107,13 @@ def run_checks(case: ProbeCase, exchange: Exchange, redactor: Redactor) -> list[
             finding = check.function(case, exchange)
         except CannotEvaluate as exc:
             finding = Finding(str(exc), Status.ERRORED)
-        except Exception as exc:  # noqa: BLE001 - a broken check must not stop the run
+        except Exception as exc:  # a broken check must not stop the run
             finding = Finding(f"check crashed: {type(exc).__name__}: {exc}", Status.ERRORED)
         took = (time.perf_counter() - started) * 1000
         status = Status.PASSED if finding is None else finding.status
-        evidence = build_evidence(
-            exchange, redactor, finding.schema_error if finding is not None else None
-        )
+        evidence = shared
+        if finding is not None and finding.schema_error:
+            evidence = replace(shared, schema_error=dict(finding.schema_error))
         message = redactor.text(finding.message) if finding is not None else ""
         results.append(_result(case, check, status, message, took, evidence))
     return results

@@ -10,6 +10,7 @@ talk to has not broken its contract, we just cannot tell.
 from __future__ import annotations
 
 import asyncio
+import functools
 import ssl
 import time
 import zlib
@@ -54,11 +55,9 @@ def create_session(
     timeouts: Timeouts, *, insecure: bool = False, concurrency: int = 16
 ) -> aiohttp.ClientSession:
     """A session with TLS verification (unless ``insecure``) and strict size limits."""
-    context = ssl.create_default_context()
-    if insecure:
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-    connector = aiohttp.TCPConnector(ssl=context, limit=max(concurrency, 1), force_close=False)
+    connector = aiohttp.TCPConnector(
+        ssl=_tls_context(insecure), limit=max(concurrency, 1), force_close=False
+    )
     return aiohttp.ClientSession(
         connector=connector,
         timeout=aiohttp.ClientTimeout(
@@ -71,6 +70,16 @@ def create_session(
         cookie_jar=aiohttp.DummyCookieJar(),
         raise_for_status=False,
     )
+
+
+@functools.cache
+def _tls_context(insecure: bool) -> ssl.SSLContext:
+    # Loading the system's CA store takes tens of milliseconds: once per process is enough.
+    context = ssl.create_default_context()
+    if insecure:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    return context
 
 
 async def send(

@@ -1,0 +1,111 @@
+"""The ``soap`` kind: a WSDL-first mock of a SOAP 1.1/1.2 service (DOMAIN.md §5).
+
+zeep has no server side, so the mock is intcheck's own: the contract's WSDL and XSDs are served
+at ``/<name>?wsdl`` and ``?xsd=<path>`` with every address rewritten to the mock, and POSTs to
+``/<name>`` are dispatched by SOAPAction / action, else by the first Body element, validated
+against the XSD and answered from the shared dataset or from values generated from the types.
+
+Modules: ``envelope`` (versions, hardened parsing, faults), ``documents`` (the WSDL's files and
+their rewriting), ``schemas`` (lxml validation, facets), ``values`` (generation from XSD types),
+``dataset`` (answers from the DataStore), ``bindings`` (operations as seen on the wire),
+``service`` (dispatch, credentials and replies). docs/contracts.md (``kind: soap``) describes
+the behaviour for users.
+
+Each request sets ``request[OPERATION]`` (the WSDL operation name, ``GET ?wsdl``, ``GET ?xsd``,
+or ``unknown``) and ``request[VALIDATION]``: ``ok`` or the rule broken, one of
+``malformed-xml doctype-refused not-an-envelope no-body unknown-operation wrong-element schema
+must-understand version-mismatch unsupported-media-type body-too-large auth unknown-document
+method-not-allowed internal-error``. A not-found answered with a fault is ``ok``: the request
+itself was valid.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+from intcheck.kinds.base import OPERATION, VALIDATION
+from intcheck.kinds.soap.envelope import MAX_BODY_BYTES, SOAP11
+from intcheck.kinds.soap.service import Reply, SoapService
+
+if TYPE_CHECKING:
+    from intcheck.kinds.base import MockContext
+
+__all__ = ["MOCK", "SoapMock", "SoapService"]
+
+SERVICE: web.AppKey[SoapService] = web.AppKey("intcheck_soap_service", SoapService)
+BASE_URL: web.AppKey[str] = web.AppKey("intcheck_soap_base_url", str)
+
+
+class SoapMock:
+    """Builds the aiohttp sub-application that mocks one SOAP contract."""
+
+    def build_mock(self, ctx: MockContext) -> web.Application:
+        """Serve ``ctx.contract``'s WSDL and answer its operations below the mount point."""
+        app = web.Application()
+        app[SERVICE] = SoapService(ctx.contract, ctx.store, ctx.rng)
+        app[BASE_URL] = ctx.base_url.rstrip("/")
+        for path in ("", "/"):
+            app.router.add_get(path, _get)
+            app.router.add_post(path, _post)
+        return app
+
+
+async def _get(request: web.Request) -> web.Response:
+    service = request.app[SERVICE]
+    base = request.app[BASE_URL] or str(request.url.with_query(None)).rstrip("/")
+    query = request.query
+    if "wsdl" in query or "WSDL" in query:
+        key, label = query.get("wsdl", query.get("WSDL", "")), "GET ?wsdl"
+    elif "xsd" in query:
+        key, label = query["xsd"], "GET ?xsd"
+    else:
+        request[OPERATION] = "GET"
+        request[VALIDATION] = "method-not-allowed"
+        return web.Response(
+            status=405,
+            text=f"POST SOAP requests here; the WSDL is at {base}?wsdl\n",
+            headers={"Allow": "GET, POST"},
+        )
+    request[OPERATION] = label
+    document = service.published(key, base)
+    if document is None:
+        request[VALIDATION] = "unknown-document"
+        return web.Response(status=404, text=f"no document {key!r} in this contract\n")
+    request[VALIDATION] = "ok"
+    return web.Response(body=document, content_type="text/xml", charset="utf-8")
+
+
+async def _post(request: web.Request) -> web.Response:
+    service = request.app[SERVICE]
+    request[OPERATION] = "unknown"
+    request[VALIDATION] = "ok"
+    content_type = request.headers.get("Content-Type", "")
+    action = request.headers.get("SOAPAction")
+    refused = service.unauthorized(request.headers, content_type)
+    if refused is not None:
+        return _respond(request, refused)
+    if (request.content_length or 0) > MAX_BODY_BYTES:
+        return _respond(request, service.too_large(content_type))
+    # read no more than the cap: a chunked body has no Content-Length to refuse it by
+    chunks: list[bytes] = []
+    size = 0
+    while size <= MAX_BODY_BYTES:
+        chunk = await request.content.read(MAX_BODY_BYTES + 1 - size)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return _respond(request, service.answer(content_type, action, b"".join(chunks)))
+
+
+def _respond(request: web.Request, reply: Reply) -> web.Response:
+    request[OPERATION] = reply.operation or "unknown"
+    request[VALIDATION] = reply.validation
+    response = web.Response(status=reply.status, body=reply.body, headers=reply.headers)
+    response.headers["Content-Type"] = reply.content_type or SOAP11.content_type
+    return response
+
+
+MOCK = SoapMock()

@@ -25,6 +25,7 @@ XSD_NS = "http://www.w3.org/2001/XMLSchema"
 SOAP11_BINDING_NS = "http://schemas.xmlsoap.org/wsdl/soap/"
 SOAP12_BINDING_NS = "http://schemas.xmlsoap.org/wsdl/soap12/"
 WELL_KNOWN_PREFIX = "_wellknown/"
+SOAP_ENCODING_NS = "http://schemas.xmlsoap.org/soap/encoding/"
 _REFERENCES = ("import", "include", "redefine")
 
 
@@ -75,7 +76,9 @@ class SpecFiles:
                     if target_key not in files.docs:
                         data = resources.files("intcheck.wellknown").joinpath(shipped).read_bytes()
                         shipped_root = etree.fromstring(data, safe_parser())
-                        files.docs[target_key] = SpecDoc(key=target_key, root=shipped_root, is_wsdl=False)
+                        files.docs[target_key] = SpecDoc(
+                            key=target_key, root=shipped_root, is_wsdl=False
+                        )
                 else:
                     target = (path.parent / location).resolve()
                     target_key = key_for(target)
@@ -100,6 +103,16 @@ class SpecFiles:
             return f"{base_url}?{param}={quote(target, safe='/')}"
 
         _relink(root, doc.links, url)
+        if root.get("targetNamespace") == SOAP_ENCODING_NS:
+            # zeep "auto-imports" soapenc from its namespace URL (the network) whenever a
+            # document that has not imported it names one of its types, this schema included;
+            # a self-import with our own URL makes zeep find the copy it is already reading.
+            root.insert(
+                0,
+                etree.Element(
+                    f"{{{XSD_NS}}}import", namespace=SOAP_ENCODING_NS, schemaLocation=url(key)
+                ),
+            )
         for ns in (SOAP11_BINDING_NS, SOAP12_BINDING_NS):
             for address in root.iter(f"{{{ns}}}address"):
                 address.set("location", base_url)
@@ -115,7 +128,9 @@ class SpecFiles:
             for index, schema in enumerate(doc.root.iter(f"{{{XSD_NS}}}schema")):
                 # QNames in attribute values (type="tns:X") use prefixes declared on the
                 # wsdl:definitions element; a standalone copy must declare them itself.
-                standalone = etree.Element(schema.tag, attrib=dict(schema.attrib), nsmap=schema.nsmap)
+                standalone = etree.Element(
+                    schema.tag, attrib=dict(schema.attrib), nsmap=schema.nsmap
+                )
                 standalone.text = schema.text
                 for child in schema:
                     standalone.append(copy.deepcopy(child))

@@ -18,6 +18,7 @@ XML_NS = "http://www.w3.org/XML/1998/namespace"
 
 # Enough for any master-data request; a larger body is refused before it is parsed.
 MAX_BODY_BYTES = 1024 * 1024
+_DOCTYPE_MARKERS = tuple("<!DOCTYPE".encode(codec) for codec in ("utf-8", "utf-16-le", "utf-16-be"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,15 +93,21 @@ def parse_envelope(body: bytes) -> Any:
     """
     if not body.strip():
         raise BadRequest("empty request body; expected a SOAP envelope", rule="malformed-xml")
+    # refuse before libxml2 reads the internal subset: it parses entity declarations even
+    # when told not to expand them
+    if any(marker in body for marker in _DOCTYPE_MARKERS):
+        raise BadRequest("a DOCTYPE is not allowed in a SOAP message", rule="doctype-refused")
     try:
         root = etree.fromstring(body, hardened_parser())
     except etree.XMLSyntaxError as exc:
         raise BadRequest(f"malformed XML: {exc.msg}", rule="malformed-xml") from exc
-    tree = root.getroottree()
-    if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
+    docinfo: Any = root.getroottree().docinfo
+    if docinfo.doctype or docinfo.internalDTD is not None:
         raise BadRequest("a DOCTYPE is not allowed in a SOAP message", rule="doctype-refused")
     if any(isinstance(node, etree._Entity) for node in root.iter()):
-        raise BadRequest("entity references are not allowed in a SOAP message", rule="doctype-refused")
+        raise BadRequest(
+            "entity references are not allowed in a SOAP message", rule="doctype-refused"
+        )
     return root
 
 
@@ -111,15 +118,27 @@ def build_fault(
     *,
     detail: Sequence[Any] = (),
     subcode: tuple[str, str] | None = None,
+    supported: Sequence[SoapVersion] = (),
 ) -> bytes:
     """A complete fault envelope. ``code`` is a bare SOAP code: Client/Server, Sender/Receiver.
 
-    ``detail`` elements are appended to ``detail`` (1.1) or ``env:Detail`` (1.2).
+    ``detail`` elements are appended to ``detail`` (1.1) or ``env:Detail`` (1.2). ``supported``
+    lists the envelope versions a 1.2 VersionMismatch fault names in its env:Upgrade header.
     """
     ns = version.envelope_ns
-    nsmap: dict[str | None, str] = {"soap": ns} if version is SOAP11 else {"env": ns}
+    nsmap: dict[str, str] = {"soap": ns} if version is SOAP11 else {"env": ns}
     prefix = "soap" if version is SOAP11 else "env"
     envelope = etree.Element(f"{{{ns}}}Envelope", nsmap=nsmap)
+    if version is SOAP12 and supported:
+        upgrade = etree.SubElement(
+            etree.SubElement(envelope, f"{{{ns}}}Header"), f"{{{ns}}}Upgrade"
+        )
+        for index, other in enumerate(supported):
+            prefix_ = f"v{index}"
+            listed = etree.SubElement(
+                upgrade, f"{{{ns}}}SupportedEnvelope", nsmap={prefix_: other.envelope_ns}
+            )
+            listed.set("qname", f"{prefix_}:Envelope")
     body = etree.SubElement(envelope, f"{{{ns}}}Body")
     fault = etree.SubElement(body, f"{{{ns}}}Fault")
     if version is SOAP11:

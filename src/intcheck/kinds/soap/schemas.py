@@ -44,7 +44,7 @@ class _MemoryResolver(etree.Resolver):
         super().__init__()
         self.documents = documents
 
-    def resolve(self, system_url: str, public_id: str, context: Any) -> Any:
+    def resolve(self, system_url: str, public_id: str, context: Any) -> Any:  # type: ignore[override]
         if system_url.startswith(_SCHEME):
             data = self.documents.get(unquote(system_url[len(_SCHEME) :]))
             if data is not None:
@@ -94,7 +94,9 @@ class SchemaSet:
                 if ns:
                     stub.set("targetNamespace", ns)
                 for key in keys:
-                    etree.SubElement(stub, f"{{{XSD_NS}}}include", schemaLocation=_SCHEME + quote(key, safe="/"))
+                    etree.SubElement(
+                        stub, f"{{{XSD_NS}}}include", schemaLocation=_SCHEME + quote(key, safe="/")
+                    )
                 location = f"_namespace{index}"
                 documents[location] = etree.tostring(stub)
             url = _SCHEME + quote(location, safe="/")
@@ -106,10 +108,16 @@ class SchemaSet:
         parser = hardened_parser()
         parser.resolvers.add(_MemoryResolver(documents))
         try:
-            tree = etree.fromstring(etree.tostring(wrapper), parser, base_url=_SCHEME + "_root").getroottree()
+            tree = etree.fromstring(
+                etree.tostring(wrapper), parser, base_url=_SCHEME + "_root"
+            ).getroottree()
             schema = etree.XMLSchema(tree)
         except etree.XMLSchemaParseError as exc:
-            first = str(exc.error_log.last_error or exc).strip() if hasattr(exc, "error_log") else str(exc)
+            first = (
+                str(exc.error_log.last_error or exc).strip()
+                if hasattr(exc, "error_log")
+                else str(exc)
+            )
             return cls(schema=None, error=first.replace(_SCHEME, ""), facets=facets)
         return cls(schema=schema, facets=facets)
 
@@ -119,7 +127,9 @@ class SchemaSet:
             return []
         if self.schema.validate(element):
             return []
-        return [f"line {e.line}: {e.message}" for e in self.schema.error_log][:5]
+        return [
+            f"line {e.line}: {e.message}" if e.line else e.message for e in self.schema.error_log
+        ][:5]
 
 
 @dataclass(frozen=True, slots=True)

@@ -61,7 +61,10 @@ _SAMPLES = {
     "NMTOKEN": "token1",
     "QName": "name1",
 }
-_ENCODING_NAMESPACES = ("http://schemas.xmlsoap.org/soap/encoding/", "http://schemas.xmlsoap.org/wsdl/")
+_ENCODING_NAMESPACES = (
+    "http://schemas.xmlsoap.org/soap/encoding/",
+    "http://schemas.xmlsoap.org/wsdl/",
+)
 _NUMERIC = {name for name, text in _SAMPLES.items() if re.fullmatch(r"-?[0-9.]+", text)} - {"gYear"}
 _XSD_CLASSES = {
     r"\i": "[A-Za-z_:]",
@@ -114,11 +117,11 @@ class ValueFactory:
         if getattr(xsd_type, "_array_type", None) is not None:
             # a SOAP-encoded array (rpc/encoded WSDLs): one item of the declared item type
             item_type = getattr(xsd_type._array_type, "array_type", None)
-            if item_type is None or depth >= OPTIONAL_DEPTH:
-                return []
+            if item_type is None or depth >= MAX_DEPTH:
+                return xsd_type([])
             if is_complex(item_type):
-                return [self.complex_value(item_type, depth + 1)]
-            return [self.simple_value(item_type)]
+                return xsd_type([self.complex_value(item_type, depth + 1)])
+            return xsd_type([self.simple_value(item_type)])
         if is_complex(xsd_type):
             return self.complex_value(xsd_type, depth + 1)
         return self.simple_value(xsd_type, getattr(element, "qname", None))
@@ -127,28 +130,37 @@ class ValueFactory:
         """Keyword arguments for a complex type: child elements and required attributes."""
         values: dict[str, Any] = {}
         for name, child in xsd_type.elements_nested:
-            values.update(self._particle(name, child, depth))
+            values.update(self.particle(name, child, depth))
+        values.update(self.attribute_values(xsd_type, depth))
+        return values
+
+    def attribute_values(self, xsd_type: Any, depth: int = 0) -> dict[str, Any]:
+        """Values for a complex type's attributes: required ones, and optional ones near the top."""
+        values: dict[str, Any] = {}
         for name, attribute in getattr(xsd_type, "attributes", []):
             if not getattr(attribute, "name", None) or not hasattr(attribute, "type"):
                 continue  # anyAttribute
-            if getattr(getattr(attribute, "qname", None), "namespace", None) in _ENCODING_NAMESPACES:
+            if (
+                getattr(getattr(attribute, "qname", None), "namespace", None)
+                in _ENCODING_NAMESPACES
+            ):
                 continue  # soapenc:arrayType and kin: zeep derives them itself
             if getattr(attribute, "required", False) or depth < OPTIONAL_DEPTH:
                 values[name] = self.simple_value(attribute.type, getattr(attribute, "qname", None))
         return values
 
-    def _particle(self, name: str, particle: Any, depth: int) -> dict[str, Any]:
+    def particle(self, name: str, particle: Any, depth: int) -> dict[str, Any]:
         kind = type(particle).__name__
         if kind == "Choice":
             options = list(particle.elements_nested) if hasattr(particle, "elements_nested") else []
             if not options:
                 return {}
             option_name, option = options[0]
-            return self._particle(option_name, option, depth)
+            return self.particle(option_name, option, depth)
         if kind in ("Sequence", "All", "Group"):
             merged: dict[str, Any] = {}
             for child_name, child in particle.elements_nested:
-                merged.update(self._particle(child_name, child, depth))
+                merged.update(self.particle(child_name, child, depth))
             return merged
         if kind in ("Any", "AnyElement") or not hasattr(particle, "type"):
             if int(getattr(particle, "min_occurs", 0) or 0) < 1:

@@ -1,42 +1,27 @@
-"""REST kind: an OpenAPI 3.0/3.1 document served as a validating, stateful mock.
+"""The compiled OpenAPI document of one REST contract: converted schemas, operations, routes.
 
 Everything the spec says is compiled once when the mock is built (routes, parameter styles,
-validators, example choices); a request then costs a route match, a few compiled validator
-calls, a store lookup and one ``json.dumps``. Request rules and the status each broken rule gets
-live in :mod:`intcheck.kinds.rest_request`; resources backed by the dataset in this module.
+validators, the responses and their examples), so a request only runs compiled code.
 """
 
 from __future__ import annotations
 
-import json
 import random
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import jsonschema_rs
-from aiohttp import web
 from faker import Faker
 
 from intcheck.contracts.openapi import HTTP_METHODS, resolve_pointer
-from intcheck.kinds.base import OPERATION, VALIDATION
 from intcheck.kinds.jsonschema_gen import Generator, SchemaValidator, convert_schema
-from intcheck.kinds.rest_request import (
-    FORCE,
-    Param,
-    RequestBody,
-    Router,
-    check_request,
-    compile_security,
-    problem_response,
-)
-from intcheck.kinds.rest_state import Resource, bind_resources
+from intcheck.kinds.rest.request import Param, RequestBody, Router, compile_security
 
 if TYPE_CHECKING:
-    from intcheck.kinds.base import MockContext
-
-__all__ = ["FORCE", "MOCK", "RestMock"]
+    from intcheck.kinds.rest.state import Resource
 
 JSON = "application/json"
 
@@ -66,7 +51,7 @@ class Op:
     replies: dict[str, Reply]
     success: str
     resource: Resource | None = None
-    cache: dict[Any, tuple[int, bytes]] = field(default_factory=dict)
+    cache: dict[Any, bytes] = field(default_factory=dict)  # rendered bodies, see RestHandler
 
     def documents(self, status: int) -> bool:
         return str(status) in self.replies
@@ -83,12 +68,14 @@ class Spec:
     """The compiled OpenAPI document of one contract: converted schemas, operations, router."""
 
     def __init__(self, data: Mapping[str, Any], name: str, seed: int) -> None:
-        self.data = data
+        data = self.data = _json_safe(data)
         openapi30 = str(data.get("openapi", "")).startswith("3.0")
         self.request_doc = _convert_document(data, openapi30=openapi30, direction="request")
         self.response_doc = _convert_document(data, openapi30=openapi30, direction="response")
-        self._uri = {"request": f"urn:intcheck:{quote(name)}:request",
-                     "response": f"urn:intcheck:{quote(name)}:response"}
+        self._uri = {
+            "request": f"urn:intcheck:{quote(name)}:request",
+            "response": f"urn:intcheck:{quote(name)}:response",
+        }
         self.registry = jsonschema_rs.Registry(
             [(self._uri["request"], self.request_doc), (self._uri["response"], self.response_doc)]
         )
@@ -96,10 +83,10 @@ class Spec:
         faker = Faker()
         faker.seed_instance(seed)
         self._checks: dict[int, SchemaValidator] = {}
-        self.generator = Generator(self.response_doc, rng=self.rng, faker=faker,
-                                   check=self._check)
-        self.request_generator = Generator(self.request_doc, rng=self.rng, faker=faker,
-                                           direction="request")
+        self.generator = Generator(self.response_doc, rng=self.rng, faker=faker, check=self.check)
+        self.request_generator = Generator(
+            self.request_doc, rng=self.rng, faker=faker, direction="request"
+        )
         self.ops: list[Op] = []
         paths = data.get("paths") or {}
         for template, item in paths.items():
@@ -109,7 +96,7 @@ class Spec:
             for method in HTTP_METHODS:
                 if isinstance(item.get(method), dict):
                     self.ops.append(self._compile(template, method, item, item_ptr))
-        self.router = Router([(op.template, op.method, op) for op in self.ops])
+        self.router = Router(self.ops)
 
     def follow(self, node: Any, pointer: str) -> tuple[Any, str]:
         """Follow OpenAPI-level ``$ref``s, tracking the pointer of the value reached."""
@@ -129,7 +116,8 @@ class Spec:
         doc = self.request_doc if direction == "request" else self.response_doc
         return resolve_pointer(doc, "#" + pointer)
 
-    def _check(self, schema: Any, value: Any) -> bool:
+    def check(self, schema: Any, value: Any) -> bool:
+        """Is ``value`` valid against ``schema``, a node of the converted response document?"""
         validator = self._checks.get(id(schema))
         if validator is None:
             wrapped = {"allOf": [schema], "components": self.response_doc.get("components", {})}
@@ -153,8 +141,9 @@ class Spec:
         replies: dict[str, Reply] = {}
         for status, raw_reply in (node.get("responses") or {}).items():
             reply, reply_ptr = self.follow(raw_reply, f"{op_ptr}/responses/{_escape(str(status))}")
+            key = str(status).upper() if str(status).lower() != "default" else "default"
             if isinstance(reply, dict):
-                replies[str(status).upper()] = self._reply(str(status).upper(), reply, reply_ptr)
+                replies[key] = self._reply(key, reply, reply_ptr)
         documented = sorted(s for s in replies if s[:1] in "23" and s.isdigit())
         success = documented[0] if documented else ("default" if "default" in replies else "")
         security = node.get("security", self.data.get("security")) or []
@@ -233,138 +222,6 @@ class Spec:
         return self.request_generator._deref(schema)
 
 
-class RestMock:
-    """The REST kind's mock builder, registered as ``MOCK`` for ``kinds.mock_builders()``."""
-
-    def build_mock(self, ctx: MockContext) -> web.Application:
-        """Compile the contract's OpenAPI document and answer requests below its mount point."""
-        document = ctx.contract.document
-        data = getattr(document, "data", document)
-        spec = Spec(data, ctx.contract.name, ctx.rng.randint(0, 2**31))
-        bind_resources(spec.ops, ctx.contract.mock.resources, ctx.store, spec.generator)
-        handler = _Handler(spec, ctx)
-        app = web.Application(client_max_size=1024 * 1024)
-        app.router.add_route("*", "/{tail:.*}", handler.handle)
-        return app
-
-
-class _Handler:
-    def __init__(self, spec: Spec, ctx: MockContext) -> None:
-        self.spec = spec
-        self.ctx = ctx
-        self.prefix = len(urlsplit(ctx.base_url).path.rstrip("/"))
-
-    async def handle(self, request: web.Request) -> web.StreamResponse:
-        path = request.raw_path.split("?", 1)[0][self.prefix :] or "/"
-        found = self.spec.router.match(path, request.method)
-        if found is None:
-            request[OPERATION] = ""
-            request[VALIDATION] = "no-route"
-            return problem_response(None, (404,), "not-found", f"no operation at {path}", [])
-        op, path_values = found
-        if op is None:  # the path exists, the method does not
-            request[OPERATION] = ""
-            request[VALIDATION] = "method-not-allowed"
-            return problem_response(None, (405,), "method", f"{request.method} not allowed", [])
-        request[OPERATION] = op.name
-        checked = await check_request(op, request, path_values)
-        if checked.problem is not None:
-            request[VALIDATION] = checked.rule
-            return checked.problem
-        request[VALIDATION] = "ok"
-        prefer = _prefer(request)
-        if "code" in prefer or "example" in prefer or op.resource is None:
-            return self.render(op, _prefer_status(op, prefer), prefer.get("example"))
-        return op.resource.answer(self, op, checked.params, checked.body)
-
-    def render(
-        self,
-        op: Op,
-        status: str,
-        example: str | None = None,
-        value: Any = ...,
-        extra_headers: Mapping[str, str] | None = None,
-    ) -> web.Response:
-        """The response documented under ``status``: a given value, an example, or generated."""
-        reply = op.replies.get(status)
-        code = 200 if status in ("default", "") or not status.isdigit() else int(status)
-        if reply is None:
-            return web.Response(status=code)
-        headers = {name: self._header(schema, ex) for name, schema, ex in reply.headers}
-        headers.update(extra_headers or {})
-        if reply.media_type is None:
-            return web.Response(status=code, headers=headers)
-        if value is ...:
-            key = (status, example)
-            cached = op.cache.get(key)
-            if cached is not None:
-                return web.Response(status=code, body=cached[1], headers=headers,
-                                    content_type=reply.media_type)
-            value = self.pick_example(reply, example)
-        body = _encode(value, reply.media_type)
-        if value is ... or example is not None or op.resource is None:
-            op.cache[(status, example)] = (0, body)
-        return web.Response(status=code, body=body, headers=headers, content_type=reply.media_type)
-
-    def pick_example(self, reply: Reply, name: str | None) -> Any:
-        """A documented example (the named one, else the first valid one), else generated."""
-        if name is not None and name in reply.examples:
-            return reply.examples[name]
-        for example in reply.examples.values():
-            if reply.validator is None or reply.validator.is_valid(example):
-                return example
-        return self.generate(reply)
-
-    def generate(self, reply: Reply) -> Any:
-        if reply.schema is None:
-            return {} if "json" in (reply.media_type or "") else "ok"
-        value: Any = None
-        for _ in range(8):
-            value = self.spec.generator.generate(reply.schema)
-            if reply.validator is None or reply.validator.is_valid(value):
-                return value
-        return value
-
-    def _header(self, schema: Any, example: Any) -> str:
-        value = example if example is not None else self.spec.generator.generate(schema or {})
-        if isinstance(value, bool):
-            return str(value).lower()
-        if isinstance(value, list):
-            return ",".join(str(v) for v in value)
-        return str(value)
-
-
-def _prefer(request: web.Request) -> dict[str, str]:
-    found: dict[str, str] = dict(request.get(FORCE) or {})
-    for header in request.headers.getall("Prefer", ()):
-        for token in header.replace(";", ",").split(","):
-            key, _, value = token.strip().partition("=")
-            if value:
-                found.setdefault(key.strip().lower(), value.strip().strip('"'))
-    return found
-
-
-def _prefer_status(op: Op, prefer: Mapping[str, str]) -> str:
-    wanted = prefer.get("code", "")
-    if wanted.upper() in op.replies:
-        return wanted.upper()
-    if wanted.isdigit() and f"{wanted[0]}XX" in op.replies:
-        return f"{wanted[0]}XX"
-    if "example" in prefer:
-        for status, reply in op.replies.items():
-            if prefer["example"] in reply.examples:
-                return status
-    return op.success
-
-
-def _encode(value: Any, media_type: str) -> bytes:
-    if "json" in media_type:
-        return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
-    if isinstance(value, bytes):
-        return value
-    return (value if isinstance(value, str) else json.dumps(value)).encode()
-
-
 def _pick_media(types: list[str]) -> str | None:
     for media in types:
         if media.split(";")[0].strip().lower() in (JSON, "application/problem+json"):
@@ -373,6 +230,19 @@ def _pick_media(types: list[str]) -> str | None:
         if "json" in media.lower():
             return media
     return types[0] if types else None
+
+
+def _json_safe(node: Any) -> Any:
+    """YAML dates and datetimes (in examples, enums, defaults) as the strings JSON carries."""
+    if isinstance(node, dict):
+        return {str(k): _json_safe(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_json_safe(v) for v in node]
+    if isinstance(node, datetime):
+        return node.isoformat().replace("+00:00", "Z")
+    if isinstance(node, date):
+        return node.isoformat()
+    return node
 
 
 def _escape(token: str) -> str:
@@ -387,7 +257,9 @@ def _exists(data: Any, pointer: str) -> bool:
     return True
 
 
-def _convert_document(data: Mapping[str, Any], *, openapi30: bool, direction: str) -> dict[str, Any]:
+def _convert_document(
+    data: Mapping[str, Any], *, openapi30: bool, direction: str
+) -> dict[str, Any]:
     """A copy of the document whose every schema is rewritten as JSON Schema 2020-12."""
 
     def resolve(ref: str) -> Any:
@@ -437,6 +309,3 @@ def _convert_document(data: Mapping[str, Any], *, openapi30: bool, direction: st
         paths[template] = item
     converted["paths"] = paths
     return converted
-
-
-MOCK = RestMock()

@@ -1,0 +1,233 @@
+"""Mock throughput next to a raw aiohttp server, RSS after the run, and big-spec start-up time.
+
+    python bench/mock_bench.py [--duration 10] [--connections 64] [--million]
+
+The server under test is pinned to CPU 0 and wrk to CPU 1 (``taskset``), so each gets one
+core. Measured:
+
+* intcheck mock, ``GET /customer-master/customers/C000001`` (parameter validation, security
+  check, dataset lookup, journal on; the contract's simulated latency switched off);
+* intcheck mock, ``POST /customer-master/customers`` with JSON body validation (creates records);
+* a raw aiohttp server answering the same bytes as the GET;
+* RSS of the mock before and after the GET run (``--million`` keeps GETting until the journal
+  holds a million entries);
+* for the biggest corpus specs: time to load (parse + validate) and to build and serve the mock.
+
+Needs ``wrk`` (``apt-get install -y wrk``). Prints the commands it runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = ROOT.parent / "shared" / "corpus" / "openapi"
+AUTH = "Authorization: Bearer bench"
+NEW_CUSTOMER = {
+    "first_name": "Bench",
+    "last_name": "Mark",
+    "phones": [{"type": "mobile", "number": "+4915100000001"}],
+}
+
+
+async def _serve_intcheck(port: int, journal: str) -> None:
+    from intcheck.contracts import load_plan
+    from intcheck.mock.server import MockServer
+
+    async with MockServer(load_plan(ROOT / "contracts"), port=port, journal_path=journal) as mock:
+        for name, _, _ in mock.endpoints:
+            mock.behaviours.update(name, "", {"latency": _no_latency()})
+        print("ready", flush=True)
+        await asyncio.Event().wait()
+
+
+def _no_latency() -> object:
+    from intcheck.model import Latency
+
+    return Latency()
+
+
+async def _serve_raw(port: int, body_file: str) -> None:
+    from aiohttp import web
+
+    body = Path(body_file).read_bytes()
+
+    async def handler(request: web.Request) -> web.Response:
+        return web.Response(body=body, content_type="application/json")
+
+    app = web.Application()
+    app.router.add_get("/customer-master/customers/{id}", handler)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    print("ready", flush=True)
+    await asyncio.Event().wait()
+
+
+def _start(args: list[str]) -> subprocess.Popen[str]:
+    command = ["taskset", "-c", "0", sys.executable, __file__, *args]
+    print("$", " ".join(command))
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    if proc.stdout.readline().strip() != "ready":
+        raise RuntimeError("server did not start")
+    return proc
+
+
+def _wrk(url: str, duration: int, connections: int, script: str | None = None) -> dict[str, float]:
+    command = ["taskset", "-c", "1", "wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--latency", "-H", AUTH]
+    if script:
+        command += ["-s", script]
+    command.append(url)
+    print("$", " ".join(command))
+    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    total = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {
+        "rps": rps,
+        "requests": total,
+        "p50_ms": _ms(re.search(r"50%\s+([\d.]+\w+)", out).group(1)),  # type: ignore[union-attr]
+        "p99_ms": _ms(re.search(r"99%\s+([\d.]+\w+)", out).group(1)),  # type: ignore[union-attr]
+        "non_2xx": int(non2xx.group(1)) if non2xx else 0,
+    }
+
+
+def _ms(text: str) -> float:
+    value, unit = re.match(r"([\d.]+)(\w+)", text).groups()  # type: ignore[union-attr]
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
+
+
+def _rss_mb(pid: int) -> float:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(re.search(r"VmRSS:\s+(\d+)", status).group(1)) / 1024  # type: ignore[union-attr]
+
+
+def _fetch(url: str, data: bytes | None = None) -> bytes:
+    request = urllib.request.Request(url, data=data, headers={"Authorization": "Bearer bench"})
+    with urllib.request.urlopen(request, timeout=10) as resp:  # noqa: S310 - loopback only
+        return bytes(resp.read())
+
+
+def _journal_total(base: str) -> int:
+    return int(json.loads(_fetch(base + "/__intcheck/journal?limit=1"))["total"])
+
+
+def _row(name: str, result: dict[str, float], raw_rps: float | None = None) -> None:
+    share = f"  {100 * result['rps'] / raw_rps:5.1f} % of raw" if raw_rps else ""
+    print(
+        f"{name:<42} {result['rps']:>9.0f} req/s  p50 {result['p50_ms']:6.2f} ms  "
+        f"p99 {result['p99_ms']:6.2f} ms  non-2xx {result['non_2xx']:.0f}{share}"
+    )
+
+
+def _corpus_startup() -> None:
+    from intcheck.contracts import load_plan
+    from intcheck.mock.server import MockServer
+
+    specs = sorted(CORPUS.glob("*"), key=lambda p: p.stat().st_size, reverse=True)[:3]
+    for spec in specs:
+        with tempfile.TemporaryDirectory() as tmp:
+            folder = Path(tmp)
+            (folder / "c.yaml").write_text(f"kind: rest\nname: big\nspec: {spec}\n")
+            (folder / "plan.yaml").write_text("name: big\nintegrations:\n  - contract: c.yaml\n")
+            started = time.perf_counter()
+            plan = load_plan(folder)
+            loaded = time.perf_counter()
+
+            async def serve_once() -> float:
+                async with MockServer(plan) as mock:
+                    ready = time.perf_counter()
+                    op = plan.contracts[0].operations[0]
+                    path = re.sub(r"\{[^}]+\}", "x1", op.path)
+                    await asyncio.to_thread(_try_fetch, f"{mock.url}/big{path}")
+                    return ready
+
+            ready = asyncio.run(serve_once())
+            print(
+                f"{spec.name:<44} {spec.stat().st_size / 1024:7.0f} KiB  "
+                f"load {loaded - started:5.2f} s  build+serve {ready - loaded:5.2f} s  "
+                f"operations {len(plan.contracts[0].operations)}"
+            )
+
+
+def _try_fetch(url: str) -> None:
+    try:
+        _fetch(url)
+    except OSError:
+        pass  # a 4xx is fine: the point is that the mock answers
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--million", action="store_true", help="GET until a million are journaled")
+    parser.add_argument("--serve-intcheck", nargs=2, metavar=("PORT", "JOURNAL"), help=argparse.SUPPRESS)
+    parser.add_argument("--serve-raw", nargs=2, metavar=("PORT", "BODY"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve_intcheck:
+        asyncio.run(_serve_intcheck(int(args.serve_intcheck[0]), args.serve_intcheck[1]))
+        return
+    if args.serve_raw:
+        asyncio.run(_serve_raw(int(args.serve_raw[0]), args.serve_raw[1]))
+        return
+
+    print(f"cpus: {os.cpu_count()}, python {sys.version.split()[0]}")
+    with tempfile.TemporaryDirectory() as tmp:
+        journal = Path(tmp) / "journal"
+        mock = _start(["--serve-intcheck", "18931", str(journal)])
+        base = "http://127.0.0.1:18931"
+        get_url = base + "/customer-master/customers/C000001"
+        try:
+            body = _fetch(get_url)
+            (Path(tmp) / "body.json").write_bytes(body)
+            rss_before = _rss_mb(mock.pid)
+            get = _wrk(get_url, args.duration, args.connections)
+            rss_after = _rss_mb(mock.pid)
+            served = _journal_total(base)
+            if args.million:
+                while served < 1_000_000:
+                    _wrk(get_url, 30, args.connections)
+                    served = _journal_total(base)
+                rss_after = _rss_mb(mock.pid)
+            post_lua = Path(tmp) / "post.lua"
+            post_lua.write_text(
+                'wrk.method = "POST"\n'
+                f"wrk.body = {json.dumps(json.dumps(NEW_CUSTOMER))}\n"
+                'wrk.headers["Content-Type"] = "application/json"\n'
+            )
+            post = _wrk(base + "/customer-master/customers", args.duration, args.connections, str(post_lua))
+        finally:
+            mock.terminate()
+            mock.wait(10)
+        raw = _start(["--serve-raw", "18932", str(Path(tmp) / "body.json")])
+        try:
+            baseline = _wrk("http://127.0.0.1:18932/customer-master/customers/C000001", args.duration, args.connections)
+        finally:
+            raw.terminate()
+            raw.wait(10)
+    print()
+    _row("raw aiohttp, same bytes", baseline)
+    _row("intcheck GET customer (validate+journal)", get, baseline["rps"])
+    _row("intcheck POST customer (body validation)", post, baseline["rps"])
+    print(
+        f"mock RSS: {rss_before:.1f} MiB before, {rss_after:.1f} MiB after the GET run; "
+        f"journal entries before POST run: {served}"
+    )
+    print()
+    _corpus_startup()
+
+
+if __name__ == "__main__":
+    main()

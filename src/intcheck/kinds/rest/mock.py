@@ -1,0 +1,253 @@
+"""The REST mock's request handler: route, validate, then answer from state, example or schema."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from aiohttp import web
+
+from intcheck.kinds.base import OPERATION, VALIDATION
+from intcheck.kinds.rest.request import PREFER, Broken, check_request
+from intcheck.kinds.rest.spec import Spec
+from intcheck.kinds.rest.state import bind_resources
+
+if TYPE_CHECKING:
+    from intcheck.kinds.base import MockContext
+    from intcheck.kinds.rest.spec import Op, Reply
+
+PROBLEM = "application/problem+json"
+_DETAIL_FIELDS = ("detail", "message", "title", "reason", "error", "description")
+
+
+class RestMock:
+    """The REST kind's mock builder, registered as ``MOCK`` for ``kinds.mock_builders()``."""
+
+    def build_mock(self, ctx: MockContext) -> web.Application:
+        """Compile the contract's OpenAPI document and answer requests below its mount point."""
+        document = ctx.contract.document
+        data = getattr(document, "data", document)
+        spec = Spec(data, ctx.contract.name, ctx.rng.randint(0, 2**31))
+        bind_resources(spec, ctx.contract.mock.resources, ctx.store)
+        handler = RestHandler(spec, ctx)
+        app = web.Application(client_max_size=1024 * 1024)
+        app.router.add_route("*", r"/{tail:[\s\S]*}", handler.handle)
+        return app
+
+
+class RestHandler:
+    """Answers every request below one contract's mount point."""
+
+    def __init__(self, spec: Spec, ctx: MockContext) -> None:
+        self.spec = spec
+        self.ctx = ctx
+        self.base_url = ctx.base_url.rstrip("/")
+        self.prefix = len(urlsplit(ctx.base_url).path.rstrip("/"))
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        path = request.raw_path.split("?", 1)[0][self.prefix :] or "/"
+        found = self.spec.router.match(path, request.method)
+        if found is None:
+            request[OPERATION] = ""
+            request[VALIDATION] = "no-route"
+            return self.problem(None, Broken((404,), "not-found", f"no operation at {path}"))
+        op, path_values = found
+        if op is None:  # the path exists, the method does not
+            request[OPERATION] = ""
+            request[VALIDATION] = "method-not-allowed"
+            return self.problem(None, Broken((405,), "method", f"{request.method} not allowed"))
+        request[OPERATION] = op.name
+        checked = await check_request(op, request, path_values)
+        if checked.broken is not None:
+            request[VALIDATION] = checked.broken.rule
+            return self.problem(op, checked.broken)
+        request[VALIDATION] = "ok"
+        prefer = _prefer(request, op.name) if _asks_preference(request) else {}
+        if "code" in prefer or "example" in prefer or op.resource is None:
+            return self.render(op, _prefer_status(op, prefer), prefer.get("example"))
+        return op.resource.answer(self, op, checked.params, checked.body)
+
+    def render(
+        self,
+        op: Op,
+        status: str,
+        example: str | None = None,
+        *,
+        value: Any = ...,
+        make: Callable[[], Any] | None = None,
+        cache_key: Any = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> web.Response:
+        """The response documented under ``status``: a given value, an example, or generated.
+
+        ``make`` builds the value only when ``cache_key`` has no rendered body yet.
+        """
+        reply = op.replies.get(status)
+        code = (
+            int(status)
+            if status.isdigit()
+            else (500 if status == "5XX" else 400 if status == "4XX" else 200)
+        )
+        if reply is None:
+            return web.Response(status=code)
+        sent = {name: self._header(name, schema, ex) for name, schema, ex in reply.headers}
+        sent.update(headers or {})
+        if reply.media_type is None or code == 204:
+            return web.Response(status=code, headers=sent)
+        given = value is not ... or make is not None
+        key = (status, cache_key) if cache_key else None if given else (status, example)
+        body = op.cache.get(key) if key is not None else None
+        if body is None:
+            if make is not None:
+                value = make()
+            if value is ...:
+                value = self.pick_example(reply, example)
+            elif reply.schema is not None:
+                value = self.repair(value, reply.schema)
+            body = _encode(value, reply.media_type)
+            if key is not None:
+                if len(op.cache) > 4096:
+                    op.cache.clear()
+                op.cache[key] = body
+        return web.Response(status=code, body=body, headers=sent, content_type=reply.media_type)
+
+    def pick_example(self, reply: Reply, name: str | None) -> Any:
+        """A documented example (the named one, else the first valid one), else generated."""
+        if name is not None and name in reply.examples:
+            return reply.examples[name]
+        for example in reply.examples.values():
+            if reply.validator is None or reply.validator.is_valid(example):
+                return example
+        return self.generate(reply)
+
+    def generate(self, reply: Reply) -> Any:
+        """A value generated from the reply's schema, checked against its validator."""
+        if reply.schema is None:
+            return {} if "json" in (reply.media_type or "") else "ok"
+        value: Any = None
+        for _ in range(8):
+            value = self.spec.generator.generate(reply.schema)
+            if reply.validator is None or reply.validator.is_valid(value):
+                return value
+        return value
+
+    def repair(self, value: Any, schema: Any, depth: int = 0) -> Any:
+        """``value`` if valid, else the nearest valid value: generated, keeping what fits."""
+        check, gen = self.spec.check, self.spec.generator
+        if check(schema, value) or depth > 8:
+            return value
+        shape = gen._deref(schema)
+        if isinstance(value, list) and isinstance(shape, dict) and "items" in shape:
+            fixed = [self.repair(v, shape["items"], depth + 1) for v in value]
+            if check(schema, fixed):
+                return fixed
+        fresh = gen.generate(schema)
+        if isinstance(value, dict) and isinstance(fresh, dict):
+            for key, item in value.items():
+                candidate = {**fresh, key: item}
+                if check(schema, candidate):
+                    fresh = candidate
+        return fresh
+
+    def problem(self, op: Op | None, broken: Broken) -> web.Response:
+        """The answer to a broken rule: the documented status and, if possible, body shape."""
+        status = _problem_status(op, broken.statuses)
+        problem: dict[str, Any] = {
+            "type": f"urn:intcheck:problem:{broken.rule}",
+            "title": broken.title,
+            "status": status,
+            "detail": broken.detail,
+        }
+        if broken.errors:
+            problem["errors"] = [
+                {"pointer": e.pointer, "rule": e.rule, "message": e.message} for e in broken.errors
+            ]
+        reply = op.reply_for(status) if op is not None else None
+        if reply is None:
+            return web.json_response(problem, status=status, content_type=PROBLEM)
+        headers = {name: self._header(name, schema, ex) for name, schema, ex in reply.headers}
+        if reply.media_type is None:  # no body documented: the problem still says what broke
+            return web.json_response(problem, status=status, headers=headers, content_type=PROBLEM)
+        value: Any = problem
+        if reply.validator is not None and not reply.validator.is_valid(problem):
+            value = self.pick_example(reply, None)
+            if isinstance(value, dict):
+                for name in _DETAIL_FIELDS:
+                    if isinstance(value.get(name), str):
+                        fitted = {**value, name: broken.detail}
+                        if reply.validator.is_valid(fitted):
+                            value = fitted
+                            break
+        return web.Response(
+            status=status,
+            body=_encode(value, reply.media_type),
+            headers=headers,
+            content_type=reply.media_type,
+        )
+
+    def not_found(self, op: Op, detail: str) -> web.Response:
+        return self.problem(op, Broken((404,), "not-found", detail))
+
+    def _header(self, name: str, schema: Any, example: Any) -> str:
+        if example is None and name.lower() == "etag":
+            return f'"{self.spec.rng.getrandbits(64):016x}"'
+        value = (
+            example
+            if example is not None
+            else self.spec.generator.generate(schema or {}, name=name)
+        )
+        if isinstance(value, bool):
+            return str(value).lower()
+        if isinstance(value, list):
+            return ",".join(str(v) for v in value)
+        return str(value)
+
+
+def _problem_status(op: Op | None, candidates: tuple[int, ...]) -> int:
+    if op is None:
+        return candidates[0]
+    for status in candidates:
+        if op.documents(status):
+            return status
+    for status in candidates:
+        if f"{str(status)[0]}XX" in op.replies:
+            return status
+    return candidates[0] if "default" in op.replies else 400
+
+
+def _asks_preference(request: web.Request) -> bool:
+    return "Prefer" in request.headers or PREFER in request
+
+
+def _prefer(request: web.Request, op_name: str) -> dict[str, str]:
+    forced = request.get(PREFER)
+    found: dict[str, str] = dict(forced(op_name) or {}) if forced is not None else {}
+    for header in request.headers.getall("Prefer", ()):
+        for token in header.replace(";", ",").split(","):
+            key, _, value = token.strip().partition("=")
+            if value:
+                found.setdefault(key.strip().lower(), value.strip().strip('"'))
+    return found
+
+
+def _prefer_status(op: Op, prefer: Mapping[str, str]) -> str:
+    wanted = prefer.get("code", "").upper()
+    if wanted in op.replies:
+        return wanted
+    if wanted.isdigit() and f"{wanted[0]}XX" in op.replies:
+        return f"{wanted[0]}XX"
+    if "example" in prefer:
+        for status, reply in op.replies.items():
+            if prefer["example"] in reply.examples:
+                return status
+    return op.success
+
+
+def _encode(value: Any, media_type: str) -> bytes:
+    if "json" in media_type:
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+    if isinstance(value, bytes):
+        return value
+    return (value if isinstance(value, str) else json.dumps(value)).encode()

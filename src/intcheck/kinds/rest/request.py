@@ -1,0 +1,385 @@
+"""Request rules of an OpenAPI operation: routing, parameter styles, body, content type, security.
+
+A broken rule becomes a ``Broken`` value naming the statuses that fit it, best first (415 for a
+content type, 422 then 400 for a body); the handler answers with the first the spec documents.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
+
+from aiohttp import web
+
+from intcheck.kinds.jsonschema_gen import SchemaError, SchemaValidator
+
+if TYPE_CHECKING:
+    from intcheck.kinds.rest.spec import Op
+
+# Set by the mock server before the handler runs: operation name -> forced preferences
+# ({"code": "503", "example": "vip"}), the runtime twin of a ``Prefer`` header.
+PREFER: web.RequestKey[Callable[[str], Mapping[str, str] | None]] = web.RequestKey(
+    "intcheck_prefer",
+    object,  # type: ignore[arg-type]
+)
+
+_INT = re.compile(r"-?\d+")
+_NUMBER = re.compile(r"-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
+_SEPARATORS = {"spaceDelimited": " ", "pipeDelimited": "|"}
+
+
+@dataclass(slots=True)
+class Param:
+    """One parameter as the operation declares it, with its compiled validator."""
+
+    name: str
+    location: str  # path | query | header | cookie
+    required: bool
+    style: str
+    explode: bool
+    schema: Any  # converted, top-level $ref resolved: drives coercion of the raw text
+    validator: SchemaValidator | None
+    is_json: bool  # declared with ``content: application/json`` instead of a schema
+    resolve: Callable[[Any], Any]
+    types: set[str] = field(default_factory=set)  # JSON types the schema allows
+    shape: str = "scalar"  # array | object | scalar: how the raw text is split
+
+    def __post_init__(self) -> None:
+        self.types = _types(self.schema, self.resolve)
+        kinds = self.types
+        self.shape = "array" if "array" in kinds else "object" if "object" in kinds else "scalar"
+
+
+@dataclass(slots=True)
+class RequestBody:
+    required: bool
+    media: dict[str, tuple[SchemaValidator | None, Any]]  # media type -> validator, schema
+
+
+@dataclass(frozen=True, slots=True)
+class Broken:
+    """A rule the request broke and the statuses that fit it, best first."""
+
+    statuses: tuple[int, ...]
+    rule: str
+    detail: str
+    errors: tuple[SchemaError, ...] = ()
+    title: str = "Request broke a rule of the contract"
+
+
+@dataclass(slots=True)
+class Checked:
+    broken: Broken | None = None
+    params: dict[str, dict[str, Any]] = field(default_factory=dict)
+    body: Any = None
+
+
+class Router:
+    """Finds the operation for a path; same-shaped templates are told apart by their patterns."""
+
+    def __init__(self, ops: list[Op]) -> None:
+        routes: dict[str, _Route] = {}
+        for op in ops:
+            route = routes.get(op.template)
+            if route is None:
+                route = routes[op.template] = _Route(op.template)
+            route.ops[op.method] = op
+        self._buckets: dict[int, list[_Route]] = {}
+        for route in sorted(routes.values(), key=lambda r: -r.literal):
+            self._buckets.setdefault(route.segments, []).append(route)
+
+    def match(self, path: str, method: str) -> tuple[Op | None, dict[str, str]] | None:
+        """``(op, path values)``; ``(None, {})`` when only the method is wrong; else None."""
+        if len(path) > 1:
+            path = path.rstrip("/") or "/"
+        candidates = []
+        for route in self._buckets.get(path.count("/"), ()):
+            found = route.regex.fullmatch(path)
+            if found is not None:
+                values = {n: unquote(v) for n, v in zip(route.names, found.groups(), strict=True)}
+                candidates.append((route, values))
+        if not candidates:
+            return None
+        if method == "HEAD":
+            method = "HEAD" if any("HEAD" in r.ops for r, _ in candidates) else "GET"
+        with_method = [(r, v) for r, v in candidates if method in r.ops]
+        if not with_method:
+            return None, {}
+        if len(with_method) > 1:
+            for route, values in with_method:
+                if route.fits(method, values):
+                    return route.ops[method], values
+        route, values = with_method[0]
+        return route.ops[method], values
+
+
+class _Route:
+    def __init__(self, template: str) -> None:
+        self.template = template.rstrip("/") or "/"
+        self.ops: dict[str, Op] = {}
+        parts = re.split(r"\{([^}]+)\}", self.template)
+        self.names = parts[1::2]
+        self.regex = re.compile(
+            "".join(re.escape(p) if i % 2 == 0 else "([^/]+?)" for i, p in enumerate(parts))
+        )
+        self.literal = sum(len(p) for p in parts[0::2])
+        self.segments = self.template.count("/")
+
+    def fits(self, method: str, values: Mapping[str, str]) -> bool:
+        for param in self.ops[method].params:
+            if (
+                param.location == "path"
+                and param.validator is not None
+                and param.name in values
+                and not param.validator.is_valid(_coerce(values[param.name], param))
+            ):
+                return False
+        return True
+
+
+async def check_request(op: Op, request: web.Request, path_values: Mapping[str, str]) -> Checked:
+    """Security, then parameters, then the body; the first class of rule broken wins."""
+    if op.security and not any(all(_present(c, request) for c in alt) for alt in op.security):
+        return Checked(
+            Broken(
+                (401, 403),
+                "security",
+                "missing credentials the operation declares",
+                title="Unauthorized",
+            )
+        )
+    checked = Checked(params={"path": {}, "query": {}, "header": {}, "cookie": {}})
+    errors: list[SchemaError] = []
+    for param in op.params:
+        where = f"{param.location}.{param.name}"
+        try:
+            present, value = _extract(param, request, path_values)
+        except ValueError as exc:
+            errors.append(SchemaError(where, "style", str(exc)))
+            continue
+        if not present:
+            if param.required:
+                errors.append(SchemaError(where, "required", f"{where} is required"))
+            continue
+        checked.params[param.location][param.name] = value
+        if param.validator is not None:
+            errors.extend(
+                SchemaError(where + e.pointer, e.rule, e.message)
+                for e in param.validator.errors(value, limit=3)
+            )
+    if errors:
+        first = errors[0]
+        # A path value that breaks its schema names no resource: 404 when 400 is undocumented.
+        in_path = all(e.pointer.startswith("path.") for e in errors)
+        statuses = (400, 422, 404) if in_path else (400, 422)
+        checked.broken = Broken(
+            statuses, first.rule, f"{first.pointer}: {first.message}", tuple(errors)
+        )
+        return checked
+    if op.body is not None:
+        checked.body, checked.broken = await _check_body(op.body, request)
+    return checked
+
+
+async def _check_body(spec: RequestBody, request: web.Request) -> tuple[Any, Broken | None]:
+    if not request.body_exists:
+        if spec.required:
+            return None, Broken((400, 422), "required", "the request body is required")
+        return None, None
+    media = request.content_type.lower()
+    if "Content-Type" not in request.headers:
+        media = ""
+    key = _match_media(media, spec.media)
+    if key is None:
+        expected = ", ".join(spec.media) or "no body"
+        return None, Broken(
+            (415, 400),
+            "content-type",
+            f"content type {media or '(none)'!r} not accepted; expected {expected}",
+            title="Unsupported Media Type",
+        )
+    validator, schema = spec.media[key]
+    try:
+        if media.startswith(("multipart/", "application/x-www-form-urlencoded")):
+            form = await request.post()
+            value: Any = {
+                name: _coerce(item, _property(schema, name)) if isinstance(item, str) else "file"
+                for name, item in form.items()
+            }
+        else:
+            raw = await request.read()
+            value = _decode(raw, key)
+    except web.HTTPRequestEntityTooLarge:
+        return None, Broken(
+            (413, 400),
+            "max-size",
+            "the request body is larger than 1 MiB",
+            title="Payload Too Large",
+        )
+    except (ValueError, UnicodeDecodeError) as exc:
+        return None, Broken((400, 422), "malformed", f"the body is not valid {key}: {exc}")
+    if validator is not None and not (isinstance(value, bytes)):
+        errors = validator.errors(value, limit=5)
+        if errors:
+            first = errors[0]
+            return value, Broken(
+                (422, 400),
+                first.rule,
+                f"body{first.pointer}: {first.message}",
+                tuple(SchemaError("body" + e.pointer, e.rule, e.message) for e in errors),
+            )
+    return value, None
+
+
+def _decode(raw: bytes, media: str) -> Any:
+    if "json" in media:
+        return json.loads(raw)
+    if media.startswith("text/"):
+        return raw.decode("utf-8")
+    return raw
+
+
+def _match_media(media: str, declared: Mapping[str, Any]) -> str | None:
+    for key in declared:
+        base = key.split(";")[0].strip()
+        if base == media or base == "*/*":
+            return key
+        if base.endswith("/*") and media.startswith(base[:-1]):
+            return key
+    return None
+
+
+def compile_security(
+    requirements: Any, schemes: Mapping[str, Any], follow: Callable[[Any, str], tuple[Any, str]]
+) -> list[list[tuple[str, str, str]]]:
+    """Each alternative as (kind, where, name) checks; an empty alternative allows anyone."""
+    alternatives = []
+    for requirement in requirements if isinstance(requirements, list) else []:
+        checks = []
+        for name in requirement or {}:
+            scheme, _ = follow(schemes.get(name), "")
+            if not isinstance(scheme, dict):
+                continue
+            kind = scheme.get("type")
+            if kind == "http":
+                checks.append(("http", "header", str(scheme.get("scheme", "bearer")).lower()))
+            elif kind == "apiKey":
+                checks.append(("apiKey", str(scheme.get("in")), str(scheme.get("name"))))
+            elif kind in ("oauth2", "openIdConnect"):
+                checks.append(("http", "header", "bearer"))
+        alternatives.append(checks)
+    return alternatives
+
+
+def _present(check: tuple[str, str, str], request: web.Request) -> bool:
+    kind, where, name = check
+    if kind == "http":
+        scheme, _, credential = request.headers.get("Authorization", "").partition(" ")
+        return scheme.lower() == name and bool(credential.strip())
+    if where == "header":
+        return bool(request.headers.get(name))
+    if where == "query":
+        return name in request.query
+    return name in request.cookies
+
+
+def _extract(param: Param, request: web.Request, path: Mapping[str, str]) -> tuple[bool, Any]:
+    """The parameter's value decoded per its style and explode, then coerced to its types."""
+    shape = param.shape
+    name, style = param.name, param.style
+    if param.location == "query" and shape == "object" and (style == "deepObject" or param.explode):
+        prefix = f"{name}["
+        if style == "deepObject":
+            pairs = {
+                k[len(prefix) : -1]: v for k, v in request.query.items() if k.startswith(prefix)
+            }
+        else:
+            props = (param.schema.get("properties") or {}) if isinstance(param.schema, dict) else {}
+            pairs = {k: v for k, v in request.query.items() if k in props}
+        return bool(pairs), {k: _coerce(v, _property(param.schema, k)) for k, v in pairs.items()}
+    raw: str | None
+    if param.location == "path":
+        raw = path.get(name)
+    elif param.location == "query":
+        values = request.query.getall(name, [])
+        if shape == "array" and param.explode and style == "form" and values:
+            return True, [_coerce(v, _items(param)) for v in values]
+        raw = values[0] if values else None
+    elif param.location == "header":
+        raw = request.headers.get(name)
+    else:
+        raw = request.cookies.get(name)
+    if raw is None:
+        return False, None
+    if param.is_json:
+        return True, json.loads(raw)
+    sep = _SEPARATORS.get(style, ",")
+    if style == "label":
+        raw = raw.removeprefix(".")
+        sep = "." if param.explode else ","
+    elif style == "matrix":
+        raw = raw.removeprefix(";").removeprefix(f"{name}=")
+        sep = f";{name}=" if param.explode and shape == "array" else ";" if param.explode else ","
+    if shape == "array":
+        return True, [_coerce(v, _items(param)) for v in raw.split(sep)] if raw else []
+    if shape == "object":
+        if param.explode:
+            pairs = dict(p.partition("=")[::2] for p in raw.split(sep) if p)
+        else:
+            parts = raw.split(sep)
+            pairs = dict(zip(parts[0::2], parts[1::2], strict=False))
+        return True, {k: _coerce(v, _property(param.schema, k)) for k, v in pairs.items()}
+    return True, _coerce(raw, param)
+
+
+def _items(param: Param) -> Any:
+    return param.resolve(param.schema.get("items", {})) if isinstance(param.schema, dict) else {}
+
+
+def _property(schema: Any, name: str) -> Any:
+    if isinstance(schema, dict):
+        return (schema.get("properties") or {}).get(name, {})
+    return {}
+
+
+def _coerce(raw: str, target: Param | Any) -> Any:
+    """Text from a URL, header or form turned into the type the schema asks for."""
+    if isinstance(target, Param):
+        kinds = target.types
+    else:
+        kinds = _types(target, None)
+    if not kinds or kinds == {"string"}:
+        return raw
+    if "integer" in kinds and _INT.fullmatch(raw):
+        return int(raw)
+    if "number" in kinds and _NUMBER.fullmatch(raw):
+        number = float(raw)
+        if math.isfinite(number):
+            return int(number) if _INT.fullmatch(raw) else number
+    if "boolean" in kinds and raw in ("true", "false"):
+        return raw == "true"
+    if "null" in kinds and raw in ("", "null"):
+        return None
+    return raw
+
+
+def _types(schema: Any, resolve: Callable[[Any], Any] | None, depth: int = 0) -> set[str]:
+    if not isinstance(schema, dict) or depth > 6:
+        return set()
+    if "$ref" in schema and resolve is not None:
+        return _types(resolve(schema), resolve, depth + 1)
+    kind = schema.get("type")
+    found = {kind} if isinstance(kind, str) else set(kind) if isinstance(kind, list) else set()
+    for key in ("allOf", "oneOf", "anyOf"):
+        for branch in schema.get(key) or []:
+            found |= _types(branch, resolve, depth + 1)
+    if not found and "properties" in schema:
+        found.add("object")
+    if not found and "items" in schema:
+        found.add("array")
+    return found

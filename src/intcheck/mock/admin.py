@@ -1,0 +1,143 @@
+"""The admin API under ``/__intcheck/``: read and reset the journal, switch behaviour, reset data.
+
+=========================================  ==============================================
+``GET /__intcheck/``                       the mounted contracts and their URLs
+``GET /__intcheck/journal``                entries; filters contract, operation, status,
+                                           since (UNIX time), limit; ``total`` counts all
+``DELETE /__intcheck/journal``             empties the journal (every worker's)
+``GET /__intcheck/behaviour[/C[/OP]]``     effective latency, faults and force
+``PUT /__intcheck/behaviour/C[/OP]``       JSON {latency, faults, force, timeout_ms}
+``DELETE /__intcheck/behaviour``           back to the plan's settings
+``POST /__intcheck/reset``                 restores the datasets and the plan's behaviour
+=========================================  ==============================================
+
+Admin requests are not journaled: the journal counts the requests the mocks answered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+from intcheck.mock.faults import parse_behaviour
+from intcheck.mock.journal import JournalQuery
+
+if TYPE_CHECKING:
+    from intcheck.mock.server import MockServer
+
+PREFIX = "/__intcheck"
+
+
+def add_admin_routes(app: web.Application, server: MockServer) -> None:
+    """Register the admin API of ``server`` on its main application."""
+    admin = _Admin(server)
+    app.router.add_get(PREFIX + "/", admin.index)
+    app.router.add_get(PREFIX + "/journal", admin.journal)
+    app.router.add_delete(PREFIX + "/journal", admin.reset_journal)
+    app.router.add_get(PREFIX + "/behaviour", admin.all_behaviour)
+    app.router.add_delete(PREFIX + "/behaviour", admin.clear_behaviour)
+    app.router.add_get(PREFIX + "/behaviour/{contract}", admin.behaviour)
+    app.router.add_put(PREFIX + "/behaviour/{contract}", admin.set_behaviour)
+    app.router.add_get(PREFIX + "/behaviour/{contract}/{operation:.+}", admin.behaviour)
+    app.router.add_put(PREFIX + "/behaviour/{contract}/{operation:.+}", admin.set_behaviour)
+    app.router.add_post(PREFIX + "/reset", admin.reset)
+
+
+class _Admin:
+    def __init__(self, server: MockServer) -> None:
+        self.server = server
+
+    async def index(self, request: web.Request) -> web.Response:
+        return web.json_response(
+            {"contracts": [{"name": n, "kind": k, "url": u} for n, k, u in self.server.endpoints]}
+        )
+
+    async def journal(self, request: web.Request) -> web.Response:
+        try:
+            query = JournalQuery(
+                contract=request.query.get("contract"),
+                operation=request.query.get("operation"),
+                status=int(request.query["status"]) if "status" in request.query else None,
+                since=float(request.query["since"]) if "since" in request.query else None,
+                limit=int(request.query["limit"]) if "limit" in request.query else None,
+            )
+        except ValueError as exc:
+            return _bad(f"bad filter: {exc}")
+        total, entries = await asyncio.to_thread(self.server.journal.read, query)
+        return web.json_response({"total": total, "entries": entries})
+
+    async def reset_journal(self, request: web.Request) -> web.Response:
+        await asyncio.to_thread(self.server.journal.reset)
+        return web.Response(status=204)
+
+    async def all_behaviour(self, request: web.Request) -> web.Response:
+        behaviours = self.server.behaviours
+        out: dict[str, Any] = {}
+        for name, _, _ in self.server.endpoints:
+            out[name] = behaviours.get(name, "").to_json()
+        out["overrides"] = [
+            {"contract": c, "operation": o, **_plain(f)}
+            for (c, o), f in behaviours.overrides.items()
+        ]
+        return web.json_response(out)
+
+    async def behaviour(self, request: web.Request) -> web.Response:
+        contract, operation = self._target(request)
+        if contract is None:
+            return _bad(f"unknown contract {request.match_info['contract']!r}", status=404)
+        return web.json_response(self.server.behaviours.get(contract, operation).to_json())
+
+    async def set_behaviour(self, request: web.Request) -> web.Response:
+        contract, operation = self._target(request)
+        if contract is None:
+            return _bad(f"unknown contract {request.match_info['contract']!r}", status=404)
+        try:
+            fields = parse_behaviour(await request.json())
+        except ValueError as exc:
+            return _bad(str(exc))
+        changed = self.server.behaviours.update(contract, operation, fields)
+        self.server.share_control()
+        return web.json_response(changed.to_json())
+
+    async def clear_behaviour(self, request: web.Request) -> web.Response:
+        self.server.behaviours.clear()
+        self.server.share_control()
+        return web.Response(status=204)
+
+    async def reset(self, request: web.Request) -> web.Response:
+        self.server.reset()
+        self.server.share_control(reset=True)
+        return web.json_response({"reset": True})
+
+    def _target(self, request: web.Request) -> tuple[str | None, str]:
+        contract = request.match_info["contract"]
+        operation = request.match_info.get("operation", "")
+        if operation.startswith(contract + ":"):
+            operation = operation[len(contract) + 1 :]
+        names = {name for name, _, _ in self.server.endpoints}
+        return (contract if contract in names else None), operation
+
+
+def _plain(fields: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in fields.items():
+        if hasattr(value, "__dataclass_fields__"):
+            out[key] = {k: getattr(value, k) for k in value.__dataclass_fields__}
+        else:
+            out[key] = value
+    return out
+
+
+def _bad(detail: str, status: int = 400) -> web.Response:
+    return web.json_response(
+        {
+            "type": "urn:intcheck:problem:admin",
+            "title": "Bad admin request",
+            "status": status,
+            "detail": detail,
+        },
+        status=status,
+        content_type="application/problem+json",
+    )

@@ -1,0 +1,181 @@
+"""The request journal: one JSON line per request answered, appended to a file, never dropped.
+
+Each process appends to its own ``journal-<pid>.jsonl`` in one directory, with one unbuffered
+``write`` per event-loop turn (the entries of that turn), so memory stays flat however long the
+mock runs, nothing waits in a buffer longer than one loop turn (workers flush when stopped), and
+workers sharing a port never interleave lines. Reading
+merges every file in the directory, which is how ``--workers N`` keeps one complete journal.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import json
+import os
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from intcheck.redact import Redactor
+
+BODY_LIMIT = 2048  # bytes of a request body kept in an entry
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class JournalQuery:
+    """Filters for reading the journal; every field is optional."""
+
+    contract: str | None = None
+    operation: str | None = None  # operation name ("GET /customers/{id}") or id
+    status: int | None = None
+    since: float | None = None  # UNIX time
+    limit: int | None = None  # the newest ``limit`` matching entries
+
+    def matches(self, entry: Mapping[str, Any]) -> bool:
+        if self.contract is not None and entry.get("contract") != self.contract:
+            return False
+        if self.operation is not None and self.operation not in (
+            entry.get("operation"),
+            entry.get("operation_id"),
+        ):
+            return False
+        if self.status is not None and entry.get("status") != self.status:
+            return False
+        return self.since is None or float(entry.get("ts", 0)) >= self.since
+
+
+def _iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds")
+
+
+class Journal:
+    """Append-only record of every request the mock answered, redacted, in JSONL files."""
+
+    def __init__(
+        self, directory: Path, redactor: Redactor, *, body_limit: int = BODY_LIMIT
+    ) -> None:
+        self.directory = directory
+        directory.mkdir(parents=True, exist_ok=True)
+        self.path = directory / f"journal-{os.getpid()}-{id(self):x}.jsonl"
+        self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        self._redactor = redactor
+        self._body_limit = body_limit
+        self._pending: list[str] = []
+        self.written = 0
+
+    def record(
+        self,
+        *,
+        contract: str,
+        operation: str,
+        method: str,
+        path: str,
+        headers: Mapping[str, str],
+        body: bytes,
+        validation: str,
+        status: int,
+        duration_ms: float,
+        fault: str = "",
+    ) -> None:
+        """Append one entry; secrets in headers, path and body are masked first."""
+        now = time.time()
+        redact = self._redactor
+        entry = {
+            "ts": now,  # "time" (ISO 8601) is added when read: cheaper than on every write
+            "contract": contract,
+            "operation": operation,
+            "operation_id": f"{contract}:{operation}" if operation else "",
+            "method": method,
+            "path": redact.text(path),
+            "headers": redact.headers(headers),
+            "body": redact.text(body[: self._body_limit].decode("utf-8", "replace")),
+            "body_truncated": len(body) > self._body_limit,
+            "validation": validation,
+            "status": status,
+            "duration_ms": round(duration_ms, 3),
+            "fault": fault,
+            "worker": os.getpid(),
+        }
+        self._pending.append(json.dumps(entry, ensure_ascii=False))
+        self.written += 1
+        if len(self._pending) == 1:
+            self._schedule_flush()
+
+    def _schedule_flush(self) -> None:
+        # One write per event-loop turn instead of one per request; without a running loop
+        # (a thread, a test calling record directly) write at once.
+        try:
+            asyncio.get_running_loop().call_soon(self.flush)
+        except RuntimeError:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write what was recorded since the last flush; a reader sees it from now on."""
+        if self._pending and self._fd >= 0:
+            lines, self._pending = self._pending, []
+            os.write(self._fd, ("\n".join(lines) + "\n").encode())
+
+    def files(self) -> list[Path]:
+        return sorted(self.directory.glob("journal-*.jsonl"))
+
+    def read(self, query: JournalQuery | None = None) -> tuple[int, list[dict[str, Any]]]:
+        """``(matching count, entries)``: all files merged by time, newest ``limit`` kept."""
+        self.flush()
+        query = query or JournalQuery()
+        keep: list[tuple[float, int, dict[str, Any]]] = []  # a min-heap by time when limited
+        total = 0
+        for path in self.files():
+            try:
+                handle = path.open("rb")
+            except FileNotFoundError:
+                continue
+            with handle:
+                for line in handle:
+                    try:
+                        entry = json.loads(line)
+                    except ValueError:
+                        continue  # a line another worker is writing right now
+                    if not query.matches(entry):
+                        continue
+                    entry["time"] = _iso(entry.get("ts", 0))
+                    total += 1
+                    item = (float(entry.get("ts", 0)), total, entry)
+                    if not query.limit:
+                        keep.append(item)
+                    elif len(keep) < query.limit:
+                        heapq.heappush(keep, item)
+                    else:
+                        heapq.heappushpop(keep, item)
+        return total, [entry for _, _, entry in sorted(keep, key=lambda i: (i[0], i[1]))]
+
+    def count(self) -> int:
+        """Entries in every file of the directory (every worker's)."""
+        self.flush()
+        total = 0
+        for path in self.files():
+            try:
+                with path.open("rb") as handle:
+                    while chunk := handle.read(1 << 20):
+                        total += chunk.count(b"\n")
+            except FileNotFoundError:
+                continue
+        return total
+
+    def reset(self) -> None:
+        """Empty the journal of every worker."""
+        self._pending.clear()
+        for path in self.files():
+            try:
+                os.truncate(path, 0)
+            except FileNotFoundError:
+                continue
+
+    def close(self) -> None:
+        self.flush()
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1

@@ -1,0 +1,391 @@
+"""MockServer: every mockable contract of a plan on one port, with journal, faults and admin API.
+
+>>> async with MockServer(plan) as mock:          # doctest: +SKIP
+...     url = mock.url + "/customer-master/customers/C000001"
+
+Each contract is mounted at ``/<contract name>`` (and also at ``/`` of its own ``mock.port``
+when the contract sets one). ``serve`` runs the same thing for the CLI, optionally as N worker
+processes sharing the port through ``SO_REUSEPORT``, with one journal directory for all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import multiprocessing
+import os
+import random
+import shutil
+import signal
+import socket
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+from intcheck.data import DataStore
+from intcheck.kinds.base import OPERATION, VALIDATION, MockContext
+from intcheck.mock.admin import PREFIX, add_admin_routes
+from intcheck.mock.faults import CONTRACT, FAULT, Behaviours, Handler, parse_behaviour
+from intcheck.mock.journal import Journal
+from intcheck.redact import Redactor
+
+if TYPE_CHECKING:
+    from types import TracebackType
+
+    from intcheck.kinds.base import MockBuilder
+    from intcheck.model import Plan
+
+Endpoint = tuple[str, str, str]  # contract name, kind, URL
+CONTROL_FILE = "control.json"
+
+
+class MockServer:
+    """Serves the plan's mocks on ``host:port`` (port 0: any free port; read ``.url``)."""
+
+    def __init__(
+        self,
+        plan: Plan,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        seed: int = 0,
+        journal_path: str | Path | None = None,
+        reuse_port: bool = False,
+        shared: bool = False,
+    ) -> None:
+        self.plan = plan
+        self.host = host
+        self.port = port
+        self.seed = seed
+        self.store = DataStore.for_plan(plan, seed=seed)
+        self.behaviours = Behaviours(plan, seed=seed)
+        self._own_dir = journal_path is None
+        directory = (
+            Path(journal_path)
+            if journal_path
+            else Path(tempfile.mkdtemp(prefix="intcheck-journal-"))
+        )
+        self.journal = Journal(directory, Redactor(plan.secrets))
+        self.endpoints: list[Endpoint] = []
+        self.url = ""
+        self._reuse_port = reuse_port
+        self._shared = shared  # several workers: admin changes go through the control file
+        self._runners: list[web.AppRunner] = []
+        self._control_seen = 0
+        self._reset_seen = 0
+        self._poller: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> MockServer:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def start(self) -> None:
+        """Bind, build every contract's mock, and start answering."""
+        sock = _listen_socket(self.host, self.port, reuse_port=self._reuse_port)
+        self.port = sock.getsockname()[1]
+        self.url = f"http://{_url_host(self.host)}:{self.port}"
+        middlewares = [_middleware(self._middleware)]
+        main = web.Application(middlewares=middlewares)
+        own: list[tuple[web.Application, socket.socket]] = []
+        builders = _builders()
+        for index, contract in enumerate(self.plan.contracts):
+            builder = builders.get(contract.kind)
+            if builder is None:
+                continue
+            rng = random.Random(self.seed * 1_000_003 + index)
+            ctx = MockContext(
+                plan=self.plan,
+                contract=contract,
+                store=self.store,
+                base_url=f"{self.url}/{contract.name}",
+                rng=rng,
+            )
+            sub = builder.build_mock(ctx)
+            sub[CONTRACT] = contract.name
+            main.add_subapp(f"/{contract.name}", sub)
+            self.endpoints.append((contract.name, contract.kind, ctx.base_url))
+            if contract.mock.port:
+                own_sock = _listen_socket(
+                    self.host, contract.mock.port, reuse_port=self._reuse_port
+                )
+                own_url = f"http://{_url_host(self.host)}:{own_sock.getsockname()[1]}"
+                ctx = MockContext(
+                    plan=self.plan,
+                    contract=contract,
+                    store=self.store,
+                    base_url=own_url,
+                    rng=random.Random(rng.random()),
+                )
+                app = builder.build_mock(ctx)
+                app[CONTRACT] = contract.name
+                app.middlewares[:0] = middlewares
+                own.append((app, own_sock))
+                self.endpoints.append((contract.name, contract.kind, own_url))
+        add_admin_routes(main, self)
+        for app, app_sock in [(main, sock), *own]:
+            runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
+            await runner.setup()
+            self._runners.append(runner)
+            await web.SockSite(runner, app_sock).start()
+        if self._shared:
+            self._poller = asyncio.create_task(self._poll_control())
+
+    async def close(self) -> None:
+        """Stop answering, close the journal and remove it if this server created it."""
+        if self._poller is not None:
+            self._poller.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._poller
+        for runner in reversed(self._runners):
+            await runner.cleanup()
+        self._runners.clear()
+        self.journal.close()
+        if self._own_dir:
+            shutil.rmtree(self.journal.directory, ignore_errors=True)
+
+    def reset(self) -> None:
+        """Restore the datasets as loaded and the plan's behaviour settings."""
+        self.store.reset()
+        self.behaviours.clear()
+
+    def share_control(self, *, reset: bool = False) -> None:
+        """With several workers, publish admin changes so the other workers apply them too."""
+        if not self._shared:
+            return
+        path = self.journal.directory / CONTROL_FILE
+        current = _read_control(path)
+        generation = int(current.get("generation", 0)) + 1
+        resets = int(current.get("resets", 0)) + (1 if reset else 0)
+        overrides = [
+            {"contract": c, "operation": o, **_to_json(f)}
+            for (c, o), f in self.behaviours.overrides.items()
+        ]
+        data = {"generation": generation, "resets": resets, "overrides": overrides}
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(data))
+        tmp.replace(path)
+        self._control_seen, self._reset_seen = generation, resets
+
+    async def _poll_control(self) -> None:
+        path = self.journal.directory / CONTROL_FILE
+        while True:
+            await asyncio.sleep(0.1)
+            data = _read_control(path)
+            if int(data.get("generation", 0)) <= self._control_seen:
+                continue
+            self._control_seen = int(data["generation"])
+            if int(data.get("resets", 0)) > self._reset_seen:
+                self._reset_seen = int(data["resets"])
+                self.store.reset()
+            overrides = {}
+            for item in data.get("overrides", []):
+                key = (item.pop("contract"), item.pop("operation"))
+                overrides[key] = parse_behaviour(item)
+            self.behaviours.set_overrides(overrides)
+
+    async def _middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        """Journal every answer; around the kind's handler, apply behaviour (faults.py)."""
+        apps = request.match_info.apps
+        contract = apps[-1].get(CONTRACT) if apps else None
+        if contract is None and request.path.startswith(PREFIX + "/"):
+            return await handler(request)
+        started = time.perf_counter()
+        status = 500
+        try:
+            if contract is None:
+                response = await handler(request)
+            else:
+                response = await self.behaviours.around(request, handler, contract)
+            status = response.status
+            return response
+        except web.HTTPException as exc:
+            status = exc.status
+            raise
+        finally:
+            fault = request.get(FAULT, "")
+            body = b""
+            if request.body_exists and fault not in ("reset", "timeout"):
+                try:
+                    body = await request.read()
+                except web.HTTPRequestEntityTooLarge:
+                    body = b"(larger than the mock accepts)"
+                except (OSError, RuntimeError, asyncio.CancelledError):  # peer gone mid-body
+                    body = b""
+            self.journal.record(
+                contract=contract or "",
+                operation=request.get(OPERATION, ""),
+                method=request.method,
+                path=request.path_qs,
+                headers=request.headers,
+                body=body,
+                validation=request.get(VALIDATION, ""),
+                status=0 if fault in ("reset", "timeout") else status,
+                duration_ms=(time.perf_counter() - started) * 1000,
+                fault=fault,
+            )
+
+
+async def serve(
+    plan: Plan,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8080,
+    seed: int = 0,
+    workers: int = 1,
+    on_ready: Callable[[list[Endpoint]], None] | None = None,
+    journal_path: str | Path | None = None,
+) -> None:
+    """Serve the plan's mocks until cancelled; ``on_ready`` gets ``(name, kind, url)`` tuples."""
+    if workers <= 1:
+        async with MockServer(
+            plan, host=host, port=port, seed=seed, journal_path=journal_path
+        ) as mock:
+            if on_ready is not None:
+                on_ready(list(mock.endpoints))
+            await asyncio.Event().wait()
+        return
+    directory = (
+        Path(journal_path) if journal_path else Path(tempfile.mkdtemp(prefix="intcheck-journal-"))
+    )
+    reserved = _reserve(host, port)  # holds the port; bound, not listening, so gets no connections
+    port = reserved.getsockname()[1]
+    spawn = multiprocessing.get_context("spawn")
+    ready = spawn.Queue()
+    procs = [
+        spawn.Process(
+            target=_worker,
+            args=(str(plan.source.path), host, port, seed, str(directory), ready),
+            daemon=True,
+        )
+        for _ in range(workers)
+    ]
+    try:
+        for proc in procs:
+            proc.start()
+        endpoints: list[Endpoint] = []
+        for _ in procs:
+            message = await asyncio.to_thread(ready.get, True, 120)
+            if isinstance(message, str):
+                raise RuntimeError(f"mock worker failed to start: {message}")
+            endpoints = message
+        if on_ready is not None:
+            on_ready(endpoints)
+        await asyncio.Event().wait()
+    finally:
+        for proc in procs:
+            if proc.is_alive():
+                proc.terminate()
+        for proc in procs:
+            await asyncio.to_thread(proc.join, 5)
+        reserved.close()
+        if journal_path is None:
+            shutil.rmtree(directory, ignore_errors=True)
+
+
+def _worker(plan_path: str, host: str, port: int, seed: int, directory: str, ready: Any) -> None:
+    """One worker process: reload the plan (nothing unpicklable crosses) and serve the port."""
+    from intcheck.contracts import load_plan
+
+    async def main() -> None:
+        try:
+            plan = load_plan(plan_path)
+            server = MockServer(
+                plan,
+                host=host,
+                port=port,
+                seed=seed,
+                journal_path=directory,
+                reuse_port=True,
+                shared=True,
+            )
+            await server.start()
+        except Exception as exc:  # reported to the parent, which raises it
+            ready.put(f"{type(exc).__name__}: {exc}")
+            return
+        ready.put(server.endpoints)
+        # SIGTERM from the parent: stop cleanly, so the journal's last loop turn is written
+        task = asyncio.current_task()
+        if task is not None:
+            asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await server.close()
+
+    with contextlib.suppress(KeyboardInterrupt, asyncio.CancelledError):
+        asyncio.run(main())
+
+
+def _middleware(method: Callable[[web.Request, Handler], Any]) -> Any:
+    """A bound method as a new-style middleware (the decorator cannot mark a bound method)."""
+
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        response: web.StreamResponse = await method(request, handler)
+        return response
+
+    return web.middleware(middleware)
+
+
+def _builders() -> dict[str, MockBuilder]:
+    from intcheck.kinds import mock_builders
+
+    return dict(mock_builders())
+
+
+def _listen_socket(host: str, port: int, *, reuse_port: bool = False) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if reuse_port:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    try:
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    sock.setblocking(False)
+    return sock
+
+
+def _reserve(host: str, port: int) -> socket.socket:
+    sock = _listen_socket(host, port, reuse_port=True)
+    return sock
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
+def _read_control(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _to_json(fields: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in fields.items():
+        if hasattr(value, "__dataclass_fields__"):
+            value = {k: getattr(value, k) for k in value.__dataclass_fields__}
+            if "kinds" in value:
+                value["kinds"] = list(value["kinds"])
+        out[key] = value
+    return out
+
+
+__all__ = ["Endpoint", "MockServer", "serve"]

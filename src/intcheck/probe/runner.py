@@ -1,0 +1,243 @@
+"""``run_probe``: every case of every REST and SOAP contract, sent concurrently, checked.
+
+The runner yields ``Result``s as cases complete and knows nothing of who reads them (progress
+bar, report writer, a test); ``build_report`` folds what was read into a ``Report``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fnmatch
+import platform
+import socket
+from collections.abc import AsyncIterator, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from intcheck.errors import UsageError
+from intcheck.kinds import rest_probe, soap_probe
+from intcheck.kinds.probing import DatasetIndex, ProbeCase
+from intcheck.model import Evidence, Report, Result, Severity, Status
+from intcheck.probe.checks import percentile, run_checks
+from intcheck.probe.transport import Timeouts, create_session, send
+from intcheck.redact import Redactor
+
+if TYPE_CHECKING:
+    from intcheck.model import Contract, Plan
+
+PROBED_KINDS = ("rest", "soap")
+P95_CHECK = "p95_latency_within_sla"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProbeOptions:
+    """What to probe and how hard.
+
+    ``only`` holds contract names, operation ids or case ids (shell patterns allowed);
+    ``targets`` maps a contract name to the URL that replaces its ``target``.
+    """
+
+    only: tuple[str, ...] = ()
+    targets: Mapping[str, str] = field(default_factory=dict)
+    concurrency: int = 16
+    timeout_s: float = 10.0
+    insecure: bool = False
+
+
+def parse_targets(pairs: Iterable[str]) -> dict[str, str]:
+    """``--target NAME=URL`` values as a mapping; UsageError for anything else."""
+    targets = {}
+    for pair in pairs:
+        name, _, url = pair.partition("=")
+        if not name or not url.startswith(("http://", "https://")):
+            raise UsageError(
+                f"--target {pair!r}: expected NAME=URL, e.g. customer-master=https://mdm.example.com"
+            )
+        targets[name] = url
+    return targets
+
+
+def plan_cases(plan: Plan, options: ProbeOptions) -> list[ProbeCase]:
+    """Every case the options select, in a stable order; UsageError for impossible options."""
+    names = {c.name for c in plan.contracts}
+    unknown = sorted(set(options.targets) - names)
+    if unknown:
+        raise UsageError(f"--target names no contract of the plan: {', '.join(unknown)}")
+    if options.concurrency < 1 or options.timeout_s <= 0:
+        raise UsageError("--concurrency must be at least 1 and --timeout above 0")
+    index = dataset_index(plan)
+    cases: list[ProbeCase] = []
+    for contract in plan.contracts:
+        if contract.kind not in PROBED_KINDS or contract.document is None:
+            continue
+        built = [c for c in _contract_cases(contract, options, index) if _selected(c, options)]
+        cases += built
+    if options.only and not cases:
+        raise UsageError(f"--only matches no case: {', '.join(options.only)}")
+    return cases
+
+
+def dataset_index(plan: Plan) -> DatasetIndex:
+    """Every collection of every dataset in the plan, as values by field name."""
+    merged: dict[str, tuple[Mapping[str, Any], ...]] = {}
+    for dataset in plan.datasets.values():
+        for name, records in dataset.records.items():
+            merged[name] = merged.get(name, ()) + tuple(records)
+    return DatasetIndex(merged)
+
+
+def _contract_cases(
+    contract: Contract, options: ProbeOptions, index: DatasetIndex
+) -> list[ProbeCase]:
+    if options.only and not any(_may_select(contract.name, p) for p in options.only):
+        return []
+    target = options.targets.get(contract.name) or contract.target
+    if not target:
+        raise UsageError(
+            f"{contract.name} has no target: set `target:` in {contract.source.path.name} "
+            f"or pass --target {contract.name}=URL"
+        )
+    if contract.kind == "rest":
+        return rest_probe.build_cases(contract, target, index)
+    return soap_probe.build_cases(contract, target, index)
+
+
+def _may_select(contract: str, pattern: str) -> bool:
+    """Whether ``pattern`` can match this contract's cases (before building them)."""
+    if any(c in pattern for c in "*?["):
+        return True  # a glob may match anything: build the cases, then filter them
+    return pattern == contract or pattern.startswith(contract + ":")
+
+
+def _selected(case: ProbeCase, options: ProbeOptions) -> bool:
+    if not options.only:
+        return True
+    return any(
+        _matches(case.integration, p) or _matches(case.operation.id, p) or _matches(case.id, p)
+        for p in options.only
+    )
+
+
+def _matches(name: str, pattern: str) -> bool:
+    return name == pattern or fnmatch.fnmatchcase(name, pattern)
+
+
+async def run_probe(plan: Plan, options: ProbeOptions) -> AsyncIterator[Result]:
+    """Probe every selected case; yield each Result as soon as its case is checked."""
+    cases = plan_cases(plan, options)
+    redactor = Redactor(plan.secrets)
+    timeouts = Timeouts.from_total(options.timeout_s)
+    limit = asyncio.Semaphore(options.concurrency)
+    done: asyncio.Queue[list[Result] | None] = asyncio.Queue()
+    latencies: dict[str, list[float]] = {}
+
+    async with create_session(
+        timeouts, insecure=options.insecure, concurrency=options.concurrency
+    ) as session:
+
+        async def probe(case: ProbeCase) -> None:
+            if case.skip:
+                await done.put([_skipped(case)])
+                return
+            async with limit:
+                exchange = await send(session, case.request, timeouts)
+            if not exchange.error:
+                latencies.setdefault(case.integration, []).append(exchange.elapsed_ms)
+            await done.put(run_checks(case, exchange, redactor))
+
+        async def probe_all() -> None:
+            try:
+                async with asyncio.TaskGroup() as group:
+                    for case in cases:
+                        group.create_task(probe(case))
+            finally:
+                await done.put(None)
+
+        # The producer is owned here: closing this generator (Ctrl-C, a consumer that stops
+        # early) cancels it, and the TaskGroup cancels every probe still running.
+        producer = asyncio.create_task(probe_all())
+        try:
+            while (batch := await done.get()) is not None:
+                for result in batch:
+                    yield result
+            await producer
+        finally:
+            producer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await producer
+
+    for result in _p95_results(plan, latencies):
+        yield result
+
+
+def _skipped(case: ProbeCase) -> Result:
+    return Result(
+        integration=case.integration,
+        operation=case.operation.id,
+        case=case.id,
+        check="case_can_be_built",
+        status=Status.SKIPPED,
+        severity=Severity.LOW,
+        message=case.skip,
+        source=case.source,
+    )
+
+
+def _p95_results(plan: Plan, latencies: Mapping[str, list[float]]) -> Iterable[Result]:
+    for name, values in sorted(latencies.items()):
+        sla = plan.contract(name).sla.p95_ms
+        if sla is None or not values:
+            continue
+        p95 = percentile(values, 0.95)
+        passed = p95 <= sla
+        yield Result(
+            integration=name,
+            operation=f"{name}:*",
+            case=f"{name}:*#p95",
+            check=P95_CHECK,
+            status=Status.PASSED if passed else Status.FAILED,
+            severity=Severity.INFO if passed else Severity.MEDIUM,
+            message=""
+            if passed
+            else f"p95 over {len(values)} requests is {p95:.0f} ms, SLA {sla:g} ms",
+            evidence=Evidence(elapsed_ms=round(p95, 3)),
+            source=plan.contract(name).source,
+        )
+
+
+def build_report(
+    plan: Plan,
+    results: Iterable[Result],
+    *,
+    started_at: str,
+    complete: bool,
+    targets: Mapping[str, str],
+) -> Report:
+    """The probe Report of ``results``; ``complete`` False marks an interrupted run."""
+    redactor = Redactor(plan.secrets)
+    used = {
+        c.name: redactor.text(targets.get(c.name) or c.target)
+        for c in plan.contracts
+        if c.kind in PROBED_KINDS
+    }
+    return Report(
+        kind="probe",
+        plan_name=plan.name,
+        plan_path=str(plan.source.path),
+        started_at=started_at,
+        finished_at=utc_now(),
+        complete=complete,
+        environment={
+            "hostname": socket.gethostname(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "targets": used,
+        },
+        results=tuple(results),
+    )
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

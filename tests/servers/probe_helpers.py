@@ -1,0 +1,19 @@
+"""Small helpers shared by the probe tests."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from intcheck.probe import ProbeOptions, run_probe
+
+if TYPE_CHECKING:
+    from intcheck.model import Plan, Result
+
+
+def targets_for(url: str) -> dict[str, str]:
+    """Both example services on one test server."""
+    return {"customer-master": url + "/customer-master", "order-service": url}
+
+
+async def probe(plan: Plan, **options: object) -> list[Result]:
+    return [r async for r in run_probe(plan, ProbeOptions(**options))]  # type: ignore[arg-type]
