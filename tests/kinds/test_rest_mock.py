@@ -15,6 +15,7 @@ from multidict import CIMultiDict
 
 from intcheck.contracts import load_plan
 from intcheck.mock import MockServer
+from intcheck.model import Latency
 
 AUTH = {"Authorization": "Bearer test-token"}
 
@@ -23,7 +24,7 @@ AUTH = {"Authorization": "Bearer test-token"}
 async def mock(example_plan_path: Path) -> AsyncIterator[MockServer]:
     async with asyncio.timeout(30), MockServer(load_plan(example_plan_path)) as server:
         # latency off: these tests are about answers, not timing
-        server.behaviours.update("customer-master", "", {"latency": _zero()})
+        server.behaviours.update("customer-master", "", {"latency": Latency()})
         yield server
 
 
@@ -31,12 +32,6 @@ async def mock(example_plan_path: Path) -> AsyncIterator[MockServer]:
 async def client(mock: MockServer) -> AsyncIterator[Client]:
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session:
         yield Client(session, mock.url + "/customer-master")
-
-
-def _zero() -> Any:
-    from intcheck.model import Latency
-
-    return Latency()
 
 
 class Client:
@@ -211,3 +206,38 @@ async def test_problem_names_the_json_pointer(client: Client) -> None:
 async def test_unknown_path_and_method(client: Client) -> None:
     assert (await client.call("GET", "/nowhere"))[0] == 404
     assert (await client.call("PUT", "/customers/C000001", json={}))[0] == 405
+
+
+async def test_resources_from_the_contract(example_plan_path: Path) -> None:
+    """``mock.resources`` as the contract declares it (the loader passes it in MockSettings)."""
+    import dataclasses
+
+    import yaml
+
+    plan = load_plan(example_plan_path)
+    contract = plan.contract("customer-master")
+    declared = yaml.safe_load(contract.source.path.read_text())["mock"]["resources"]
+    # a lookup by the customer's email under another query name proves the table is used
+    declared[0]["lookups"] = {"phone": "phones", "email": "email"}
+    mock_settings = dataclasses.replace(contract.mock, resources=tuple(declared))
+    integrations = tuple(
+        dataclasses.replace(i, contract=dataclasses.replace(i.contract, mock=mock_settings))
+        if i.contract.name == "customer-master"
+        else i
+        for i in plan.integrations
+    )
+    plan = dataclasses.replace(plan, integrations=integrations)
+    async with asyncio.timeout(30), MockServer(plan) as server:
+        server.behaviours.update("customer-master", "", {"latency": Latency()})
+        timeout = aiohttp.ClientTimeout(total=10)
+        async with aiohttp.ClientSession(timeout=timeout) as session:
+            client = Client(session, server.url + "/customer-master")
+            status, _, body = await client.call(
+                "GET", "/customers", params={"phone": "0033612345678"}
+            )
+            assert status == 200 and [c["id"] for c in body["items"]] == ["C000003"]
+            status, _, orders = await client.call("GET", "/customers/C000003/orders")
+            assert [o["order_id"] for o in orders] == ["O20260004", "O20260005", "O20260006"]
+            assert (await client.call("GET", "/orders/O20260005/delivery"))[2][
+                "status"
+            ] == "delivered"

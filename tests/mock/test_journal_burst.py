@@ -11,6 +11,7 @@ import pytest
 from intcheck.contracts import load_plan
 from intcheck.mock import MockServer
 from intcheck.mock.server import Endpoint, serve
+from intcheck.model import Latency
 
 REQUESTS = 2000
 CONCURRENCY = 64
@@ -57,9 +58,7 @@ async def _burst(base: str, requests: int = REQUESTS) -> int:
 @pytest.mark.slow
 async def test_journal_is_complete_under_a_burst(example_plan_path: Path) -> None:
     async with asyncio.timeout(90), MockServer(load_plan(example_plan_path)) as mock:
-        mock.behaviours.update(
-            "customer-master", "", {"latency": __import__("intcheck.model").model.Latency()}
-        )
+        mock.behaviours.update("customer-master", "", {"latency": Latency()})
         served = await _burst(mock.url + "/customer-master")
         assert served == REQUESTS
         total, _ = mock.journal.read()

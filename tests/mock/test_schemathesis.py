@@ -15,6 +15,7 @@ import pytest
 
 from intcheck.contracts import load_plan
 from intcheck.mock import MockServer
+from intcheck.model import Latency
 
 CHECKS = ",".join(
     [
@@ -30,10 +31,10 @@ ST = Path(sys.executable).with_name("st")
 
 
 async def _run_schemathesis(
-    plan_dir: Path, name: str, spec: Path, *extra: str, budget_s: float = 150
+    plan_dir: Path, workdir: Path, name: str, spec: Path, *extra: str, budget_s: float = 150
 ) -> None:
     async with asyncio.timeout(budget_s + 30), MockServer(load_plan(plan_dir)) as mock:
-        mock.behaviours.update(name, "", {"latency": __import__("intcheck.model").model.Latency()})
+        mock.behaviours.update(name, "", {"latency": Latency()})
         command = [
             str(ST),
             "run",
@@ -58,6 +59,7 @@ async def _run_schemathesis(
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,
             env={**os.environ, "SCHEMATHESIS_HOOKS": ""},
+            cwd=workdir,  # its .schemathesis cache stays out of the repository
         )
         try:
             async with asyncio.timeout(budget_s):
@@ -81,10 +83,10 @@ def _contract(tmp_path: Path, name: str, spec: Path) -> Path:
 
 
 @pytest.mark.slow
-async def test_example_customer_master(example_plan_path: Path) -> None:
+async def test_example_customer_master(example_plan_path: Path, tmp_path: Path) -> None:
     spec = example_plan_path.parent / "specs" / "customer-master.openapi.yaml"
     await _run_schemathesis(
-        example_plan_path.parent, "customer-master", spec, "-H", "Authorization: Bearer t"
+        example_plan_path.parent, tmp_path, "customer-master", spec, "-H", "Authorization: Bearer t"
     )
 
 
@@ -93,4 +95,4 @@ async def test_example_customer_master(example_plan_path: Path) -> None:
 @pytest.mark.parametrize("file", ["TMF629-Customer_Management-v5.0.1.oas.yaml", "vgis.yml"])
 async def test_corpus_spec(corpus: Path, tmp_path: Path, file: str) -> None:
     spec = corpus / "openapi" / file
-    await _run_schemathesis(_contract(tmp_path, "corpus", spec), "corpus", spec)
+    await _run_schemathesis(_contract(tmp_path, "corpus", spec), tmp_path, "corpus", spec)

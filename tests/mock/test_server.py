@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -127,7 +128,7 @@ async def test_faults(mock: MockServer, session: aiohttp.ClientSession, fault: s
         elif fault == "malformed":
             assert resp.status == 200
             with pytest.raises(ValueError):
-                __import__("json").loads(raw)
+                json.loads(raw)
         else:
             assert (
                 resp.status == 200 and raw.startswith(b"{") and time.perf_counter() - started > 0.2
@@ -168,3 +169,67 @@ async def test_bad_admin_requests(mock: MockServer, session: aiohttp.ClientSessi
     )
     assert status == 400 and "boom" in problem["detail"]
     assert (await _admin(session, mock, "GET", "/journal?limit=x"))[0] == 400
+
+
+SMALL_SPEC = """
+openapi: 3.1.0
+info: {title: small, version: "1"}
+paths:
+  /things/{id}:
+    get:
+      parameters:
+        - {name: id, in: path, required: true, schema: {type: string, pattern: "^t[0-9]+$"}}
+      responses:
+        "200":
+          description: a thing
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [id, label]
+                properties:
+                  id: {type: string}
+                  label: {type: [string, "null"], maxLength: 20}
+        "404": {description: none}
+"""
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def test_contract_on_its_own_port_and_serve(tmp_path: Path) -> None:
+    from intcheck.mock.server import Endpoint, serve
+
+    port = _free_port()
+    (tmp_path / "small.yaml").write_text(SMALL_SPEC)
+    (tmp_path / "small-contract.yaml").write_text(
+        f"kind: rest\nname: small\nspec: small.yaml\nmock: {{port: {port}}}\n"
+    )
+    (tmp_path / "plan.yaml").write_text(
+        "name: small\nintegrations:\n  - contract: small-contract.yaml\n"
+    )
+    plan = load_plan(tmp_path)
+    ready: asyncio.Future[list[Endpoint]] = asyncio.get_running_loop().create_future()
+    task = asyncio.create_task(serve(plan, port=0, on_ready=ready.set_result))
+    try:
+        async with asyncio.timeout(30):
+            endpoints = await ready
+            urls = [url for name, kind, url in endpoints if name == "small" and kind == "rest"]
+            assert len(urls) == 2 and f"http://127.0.0.1:{port}" in urls
+            timeout = aiohttp.ClientTimeout(total=10)
+            async with aiohttp.ClientSession(timeout=timeout) as session:
+                for url in urls:
+                    async with session.get(url + "/things/t1") as resp:
+                        thing = await resp.json()
+                        assert resp.status == 200 and set(thing) >= {"id", "label"}
+                async with session.get(urls[0].rsplit("/", 1)[0] + "/__intcheck/journal") as resp:
+                    assert (await resp.json())["total"] == 2
+    finally:
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task

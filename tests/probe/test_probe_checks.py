@@ -273,7 +273,7 @@ def test_percentile_is_nearest_rank() -> None:
     ],
 )
 def test_soap_endpoint_takes_the_target_origin(target: str, address: str, expected: str) -> None:
-    from intcheck.kinds.soap_probe import endpoint_url
+    from intcheck.kinds.soap.probe import endpoint_url
 
     assert endpoint_url(target, address) == expected
 

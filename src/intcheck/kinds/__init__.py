@@ -1,6 +1,8 @@
-"""Kind name -> the module that knows that kind (mock, probe, simulate).
+"""Kind name -> what intcheck knows about that kind: how to mock it, how to probe it.
 
-Adding a kind means one module under ``kinds/`` and one line in ``MOCKS`` (and its peers).
+Adding a kind means one module (or package) under ``kinds/`` and one line in each registry it
+takes part in. The registries import lazily so that loading a plan never pulls in aiohttp
+handlers or zeep serialisation it does not need.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from intcheck.kinds.base import MockBuilder
+    from intcheck.kinds.probing import CaseBuilder
 
 
 def mock_builders() -> dict[str, MockBuilder]:
@@ -16,3 +19,11 @@ def mock_builders() -> dict[str, MockBuilder]:
     from intcheck.kinds import rest, soap
 
     return {"rest": rest.MOCK, "soap": soap.MOCK}
+
+
+def probe_builders() -> dict[str, CaseBuilder]:
+    """The kinds the conformance probe can check today, by kind name."""
+    from intcheck.kinds.rest import probe as rest_probe
+    from intcheck.kinds.soap import probe as soap_probe
+
+    return {"rest": rest_probe, "soap": soap_probe}

@@ -37,6 +37,7 @@ _SINGLE = (
     "additionalItems",
 )
 _LISTS = ("allOf", "anyOf", "oneOf", "prefixItems")
+_INT_FORMATS = {"int32": 32, "int64": 64}
 
 
 def convert_schema(
@@ -78,6 +79,12 @@ def convert_schema(
                     out[flag_key] = out.pop(bound)
         if out.pop("nullable", False) is True:
             out = _nullable(out)
+    bits = _INT_FORMATS.get(out.get("format", ""))
+    if bits is not None and "integer" in str(out.get("type")):
+        # OpenAPI's int32/int64 formats are ranges; JSON Schema validators ignore them.
+        low, high = -(2 ** (bits - 1)), 2 ** (bits - 1) - 1
+        out["minimum"] = max(out.get("minimum", low), low)
+        out["maximum"] = min(out.get("maximum", high), high)
     hidden = "readOnly" if direction == "request" else "writeOnly"
     props = node.get("properties")
     if isinstance(out.get("required"), list) and isinstance(props, dict):
@@ -498,6 +505,11 @@ def _bounds(schema: Mapping[str, Any], epsilon: float, *, integer: bool) -> tupl
     fmt = schema.get("format")
     if integer and fmt == "int32":
         low, high = max(low, -(2**31)), min(high, 2**31 - 1)
+    # bounds that only restate int32/int64 make for unreadable values: treat as open
+    if low <= -(2**31):
+        low = -math.inf
+    if high >= 2**31 - 1:
+        high = math.inf
     if math.isinf(low) and math.isinf(high):
         low, high = 0, 1000
     elif math.isinf(low):

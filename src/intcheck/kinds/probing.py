@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from intcheck.model import Severity, Status
 
@@ -94,6 +94,14 @@ class ProbeCase:
     @property
     def integration(self) -> str:
         return self.operation.contract
+
+
+class CaseBuilder(Protocol):
+    """A kind the probe can check: it turns a contract into cases (kinds/rest/probe.py)."""
+
+    def build_cases(self, contract: Contract, target: str, index: DatasetIndex) -> list[ProbeCase]:
+        """Every case for every operation of ``contract``, sent to ``target``."""
+        ...
 
 
 def unbuildable(operation: Operation, error: Exception, suffix: str = "") -> ProbeCase:

@@ -2,8 +2,9 @@
 
 The plan's ``mock`` settings give the starting behaviour; the admin API overrides it at
 runtime. Resolution, most specific first: operation override, operation setting, contract
-override, contract setting. The middleware runs after the kind's handler, which has named the
-operation it answered in ``request[OPERATION]``.
+override, contract setting. The server's middleware calls ``before`` and ``after`` around the
+kind's handler, which names the operation it answered in ``request[OPERATION]``; contracts with
+nothing set skip ``after`` entirely, so the common path costs one set lookup.
 """
 
 from __future__ import annotations
@@ -106,7 +107,9 @@ class Behaviours:
                 self._plan[(contract.name, name)] = _from_settings(settings, contract_level=False)
         self.overrides: dict[tuple[str, str], dict[str, Any]] = {}
         self._cache: dict[tuple[str, str], Behaviour] = {}
-        self._forcing: set[str] = self._contracts_forcing()
+        self._forcing: set[str] = set()
+        self._active: set[str] = set()
+        self._changed()
 
     def get(self, contract: str, operation: str) -> Behaviour:
         """The effective behaviour of one operation (``""`` for the contract as a whole)."""
@@ -131,11 +134,14 @@ class Behaviours:
 
     def _changed(self) -> None:
         self._cache.clear()
-        self._forcing = self._contracts_forcing()
-
-    def _contracts_forcing(self) -> set[str]:
         layers = [*self._plan.items(), *self.overrides.items()]
-        return {contract for (contract, _), fields in layers if fields.get("force")}
+        self._forcing = {contract for (contract, _), fields in layers if fields.get("force")}
+        self._active = self._forcing | {
+            contract
+            for (contract, operation), _ in layers
+            if not self.get(contract, operation).latency.is_zero
+            or self.get(contract, operation).faults.rate
+        }
 
     def clear(self) -> None:
         self.set_overrides({})
@@ -165,14 +171,21 @@ class Behaviours:
             delay += math.exp(self.rng.gauss(math.log(lat.median_ms), sigma))
         return delay / 1000.0
 
-    async def around(
-        self, request: web.Request, handler: Handler, contract: str
+    def before(self, request: web.Request, contract: str) -> None:
+        """Offer the kind's handler the forced status or example of its operation."""
+        if contract in self._forcing:
+            lookup = self.prefer(contract)
+            if lookup is not None:
+                request[PREFER] = lookup
+
+    def active(self, contract: str) -> bool:
+        """Whether any latency, fault or forced answer is set for the contract at all."""
+        return contract in self._active
+
+    async def after(
+        self, request: web.Request, response: web.StreamResponse, contract: str
     ) -> web.StreamResponse:
-        """Run a kind's handler, then apply forced answers, latency and faults to its answer."""
-        lookup = self.prefer(contract)
-        if lookup is not None:
-            request[PREFER] = lookup
-        response = await handler(request)
+        """Apply forced answers, latency and faults to the kind's answer."""
         behaviour = self.get(contract, request.get(OPERATION, ""))
         force = behaviour.force
         if force and "body" in force:

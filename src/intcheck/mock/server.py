@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import json
 import multiprocessing
 import os
@@ -142,6 +143,10 @@ class MockServer:
             await web.SockSite(runner, app_sock).start()
         if self._shared:
             self._poller = asyncio.create_task(self._poll_control())
+        # The compiled specs are large and live as long as the server: keep the collector
+        # from walking them again and again under load.
+        gc.collect()
+        gc.freeze()
 
     async def close(self) -> None:
         """Stop answering, close the journal and remove it if this server created it."""
@@ -208,7 +213,11 @@ class MockServer:
             if contract is None:
                 response = await handler(request)
             else:
-                response = await self.behaviours.around(request, handler, contract)
+                behaviours = self.behaviours
+                behaviours.before(request, contract)
+                response = await handler(request)
+                if behaviours.active(contract):
+                    response = await behaviours.after(request, response, contract)
             status = response.status
             return response
         except web.HTTPException as exc:
@@ -321,10 +330,11 @@ def _worker(plan_path: str, host: str, port: int, seed: int, directory: str, rea
         if task is not None:
             asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
         try:
-            await asyncio.Event().wait()
+            await _orphan_watch(parent)
         finally:
             await server.close()
 
+    parent = os.getppid()
     with contextlib.suppress(KeyboardInterrupt, asyncio.CancelledError):
         asyncio.run(main())
 
@@ -337,6 +347,14 @@ def _middleware(method: Callable[[web.Request, Handler], Any]) -> Any:
         return response
 
     return web.middleware(middleware)
+
+
+async def _orphan_watch(parent: int) -> None:
+    """Return when the parent process is gone (killed without a chance to stop us)."""
+    while True:
+        await asyncio.sleep(0.5)
+        if os.getppid() != parent:
+            return
 
 
 def _builders() -> dict[str, MockBuilder]:

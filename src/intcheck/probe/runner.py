@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from intcheck.errors import UsageError
-from intcheck.kinds import rest_probe, soap_probe
+from intcheck.kinds import probe_builders
 from intcheck.kinds.probing import DatasetIndex, ProbeCase
 from intcheck.model import Evidence, Report, Result, Severity, Status
 from intcheck.probe.checks import percentile, run_checks
@@ -27,7 +27,6 @@ from intcheck.redact import Redactor
 if TYPE_CHECKING:
     from intcheck.model import Contract, Plan
 
-PROBED_KINDS = ("rest", "soap")
 P95_CHECK = "p95_latency_within_sla"
 
 
@@ -70,7 +69,7 @@ def plan_cases(plan: Plan, options: ProbeOptions) -> list[ProbeCase]:
     index = dataset_index(plan)
     cases: list[ProbeCase] = []
     for contract in plan.contracts:
-        if contract.kind not in PROBED_KINDS or contract.document is None:
+        if contract.kind not in probe_builders() or contract.document is None:
             continue
         built = [c for c in _contract_cases(contract, options, index) if _selected(c, options)]
         cases += built
@@ -99,9 +98,7 @@ def _contract_cases(
             f"{contract.name} has no target: set `target:` in {contract.source.path.name} "
             f"or pass --target {contract.name}=URL"
         )
-    if contract.kind == "rest":
-        return rest_probe.build_cases(contract, target, index)
-    return soap_probe.build_cases(contract, target, index)
+    return probe_builders()[contract.kind].build_cases(contract, target, index)
 
 
 def _may_select(contract: str, pattern: str) -> bool:
@@ -220,7 +217,7 @@ def build_report(
     used = {
         c.name: redactor.text(targets.get(c.name) or c.target)
         for c in plan.contracts
-        if c.kind in PROBED_KINDS
+        if c.kind in probe_builders()
     }
     return Report(
         kind="probe",

@@ -48,8 +48,10 @@ class Param:
     resolve: Callable[[Any], Any]
     types: set[str] = field(default_factory=set)  # JSON types the schema allows
     shape: str = "scalar"  # array | object | scalar: how the raw text is split
+    where: str = ""  # "path.id": how problems name the parameter
 
     def __post_init__(self) -> None:
+        self.where = f"{self.location}.{self.name}"
         self.types = _types(self.schema, self.resolve)
         kinds = self.types
         self.shape = "array" if "array" in kinds else "object" if "object" in kinds else "scalar"
@@ -101,7 +103,10 @@ class Router:
         for route in self._buckets.get(path.count("/"), ()):
             found = route.regex.fullmatch(path)
             if found is not None:
-                values = {n: unquote(v) for n, v in zip(route.names, found.groups(), strict=True)}
+                values = {
+                    n: unquote(v) if "%" in v else v
+                    for n, v in zip(route.names, found.groups(), strict=True)
+                }
                 candidates.append((route, values))
         if not candidates:
             return None
@@ -144,7 +149,7 @@ class _Route:
 
 async def check_request(op: Op, request: web.Request, path_values: Mapping[str, str]) -> Checked:
     """Security, then parameters, then the body; the first class of rule broken wins."""
-    if op.security and not any(all(_present(c, request) for c in alt) for alt in op.security):
+    if op.security and not _authorized(op.security, request):
         return Checked(
             Broken(
                 (401, 403),
@@ -156,7 +161,7 @@ async def check_request(op: Op, request: web.Request, path_values: Mapping[str, 
     checked = Checked(params={"path": {}, "query": {}, "header": {}, "cookie": {}})
     errors: list[SchemaError] = []
     for param in op.params:
-        where = f"{param.location}.{param.name}"
+        where = param.where
         try:
             present, value = _extract(param, request, path_values)
         except ValueError as exc:
@@ -167,7 +172,7 @@ async def check_request(op: Op, request: web.Request, path_values: Mapping[str, 
                 errors.append(SchemaError(where, "required", f"{where} is required"))
             continue
         checked.params[param.location][param.name] = value
-        if param.validator is not None:
+        if param.validator is not None and not param.validator.is_valid(value):
             errors.extend(
                 SchemaError(where + e.pointer, e.rule, e.message)
                 for e in param.validator.errors(value, limit=3)
@@ -276,6 +281,16 @@ def compile_security(
     return alternatives
 
 
+def _authorized(alternatives: list[list[tuple[str, str, str]]], request: web.Request) -> bool:
+    for alternative in alternatives:
+        for check in alternative:
+            if not _present(check, request):
+                break
+        else:
+            return True
+    return False
+
+
 def _present(check: tuple[str, str, str], request: web.Request) -> bool:
     kind, where, name = check
     if kind == "http":
@@ -349,10 +364,7 @@ def _property(schema: Any, name: str) -> Any:
 
 def _coerce(raw: str, target: Param | Any) -> Any:
     """Text from a URL, header or form turned into the type the schema asks for."""
-    if isinstance(target, Param):
-        kinds = target.types
-    else:
-        kinds = _types(target, None)
+    kinds = target.types if isinstance(target, Param) else _types(target, None)
     if not kinds or kinds == {"string"}:
         return raw
     if "integer" in kinds and _INT.fullmatch(raw):

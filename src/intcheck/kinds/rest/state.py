@@ -8,10 +8,11 @@ record whose ``id`` is the path value, ``/customers`` lists and creates them, an
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -41,8 +42,8 @@ class Resource:
     generator: Generator
     item_schema: Any = None  # response schema of one record, to fill in created ones
     parent: Resource | None = None
-    _ids: tuple[int, set[str]] = field(default_factory=lambda: (-1, set()))
-    _by_value: tuple[int, dict[str, list[dict[str, Any]]]] = field(
+    _ids: tuple[int, set[str]] = dataclasses.field(default_factory=lambda: (-1, set()))
+    _by_value: tuple[int, dict[str, list[dict[str, Any]]]] = dataclasses.field(
         default_factory=lambda: (-1, {})
     )
 

@@ -16,102 +16,33 @@ from __future__ import annotations
 
 import copy
 import json
-import re
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
 from intcheck.contracts.openapi import resolve_pointer
-from intcheck.contracts.yamlsrc import escape
 from intcheck.kinds import openapi_schema
 from intcheck.kinds.openapi_schema import generate_value
 from intcheck.kinds.probing import (
-    Check,
-    Exchange,
-    Finding,
     ProbeCase,
     ProbeRequest,
     unbuildable,
     written_case_sources,
 )
-from intcheck.model import Severity, display_path
+from intcheck.kinds.rest.checks import expectation_checks, rest_checks
+from intcheck.kinds.rest.described import OperationView, SpecView, describe
 
 if TYPE_CHECKING:
-    from intcheck.contracts.openapi import OpenApiDocument
     from intcheck.kinds.probing import DatasetIndex
-    from intcheck.model import Contract, Operation, SourceRef
+    from intcheck.model import Contract, SourceRef
 
-_JSON = re.compile(r"^application/(.+\+)?json$")
 _REJECTIONS = ("400", "422", "4XX")
 _UNSET = object()
 
 
-@dataclass(slots=True)
-class _Spec:
-    """The OpenAPI document with converted schemas and compiled validators, cached."""
-
-    document: OpenApiDocument
-    _validators: dict[tuple[str, str], openapi_schema.CompiledSchema] = field(default_factory=dict)
-    _components: dict[str, Any] = field(default_factory=dict)
-
-    def resolve(self, node: Any) -> Any:
-        return self.document.resolve(node)
-
-    def schema(self, pointer: str, direction: str) -> openapi_schema.CompiledSchema:
-        """The converted schema at ``pointer``, as a root that local refs resolve against."""
-        key = (pointer, direction)
-        if key not in self._validators:
-            root = self.components(direction)
-            node = resolve_pointer(self.document.data, "#" + pointer)
-            converted = openapi_schema.convert(node, direction=direction, resolve=self.original)
-            schema = {**converted, "components": root} if isinstance(converted, dict) else converted
-            self._validators[key] = openapi_schema.CompiledSchema(schema)
-        return self._validators[key]
-
-    def body_schema(self, pointer: str) -> Any:
-        """The converted request schema at ``pointer`` with its ``$ref`` chain followed."""
-        node = openapi_schema.convert(
-            resolve_pointer(self.document.data, "#" + pointer),
-            direction="request",
-            resolve=self.original,
-        )
-        root = {"components": self.components("request")}
-        for _ in range(16):
-            if not (isinstance(node, dict) and isinstance(node.get("$ref"), str)):
-                break
-            node = resolve_pointer(root, node["$ref"])
-        return node
-
-    def original(self, ref: str) -> Any:
-        return resolve_pointer(self.document.data, ref)
-
-    def components(self, direction: str) -> Any:
-        if direction not in self._components:
-            schemas = self.document.data.get("components", {}).get("schemas", {})
-            self._components[direction] = {
-                "schemas": {
-                    name: openapi_schema.convert(s, direction=direction, resolve=self.original)
-                    for name, s in schemas.items()
-                }
-            }
-        return self._components[direction]
-
-
-@dataclass(slots=True)
-class _Op:
-    operation: Operation
-    pointer: str
-    params: list[dict[str, Any]]
-    body_pointer: str  # "" when no JSON request body
-    body_required: bool
-    responses: dict[str, dict[str, Any]]  # status -> resolved response object
-    response_pointers: dict[str, str]  # status -> where that response object really lives
-    secured: bool
-
-
 def build_cases(contract: Contract, base_url: str, index: DatasetIndex) -> list[ProbeCase]:
     """Every case for every operation of a REST ``contract``, against ``base_url``."""
-    spec = _Spec(contract.document)
+    spec = SpecView(contract.document)
     auth = contract.auth.headers() if contract.auth else {}
     written = [
         (c, where)
@@ -123,7 +54,7 @@ def build_cases(contract: Contract, base_url: str, index: DatasetIndex) -> list[
     cases: list[ProbeCase] = []
     for operation in contract.operations:
         try:
-            op = _describe(spec, operation)
+            op = describe(spec, operation)
             builder = _Builder(spec, op, contract, base_url, auth, index)
             built = [
                 builder.written(item, where)
@@ -149,63 +80,13 @@ def _unique(cases: list[ProbeCase]) -> list[ProbeCase]:
     return out
 
 
-def _describe(spec: _Spec, operation: Operation) -> _Op:
-    data = spec.document.data
-    path_pointer = f"/paths/{escape(operation.path)}"
-    pointer = f"{path_pointer}/{operation.method.lower()}"
-    item = spec.resolve(data["paths"][operation.path])
-    node = item[operation.method.lower()]
-    params: dict[tuple[str, str], dict[str, Any]] = {}
-    for raw in [*item.get("parameters", []), *node.get("parameters", [])]:
-        param = spec.resolve(raw)
-        if isinstance(param, dict) and "name" in param:
-            params[(param["name"], param.get("in", "query"))] = param
-    body = spec.resolve(node.get("requestBody")) if "requestBody" in node else None
-    body_pointer = ""
-    if isinstance(body, dict):
-        for media in body.get("content", {}):
-            if _JSON.match(media.lower()) and "schema" in body["content"][media]:
-                body_pointer = _schema_pointer(spec, node["requestBody"], pointer + "/requestBody")
-                body_pointer += f"/content/{escape(media)}/schema"
-                break
-    security = node.get("security", data.get("security", []))
-    secured = bool(security) and {} not in security
-    raw_responses = node.get("responses") or {}
-    responses = {str(code): spec.resolve(resp) for code, resp in raw_responses.items()}
-    response_pointers = {
-        str(code): _schema_pointer(spec, resp, f"{pointer}/responses/{escape(str(code))}")
-        for code, resp in raw_responses.items()
-    }
-    return _Op(
-        operation=operation,
-        pointer=pointer,
-        params=list(params.values()),
-        body_pointer=body_pointer,
-        body_required=bool(isinstance(body, dict) and body.get("required")),
-        responses=responses,
-        response_pointers=response_pointers,
-        secured=secured,
-    )
-
-
-def _schema_pointer(spec: _Spec, node: Any, pointer: str) -> str:
-    """Where ``node`` really lives: the target of its ``$ref`` chain, else ``pointer``."""
-    for _ in range(16):
-        if isinstance(node, dict) and isinstance(node.get("$ref"), str):
-            pointer = node["$ref"][1:]
-            node = resolve_pointer(spec.document.data, node["$ref"])
-        else:
-            break
-    return pointer
-
-
 class _Builder:
     """Builds the cases of one operation."""
 
     def __init__(
         self,
-        spec: _Spec,
-        op: _Op,
+        spec: SpecView,
+        op: OperationView,
         contract: Contract,
         base_url: str,
         auth: dict[str, str],
@@ -215,7 +96,7 @@ class _Builder:
         self.base_url = base_url.rstrip("/")
         self.auth, self.index = auth, index
         self.documented = tuple(op.responses)
-        self.checks = _rest_checks(spec, op)
+        self.checks = rest_checks(spec, op)
         self._cached_values: dict[tuple[str, str], Any] | None = None
         self._cached_body: Any = _UNSET
 
@@ -329,7 +210,7 @@ class _Builder:
         data: dict[str, Any] | None = None,
         source: Any = None,
     ) -> ProbeCase:
-        checks = self.checks + _expectation_checks(data or {})
+        checks = self.checks + expectation_checks(data or {})
         return ProbeCase(
             id=f"{self.op.operation.id}#{suffix}",
             operation=self.op.operation,
@@ -436,7 +317,7 @@ def _valid_in(prop_schema: Any, value: Any, components: Any) -> bool:
     return bool(openapi_schema.validator_for(schema).is_valid(value))
 
 
-def _named_examples(spec: _Spec, media: dict[str, Any]) -> list[tuple[str, Any]]:
+def _named_examples(spec: SpecView, media: dict[str, Any]) -> list[tuple[str, Any]]:
     found = []
     for name, example in (media.get("examples") or {}).items():
         example = spec.resolve(example)
@@ -476,146 +357,3 @@ def _text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
-
-
-# -- checks
-
-
-def _rest_checks(spec: _Spec, op: _Op) -> tuple[Check, ...]:
-    def response(exchange: Exchange) -> tuple[str, dict[str, Any]] | None:
-        assert exchange.status is not None
-        for code in (str(exchange.status), f"{str(exchange.status)[0]}XX", "default"):
-            for key, value in op.responses.items():
-                if key.upper() == code.upper():
-                    return key, value
-        return None
-
-    def content_type_is_documented(case: ProbeCase, exchange: Exchange) -> Finding | None:
-        found = response(exchange)
-        if found is None or not found[1].get("content"):
-            return None
-        media = [m.lower() for m in found[1]["content"]]
-        got = exchange.content_type
-        if not got and not exchange.body:
-            return None
-        if any(_media_matches(got, m) for m in media):
-            return None
-        return Finding(
-            f"content type {got or '(none)'!r} is not documented for {found[0]}: {', '.join(media)}"
-        )
-
-    def required_headers_are_present(case: ProbeCase, exchange: Exchange) -> Finding | None:
-        found = response(exchange)
-        if found is None:
-            return None
-        missing = [
-            name
-            for name, header in (found[1].get("headers") or {}).items()
-            if spec.resolve(header).get("required") and name.lower() not in exchange.headers
-        ]
-        if missing:
-            return Finding(f"required response header missing: {', '.join(missing)}")
-        return None
-
-    def body_matches_schema(case: ProbeCase, exchange: Exchange) -> Finding | None:
-        found = response(exchange)
-        if found is None:
-            return None
-        code, resp = found
-        content = resp.get("content") or {}
-        media = next((m for m in content if _media_matches(exchange.content_type, m.lower())), None)
-        if media is None or "schema" not in content[media]:
-            return None
-        if not _JSON.match(media.lower()):
-            return None
-        try:
-            body = json.loads(exchange.body)
-        except ValueError as exc:
-            return Finding(f"body is not valid JSON: {exc}")
-        pointer = f"{op.response_pointers[code]}/content/{escape(media)}/schema"
-        validator = spec.schema(pointer, "response")
-        error = validator.first_error(body, pointer)
-        if error is None:
-            return None
-        error["schema_location"] = display_path(spec.document.path) + error["schema_location"]
-        where = error["instance_pointer"] or "/"
-        return Finding(
-            f"body at {where} breaks {error['schema_location']}: {error['message']}",
-            schema_error=error,
-        )
-
-    return (
-        Check(name="content_type_is_documented", function=content_type_is_documented),
-        Check(
-            name="required_headers_are_present",
-            function=required_headers_are_present,
-            severity=Severity.MEDIUM,
-        ),
-        Check(name="body_matches_schema", function=body_matches_schema),
-    )
-
-
-def _expectation_checks(expect: dict[str, Any]) -> tuple[Check, ...]:
-    checks = []
-    if "fields" in expect:
-        checks.append(Check(name="fields_are_as_expected", function=_fields_are_as_expected))
-    if "content_type" in expect:
-        checks.append(
-            Check(name="content_type_is_as_expected", function=_content_type_is_as_expected)
-        )
-    if "contains" in expect:
-        checks.append(
-            Check(name="body_contains_expected_text", function=_body_contains_expected_text)
-        )
-    if "max_ms" in expect:
-        checks.append(
-            Check(
-                name="latency_within_case_limit",
-                function=_latency_within_case_limit,
-                severity=Severity.MEDIUM,
-            )
-        )
-    return tuple(checks)
-
-
-def _fields_are_as_expected(case: ProbeCase, exchange: Exchange) -> Finding | None:
-    try:
-        body = json.loads(exchange.body)
-    except ValueError:
-        return Finding("body is not JSON, so the expected fields cannot be there")
-    for pointer, wanted in case.data["fields"].items():
-        try:
-            got = resolve_pointer(body, "#" + pointer)
-        except (KeyError, IndexError, ValueError, TypeError):
-            return Finding(f"{pointer}: expected {wanted!r}, the field is missing")
-        if got != wanted:
-            return Finding(f"{pointer}: expected {wanted!r}, got {got!r}")
-    return None
-
-
-def _content_type_is_as_expected(case: ProbeCase, exchange: Exchange) -> Finding | None:
-    wanted = str(case.data["content_type"]).lower()
-    if _media_matches(exchange.content_type, wanted):
-        return None
-    return Finding(f"expected content type {wanted!r}, got {exchange.content_type!r}")
-
-
-def _body_contains_expected_text(case: ProbeCase, exchange: Exchange) -> Finding | None:
-    if str(case.data["contains"]).encode() in exchange.body:
-        return None
-    return Finding(f"body does not contain {case.data['contains']!r}")
-
-
-def _latency_within_case_limit(case: ProbeCase, exchange: Exchange) -> Finding | None:
-    limit = float(case.data["max_ms"])
-    if exchange.elapsed_ms <= limit:
-        return None
-    return Finding(f"answered in {exchange.elapsed_ms:.0f} ms, the case allows {limit:g} ms")
-
-
-def _media_matches(got: str, documented: str) -> bool:
-    documented = documented.split(";", 1)[0].strip()
-    if documented in ("*/*", got):
-        return True
-    major, _, minor = documented.partition("/")
-    return minor == "*" and got.startswith(major + "/")

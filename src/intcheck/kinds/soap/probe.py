@@ -14,7 +14,6 @@ the target itself when it has a path), so one target serves every port.
 
 from __future__ import annotations
 
-import copy
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -25,10 +24,7 @@ from zeep.wsse.username import UsernameToken
 
 from intcheck.kinds.openapi_schema import _matching
 from intcheck.kinds.probing import (
-    CannotEvaluate,
     Check,
-    Exchange,
-    Finding,
     ProbeCase,
     ProbeRequest,
     unbuildable,
@@ -37,13 +33,15 @@ from intcheck.kinds.probing import (
 from intcheck.kinds.soap.documents import XSD_NS, SpecFiles
 from intcheck.kinds.soap.envelope import SOAP11, SOAP12, SoapVersion, hardened_parser
 from intcheck.kinds.soap.schemas import SchemaSet
-from intcheck.model import Operation, Severity, Status, display_path
+from intcheck.model import Operation, display_path
 
 if TYPE_CHECKING:
     from pathlib import Path
 
     from intcheck.kinds.probing import DatasetIndex
     from intcheck.model import Contract, SourceRef
+
+from intcheck.kinds.soap.checks import soap_checks
 
 _BUILTIN_VALUES = {
     "string": "probe",
@@ -149,7 +147,7 @@ class _Maker:
         self.contract, self.operation, self.port = contract, operation, port
         self.schemas, self.auth, self.index = schemas, auth, index
         self.op = port.binding.get(operation.name)
-        self.checks = _soap_checks(port.version, schemas, self.op, declarations)
+        self.checks = soap_checks(port.version, schemas, self.op, declarations)
 
     def all_cases(self, written: list[tuple[dict[str, Any], SourceRef]]) -> list[ProbeCase]:
         """The contract's cases for this port, then valid, invalid, unknown-id and auth."""
@@ -317,76 +315,6 @@ def _nines(value: Any) -> Any:
 # -- checks
 
 
-class _Parsed:
-    """The envelope of one answer, parsed once for all checks of a case."""
-
-    _last: tuple[Exchange, Any, str] | None = None
-
-    @classmethod
-    def of(cls, exchange: Exchange) -> tuple[Any, str]:
-        """(root element or None, why it could not be parsed)."""
-        if cls._last is not None and cls._last[0] is exchange:
-            return cls._last[1], cls._last[2]
-        root, problem = _parse(exchange.body)
-        cls._last = (exchange, root, problem)
-        return root, problem
-
-
-def _parse(body: bytes) -> tuple[Any, str]:
-    head = body[:8192]
-    if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
-        # Entity expansion (billion laughs) and external entities start here; we refuse to
-        # look inside rather than judge it, so the checks end ERRORED, not FAILED.
-        raise CannotEvaluate("refused to parse XML with a DOCTYPE/entity declarations")
-    if not body.strip():
-        return None, "empty body"
-    try:
-        return etree.fromstring(body, hardened_parser()), ""
-    except etree.XMLSyntaxError as exc:
-        return None, f"malformed XML: {exc.msg}"
-
-
-def _envelope_parts(root: Any) -> tuple[Any, Any]:
-    """(Body payload element or None, Fault element or None), whatever the SOAP version."""
-    ns = etree.QName(root).namespace
-    body = root.find(f"{{{ns}}}Body")
-    if body is None or not len(body):
-        return None, None
-    payload = next((c for c in body if isinstance(c.tag, str)), None)
-    if (
-        payload is not None
-        and etree.QName(payload).localname == "Fault"
-        and etree.QName(payload).namespace == ns
-    ):
-        return None, payload
-    return payload, None
-
-
-def _name(payload: Any) -> str:
-    return str(etree.QName(payload).text) if payload is not None else "an empty Body"
-
-
-def _fault_code(fault: Any, version: SoapVersion) -> str:
-    if version is SOAP12:
-        value = fault.find(f"{{{SOAP12.envelope_ns}}}Code/{{{SOAP12.envelope_ns}}}Value")
-    else:
-        value = fault.find("faultcode")
-    text = (value.text or "").strip() if value is not None else ""
-    return text.rpartition(":")[2]
-
-
-def _fault_detail(fault: Any, version: SoapVersion) -> list[Any]:
-    detail = fault.find(f"{{{SOAP12.envelope_ns}}}Detail" if version is SOAP12 else "detail")
-    return [c for c in detail if isinstance(c.tag, str)] if detail is not None else []
-
-
-def _xpath(root: Any, path: str) -> str:
-    """libxml2's path with namespace prefixes dropped: ``/GetOrderResponse/GetOrderResult``."""
-    if not path:
-        return "/" + etree.QName(root).localname
-    return "/" + "/".join(step.rpartition(":")[2] for step in path.strip("/").split("/"))
-
-
 def declaration_lines(files: SpecFiles, wsdl: Path) -> dict[str, str]:
     """Global element QName -> ``file:line`` of its ``xs:element`` declaration."""
     found: dict[str, str] = {}
@@ -399,146 +327,3 @@ def declaration_lines(files: SpecFiles, wsdl: Path) -> dict[str, str]:
                     qname = etree.QName(namespace or None, element.get("name")).text
                     found.setdefault(qname, f"{name}:{element.sourceline}")
     return found
-
-
-def _soap_checks(
-    version: SoapVersion, schemas: SchemaSet, op: Any, declarations: dict[str, str]
-) -> tuple[Check, ...]:
-    output = op.output.body.qname.text if op.output.body is not None else ""
-
-    def xml_root(exchange: Exchange) -> Any:
-        root, problem = _Parsed.of(exchange)
-        if root is None:
-            raise _Skip(f"no envelope to check ({problem})")
-        return root
-
-    def content_type_matches_soap_version(case: ProbeCase, exchange: Exchange) -> Finding | None:
-        if exchange.content_type == version.media_type:
-            return None
-        return Finding(
-            f"SOAP {version.name} wants content type {version.media_type!r}, "
-            f"got {exchange.content_type!r}"
-        )
-
-    def body_is_well_formed_xml(case: ProbeCase, exchange: Exchange) -> Finding | None:
-        root, problem = _Parsed.of(exchange)
-        return None if root is not None else Finding(f"body is not XML: {problem}")
-
-    def envelope_matches_binding_version(case: ProbeCase, exchange: Exchange) -> Finding | None:
-        root = xml_root(exchange)
-        qname = etree.QName(root)
-        if qname.localname == "Envelope" and qname.namespace == version.envelope_ns:
-            return None
-        return Finding(
-            f"expected a SOAP {version.name} Envelope ({version.envelope_ns}), got {qname.text}"
-        )
-
-    def body_matches_xsd(case: ProbeCase, exchange: Exchange) -> Finding | None:
-        payload, fault = _envelope_parts(xml_root(exchange))
-        elements = (
-            [payload]
-            if payload is not None
-            else _fault_detail(fault, version)
-            if fault is not None
-            else []
-        )
-        if schemas.schema is None:
-            raise _Skip(f"the WSDL's schemas could not be compiled: {schemas.error}")
-        for element in elements:
-            # A copy, so libxml2 sees the payload as a document of its own.
-            standalone = copy.deepcopy(element)
-            if schemas.schema.validate(standalone):
-                continue
-            error = schemas.schema.error_log.last_error
-            where = _xpath(standalone, error.path if error is not None else "")
-            message = error.message if error is not None else "invalid"
-            qname = etree.QName(element).text
-            return Finding(
-                f"{where} breaks the XSD: {message}",
-                schema_error={
-                    "message": message,
-                    "instance_pointer": where,
-                    "schema_location": declarations.get(qname, str(case.operation.source or "")),
-                },
-            )
-        return None
-
-    def soap_fault_is_well_formed(case: ProbeCase, exchange: Exchange) -> Finding | None:
-        _payload, fault = _envelope_parts(xml_root(exchange))
-        if fault is None:
-            return None  # nothing to judge: the claim is about faults
-        env = version.envelope_ns
-        e = f"{{{env}}}"
-        if version is SOAP12:
-            paths = {"Code/Value": f"{e}Code/{e}Value", "Reason/Text": f"{e}Reason/{e}Text"}
-        else:
-            paths = {"faultcode": "faultcode", "faultstring": "faultstring"}
-        missing = [label for label, path in paths.items() if fault.find(path) is None]
-        if missing:
-            return Finding(f"SOAP {version.name} fault lacks {', '.join(missing)}")
-        code = _fault_code(fault, version)
-        known = {"VersionMismatch", "MustUnderstand", version.sender, version.receiver}
-        if version is SOAP12 and code not in known | {"DataEncodingUnknown"}:
-            return Finding(f"fault code {code!r} is not a SOAP 1.2 code")
-        if version is SOAP11 and code.split(".")[0] not in known:
-            return Finding(f"fault code {code!r} is not a SOAP 1.1 code")
-        return None
-
-    def fault_is_not_sent_with_http_200(case: ProbeCase, exchange: Exchange) -> Finding | None:
-        _payload, fault = _envelope_parts(xml_root(exchange))
-        if fault is not None and exchange.status == 200:
-            return Finding("a SOAP fault came back with HTTP 200: clients will take it for success")
-        return None
-
-    def outcome_is_as_expected(case: ProbeCase, exchange: Exchange) -> Finding | None:
-        payload, fault = _envelope_parts(xml_root(exchange))
-        outcome = case.data.get("outcome")
-        if outcome == "response":
-            if fault is not None:
-                return Finding(f"expected {output}, got a fault: {_fault_code(fault, version)}")
-            got = _name(payload)
-            return None if got == output else Finding(f"expected {output}, got {got}")
-        if fault is None:
-            return Finding(f"expected a fault, got {_name(payload)}")
-        code = _fault_code(fault, version)
-        if outcome == "client-fault" and code != version.sender:
-            return Finding(f"an invalid request should get a {version.sender} fault, got {code!r}")
-        if outcome == "declared-fault":
-            wanted = list(case.data.get("faults", []))
-            details = [etree.QName(d).text for d in _fault_detail(fault, version)]
-            if not set(wanted) & set(details):
-                return Finding(
-                    f"expected the declared fault {' or '.join(wanted)} in the detail, "
-                    f"got {details or 'no detail'}"
-                )
-        return None
-
-    severe = Severity.HIGH
-    return tuple(
-        Check(name=f.__name__, function=_skippable(f), severity=severe)
-        for f in (
-            content_type_matches_soap_version,
-            body_is_well_formed_xml,
-            envelope_matches_binding_version,
-            body_matches_xsd,
-            soap_fault_is_well_formed,
-            fault_is_not_sent_with_http_200,
-            outcome_is_as_expected,
-        )
-    )
-
-
-class _Skip(Exception):
-    """A check that does not apply to this answer (no XML, no fault)."""
-
-
-def _skippable(function: Any) -> Any:
-    def run(case: ProbeCase, exchange: Exchange) -> Finding | None:
-        try:
-            result: Finding | None = function(case, exchange)
-        except _Skip as exc:
-            return Finding(str(exc), Status.SKIPPED)
-        return result
-
-    run.__name__ = function.__name__
-    return run

@@ -1,0 +1,160 @@
+"""REST checks: each a named claim about one answer, closed over the operation it judges."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from intcheck.contracts.openapi import resolve_pointer
+from intcheck.contracts.yamlsrc import escape
+from intcheck.kinds.probing import (
+    Check,
+    Exchange,
+    Finding,
+    ProbeCase,
+)
+from intcheck.kinds.rest.described import JSON_MEDIA
+from intcheck.model import Severity, display_path
+
+if TYPE_CHECKING:
+    from intcheck.kinds.rest.described import OperationView, SpecView
+
+
+def rest_checks(spec: SpecView, op: OperationView) -> tuple[Check, ...]:
+    def response(exchange: Exchange) -> tuple[str, dict[str, Any]] | None:
+        assert exchange.status is not None
+        for code in (str(exchange.status), f"{str(exchange.status)[0]}XX", "default"):
+            for key, value in op.responses.items():
+                if key.upper() == code.upper():
+                    return key, value
+        return None
+
+    def content_type_is_documented(case: ProbeCase, exchange: Exchange) -> Finding | None:
+        found = response(exchange)
+        if found is None or not found[1].get("content"):
+            return None
+        media = [m.lower() for m in found[1]["content"]]
+        got = exchange.content_type
+        if not got and not exchange.body:
+            return None
+        if any(_media_matches(got, m) for m in media):
+            return None
+        return Finding(
+            f"content type {got or '(none)'!r} is not documented for {found[0]}: {', '.join(media)}"
+        )
+
+    def required_headers_are_present(case: ProbeCase, exchange: Exchange) -> Finding | None:
+        found = response(exchange)
+        if found is None:
+            return None
+        missing = [
+            name
+            for name, header in (found[1].get("headers") or {}).items()
+            if spec.resolve(header).get("required") and name.lower() not in exchange.headers
+        ]
+        if missing:
+            return Finding(f"required response header missing: {', '.join(missing)}")
+        return None
+
+    def body_matches_schema(case: ProbeCase, exchange: Exchange) -> Finding | None:
+        found = response(exchange)
+        if found is None:
+            return None
+        code, resp = found
+        content = resp.get("content") or {}
+        media = next((m for m in content if _media_matches(exchange.content_type, m.lower())), None)
+        if media is None or "schema" not in content[media]:
+            return None
+        if not JSON_MEDIA.match(media.lower()):
+            return None
+        try:
+            body = json.loads(exchange.body)
+        except ValueError as exc:
+            return Finding(f"body is not valid JSON: {exc}")
+        pointer = f"{op.response_pointers[code]}/content/{escape(media)}/schema"
+        validator = spec.schema(pointer, "response")
+        error = validator.first_error(body, pointer)
+        if error is None:
+            return None
+        error["schema_location"] = display_path(spec.document.path) + error["schema_location"]
+        where = error["instance_pointer"] or "/"
+        return Finding(
+            f"body at {where} breaks {error['schema_location']}: {error['message']}",
+            schema_error=error,
+        )
+
+    return (
+        Check(name="content_type_is_documented", function=content_type_is_documented),
+        Check(
+            name="required_headers_are_present",
+            function=required_headers_are_present,
+            severity=Severity.MEDIUM,
+        ),
+        Check(name="body_matches_schema", function=body_matches_schema),
+    )
+
+
+def expectation_checks(expect: dict[str, Any]) -> tuple[Check, ...]:
+    checks = []
+    if "fields" in expect:
+        checks.append(Check(name="fields_are_as_expected", function=_fields_are_as_expected))
+    if "content_type" in expect:
+        checks.append(
+            Check(name="content_type_is_as_expected", function=_content_type_is_as_expected)
+        )
+    if "contains" in expect:
+        checks.append(
+            Check(name="body_contains_expected_text", function=_body_contains_expected_text)
+        )
+    if "max_ms" in expect:
+        checks.append(
+            Check(
+                name="latency_within_case_limit",
+                function=_latency_within_case_limit,
+                severity=Severity.MEDIUM,
+            )
+        )
+    return tuple(checks)
+
+
+def _fields_are_as_expected(case: ProbeCase, exchange: Exchange) -> Finding | None:
+    try:
+        body = json.loads(exchange.body)
+    except ValueError:
+        return Finding("body is not JSON, so the expected fields cannot be there")
+    for pointer, wanted in case.data["fields"].items():
+        try:
+            got = resolve_pointer(body, "#" + pointer)
+        except (KeyError, IndexError, ValueError, TypeError):
+            return Finding(f"{pointer}: expected {wanted!r}, the field is missing")
+        if got != wanted:
+            return Finding(f"{pointer}: expected {wanted!r}, got {got!r}")
+    return None
+
+
+def _content_type_is_as_expected(case: ProbeCase, exchange: Exchange) -> Finding | None:
+    wanted = str(case.data["content_type"]).lower()
+    if _media_matches(exchange.content_type, wanted):
+        return None
+    return Finding(f"expected content type {wanted!r}, got {exchange.content_type!r}")
+
+
+def _body_contains_expected_text(case: ProbeCase, exchange: Exchange) -> Finding | None:
+    if str(case.data["contains"]).encode() in exchange.body:
+        return None
+    return Finding(f"body does not contain {case.data['contains']!r}")
+
+
+def _latency_within_case_limit(case: ProbeCase, exchange: Exchange) -> Finding | None:
+    limit = float(case.data["max_ms"])
+    if exchange.elapsed_ms <= limit:
+        return None
+    return Finding(f"answered in {exchange.elapsed_ms:.0f} ms, the case allows {limit:g} ms")
+
+
+def _media_matches(got: str, documented: str) -> bool:
+    documented = documented.split(";", 1)[0].strip()
+    if documented in ("*/*", got):
+        return True
+    major, _, minor = documented.partition("/")
+    return minor == "*" and got.startswith(major + "/")

@@ -1,0 +1,135 @@
+"""An OpenAPI operation as the REST probe sees it: resolved parameters, bodies, responses.
+
+``SpecView`` converts and compiles schemas once per document; ``describe`` flattens one
+operation (path-level and operation-level parameters, ``$ref`` chains followed) so that case
+building and checks never walk the raw document themselves.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from intcheck.contracts.openapi import resolve_pointer
+from intcheck.contracts.yamlsrc import escape
+from intcheck.kinds import openapi_schema
+
+if TYPE_CHECKING:
+    from intcheck.contracts.openapi import OpenApiDocument
+    from intcheck.model import Operation
+
+JSON_MEDIA = re.compile(r"^application/(.+\+)?json$")
+
+
+@dataclass(slots=True)
+class SpecView:
+    """The OpenAPI document with converted schemas and compiled validators, cached."""
+
+    document: OpenApiDocument
+    _validators: dict[tuple[str, str], openapi_schema.CompiledSchema] = field(default_factory=dict)
+    _components: dict[str, Any] = field(default_factory=dict)
+
+    def resolve(self, node: Any) -> Any:
+        return self.document.resolve(node)
+
+    def schema(self, pointer: str, direction: str) -> openapi_schema.CompiledSchema:
+        """The converted schema at ``pointer``, as a root that local refs resolve against."""
+        key = (pointer, direction)
+        if key not in self._validators:
+            root = self.components(direction)
+            node = resolve_pointer(self.document.data, "#" + pointer)
+            converted = openapi_schema.convert(node, direction=direction, resolve=self.original)
+            schema = {**converted, "components": root} if isinstance(converted, dict) else converted
+            self._validators[key] = openapi_schema.CompiledSchema(schema)
+        return self._validators[key]
+
+    def body_schema(self, pointer: str) -> Any:
+        """The converted request schema at ``pointer`` with its ``$ref`` chain followed."""
+        node = openapi_schema.convert(
+            resolve_pointer(self.document.data, "#" + pointer),
+            direction="request",
+            resolve=self.original,
+        )
+        root = {"components": self.components("request")}
+        for _ in range(16):
+            if not (isinstance(node, dict) and isinstance(node.get("$ref"), str)):
+                break
+            node = resolve_pointer(root, node["$ref"])
+        return node
+
+    def original(self, ref: str) -> Any:
+        return resolve_pointer(self.document.data, ref)
+
+    def components(self, direction: str) -> Any:
+        if direction not in self._components:
+            schemas = self.document.data.get("components", {}).get("schemas", {})
+            self._components[direction] = {
+                "schemas": {
+                    name: openapi_schema.convert(s, direction=direction, resolve=self.original)
+                    for name, s in schemas.items()
+                }
+            }
+        return self._components[direction]
+
+
+@dataclass(slots=True)
+class OperationView:
+    operation: Operation
+    pointer: str
+    params: list[dict[str, Any]]
+    body_pointer: str  # "" when no JSON request body
+    body_required: bool
+    responses: dict[str, dict[str, Any]]  # status -> resolved response object
+    response_pointers: dict[str, str]  # status -> where that response object really lives
+    secured: bool
+
+
+def describe(spec: SpecView, operation: Operation) -> OperationView:
+    data = spec.document.data
+    path_pointer = f"/paths/{escape(operation.path)}"
+    pointer = f"{path_pointer}/{operation.method.lower()}"
+    item = spec.resolve(data["paths"][operation.path])
+    node = item[operation.method.lower()]
+    params: dict[tuple[str, str], dict[str, Any]] = {}
+    for raw in [*item.get("parameters", []), *node.get("parameters", [])]:
+        param = spec.resolve(raw)
+        if isinstance(param, dict) and "name" in param:
+            params[(param["name"], param.get("in", "query"))] = param
+    body = spec.resolve(node.get("requestBody")) if "requestBody" in node else None
+    body_pointer = ""
+    if isinstance(body, dict):
+        for media in body.get("content", {}):
+            if JSON_MEDIA.match(media.lower()) and "schema" in body["content"][media]:
+                body_pointer = _schema_pointer(spec, node["requestBody"], pointer + "/requestBody")
+                body_pointer += f"/content/{escape(media)}/schema"
+                break
+    security = node.get("security", data.get("security", []))
+    secured = bool(security) and {} not in security
+    raw_responses = node.get("responses") or {}
+    responses = {str(code): spec.resolve(resp) for code, resp in raw_responses.items()}
+    response_pointers = {
+        str(code): _schema_pointer(spec, resp, f"{pointer}/responses/{escape(str(code))}")
+        for code, resp in raw_responses.items()
+    }
+    return OperationView(
+        operation=operation,
+        pointer=pointer,
+        params=list(params.values()),
+        body_pointer=body_pointer,
+        body_required=bool(isinstance(body, dict) and body.get("required")),
+        responses=responses,
+        response_pointers=response_pointers,
+        secured=secured,
+    )
+
+
+def _schema_pointer(spec: SpecView, node: Any, pointer: str) -> str:
+    """Where ``node`` really lives: the target of its ``$ref`` chain, else ``pointer``."""
+    for _ in range(16):
+        if isinstance(node, dict) and isinstance(node.get("$ref"), str):
+            pointer = node["$ref"][1:]
+            node = resolve_pointer(spec.document.data, node["$ref"])
+        else:
+            break
+    return pointer
