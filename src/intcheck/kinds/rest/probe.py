@@ -227,7 +227,14 @@ class _Builder:
     # -- the cases
 
     def written(self, item: dict[str, Any], source: SourceRef) -> ProbeCase:
-        values = self._values()
+        # Send what the case says plus only what the spec requires: an optional parameter
+        # filled from the dataset (an email beside a phone lookup) could make it pass wrongly.
+        required = {
+            (p["name"], p.get("in", "query"))
+            for p in self.op.params
+            if p.get("required") or p.get("in") == "path"
+        }
+        values = {key: value for key, value in self._values().items() if key in required}
         for where in ("path", "query"):
             for name, value in (item.get(where) or {}).items():
                 values[(name, where)] = value
