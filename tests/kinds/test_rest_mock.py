@@ -241,3 +241,10 @@ async def test_resources_from_the_contract(example_plan_path: Path) -> None:
             assert (await client.call("GET", "/orders/O20260005/delivery"))[2][
                 "status"
             ] == "delivered"
+
+
+async def test_etag_follows_the_representation(client: Client) -> None:
+    first = (await client.call("GET", "/customers/C000004"))[1]["ETag"]
+    assert (await client.call("GET", "/customers/C000004"))[1]["ETag"] == first
+    assert (await client.call("PATCH", "/customers/C000004", json={"tier": "silver"}))[0] == 200
+    assert (await client.call("GET", "/customers/C000004"))[1]["ETag"] != first

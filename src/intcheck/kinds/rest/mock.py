@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import zlib
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -10,7 +11,7 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from intcheck.kinds.base import OPERATION, VALIDATION
-from intcheck.kinds.rest.request import PREFER, Broken, check_request
+from intcheck.kinds.rest.request import PREFER, Broken, check_body, check_request
 from intcheck.kinds.rest.spec import Spec
 from intcheck.kinds.rest.state import bind_resources
 
@@ -59,7 +60,9 @@ class RestHandler:
             request[VALIDATION] = "method-not-allowed"
             return self.problem(None, Broken((405,), "method", f"{request.method} not allowed"))
         request[OPERATION] = op.name
-        checked = await check_request(op, request, path_values)
+        checked = check_request(op, request, path_values)
+        if checked.broken is None and op.body is not None:
+            checked.body, checked.broken = await check_body(op.body, request)
         if checked.broken is not None:
             request[VALIDATION] = checked.broken.rule
             return self.problem(op, checked.broken)
@@ -111,6 +114,8 @@ class RestHandler:
                 if len(op.cache) > 4096:
                     op.cache.clear()
                 op.cache[key] = body
+        if "ETag" in sent and (headers is None or "ETag" not in headers):
+            sent["ETag"] = f'"{zlib.crc32(body):08x}"'  # same representation, same tag
         return web.Response(status=code, body=body, headers=sent, content_type=reply.media_type)
 
     def pick_example(self, reply: Reply, name: str | None) -> Any:

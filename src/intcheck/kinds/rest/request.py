@@ -147,8 +147,8 @@ class _Route:
         return True
 
 
-async def check_request(op: Op, request: web.Request, path_values: Mapping[str, str]) -> Checked:
-    """Security, then parameters, then the body; the first class of rule broken wins."""
+def check_request(op: Op, request: web.Request, path_values: Mapping[str, str]) -> Checked:
+    """Security, then parameters; the body is ``check_body``'s (it must be awaited)."""
     if op.security and not _authorized(op.security, request):
         return Checked(
             Broken(
@@ -185,13 +185,11 @@ async def check_request(op: Op, request: web.Request, path_values: Mapping[str, 
         checked.broken = Broken(
             statuses, first.rule, f"{first.pointer}: {first.message}", tuple(errors)
         )
-        return checked
-    if op.body is not None:
-        checked.body, checked.broken = await _check_body(op.body, request)
     return checked
 
 
-async def _check_body(spec: RequestBody, request: web.Request) -> tuple[Any, Broken | None]:
+async def check_body(spec: RequestBody, request: web.Request) -> tuple[Any, Broken | None]:
+    """The request body against the declared media types and their schemas."""
     if not request.body_exists:
         if spec.required:
             return None, Broken((400, 422), "required", "the request body is required")
