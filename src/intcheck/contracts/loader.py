@@ -256,7 +256,12 @@ def _mock_settings(
         op_name: _behaviour(behaviour, dataset_path)
         for op_name, behaviour in data.get("operations", {}).items()
     }
-    return replace(_behaviour(data, dataset_path), port=data.get("port"), operations=operations)
+    return replace(
+        _behaviour(data, dataset_path),
+        port=data.get("port"),
+        operations=operations,
+        resources=tuple(data.get("resources", ())),
+    )
 
 
 def _behaviour(data: Mapping[str, Any], dataset: Path | None) -> MockSettings:
@@ -268,6 +273,7 @@ def _behaviour(data: Mapping[str, Any], dataset: Path | None) -> MockSettings:
         faults=Faults(
             rate=faults.get("rate", 0.0), kinds=tuple(faults.get("kinds", ("http_503",)))
         ),
+        force=data.get("force"),
     )
 
 

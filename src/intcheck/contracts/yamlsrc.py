@@ -114,7 +114,11 @@ def parse_yaml(path: Path, text: str | None = None) -> SourceDoc:
         if "mapping values are not allowed" in problem or "expected <block end>" in problem:
             hint = "check the indentation here and on the line above: siblings line up exactly"
             diagnostic = Diagnostic(
-                source=diagnostic.source, field="", message=diagnostic.message, hint=hint, rule="yaml-syntax"
+                source=diagnostic.source,
+                field="",
+                message=diagnostic.message,
+                hint=hint,
+                rule="yaml-syntax",
             )
         raise YamlSyntaxError(diagnostic) from None
     except yaml.reader.ReaderError as exc:

@@ -8,6 +8,7 @@ after the kind's handler and read which operation it answered from ``request[OPE
 from __future__ import annotations
 
 import random
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
@@ -21,6 +22,14 @@ if TYPE_CHECKING:
 OPERATION: web.RequestKey[str] = web.RequestKey("intcheck_operation", str)
 # Set by a kind's handler: "ok", or the rule the request broke (for the journal).
 VALIDATION: web.RequestKey[str] = web.RequestKey("intcheck_validation", str)
+
+
+# Set by the mock server before the handler runs (any kind may honour it): operation name ->
+# forced preferences ({"code": "503", "example": "vip"}), the runtime twin of ``Prefer``.
+PREFER: web.RequestKey[Callable[[str], Mapping[str, str] | None]] = web.RequestKey(
+    "intcheck_prefer",
+    object,  # type: ignore[arg-type]
+)
 
 
 @dataclass(slots=True)

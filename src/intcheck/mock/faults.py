@@ -21,8 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from intcheck.kinds.base import OPERATION
-from intcheck.kinds.rest import PREFER
+from intcheck.kinds.base import OPERATION, PREFER
 from intcheck.model import FAULT_KINDS, Faults, Latency
 
 if TYPE_CHECKING:

@@ -8,8 +8,7 @@ the plan's dataset, and ``mock`` is the aiohttp handler that puts them together.
 from __future__ import annotations
 
 from intcheck.kinds.rest.mock import RestMock
-from intcheck.kinds.rest.request import PREFER
 
-__all__ = ["MOCK", "PREFER", "RestMock"]
+__all__ = ["MOCK", "RestMock"]
 
 MOCK = RestMock()

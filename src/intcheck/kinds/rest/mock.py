@@ -10,8 +10,8 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from intcheck.kinds.base import OPERATION, VALIDATION
-from intcheck.kinds.rest.request import PREFER, Broken, check_body, check_request
+from intcheck.kinds.base import OPERATION, PREFER, VALIDATION
+from intcheck.kinds.rest.request import Broken, check_body, check_request
 from intcheck.kinds.rest.spec import Spec
 from intcheck.kinds.rest.state import bind_resources
 

@@ -21,12 +21,6 @@ from intcheck.kinds.jsonschema_gen import SchemaError, SchemaValidator
 if TYPE_CHECKING:
     from intcheck.kinds.rest.spec import Op
 
-# Set by the mock server before the handler runs: operation name -> forced preferences
-# ({"code": "503", "example": "vip"}), the runtime twin of a ``Prefer`` header.
-PREFER: web.RequestKey[Callable[[str], Mapping[str, str] | None]] = web.RequestKey(
-    "intcheck_prefer",
-    object,  # type: ignore[arg-type]
-)
 
 _INT = re.compile(r"-?\d+")
 _NUMBER = re.compile(r"-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
