@@ -9,6 +9,7 @@ against a registry holding the whole converted document, so local ``$ref``s reso
 
 from __future__ import annotations
 
+import functools
 import importlib
 import math
 import random
@@ -197,6 +198,7 @@ class Generator:
         self.check = check  # (schema, value) -> valid?; used to pick a oneOf branch
         self._full = False  # include every optional property of the next object
         self._ref = ""  # the $ref that led to the schema being generated, for discriminators
+        self._formats: dict[str, Callable[[], str]] | None = None
 
     def resolve(self, ref: str) -> Any:
         node: Any = self.root
@@ -428,12 +430,23 @@ class Generator:
         return value
 
     def _format(self, fmt: str) -> str | None:
+        if self._formats is None:
+            self._formats = self._format_table()
+        make = self._formats.get(fmt)
+        return make() if make else None
+
+    def _moment(self) -> datetime:
+        return datetime(2020, 1, 1, tzinfo=UTC) + timedelta(
+            seconds=self.rng.randint(0, 200_000_000)
+        )
+
+    def _format_table(self) -> dict[str, Callable[[], str]]:
+        """Makers per string format, built once: a table per call cost more than the value."""
         f, rng = self.faker, self.rng
-        moment = datetime(2020, 1, 1, tzinfo=UTC) + timedelta(seconds=rng.randint(0, 200_000_000))
-        table: dict[str, Callable[[], str]] = {
-            "date-time": lambda: moment.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "date": lambda: moment.strftime("%Y-%m-%d"),
-            "time": lambda: moment.strftime("%H:%M:%SZ"),
+        return {
+            "date-time": lambda: self._moment().strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "date": lambda: self._moment().strftime("%Y-%m-%d"),
+            "time": lambda: self._moment().strftime("%H:%M:%SZ"),
             "email": f.email,
             "idn-email": f.email,
             "uuid": lambda: str(f.uuid4()),
@@ -450,8 +463,6 @@ class Generator:
             "duration": lambda: f"P{rng.randint(1, 30)}D",
             "json-pointer": lambda: "/" + f.word(),
         }
-        make = table.get(fmt)
-        return make() if make else None
 
     def _hinted(self, name: str) -> str:
         lowered = name.lower()
@@ -534,12 +545,20 @@ _PRINTABLE = string.ascii_letters + string.digits
 
 def generate_matching(pattern: str, rng: random.Random, *, max_len: int = 64) -> str:
     """A string matching ``pattern`` (unbounded repeats kept short); "" if it cannot parse."""
-    try:
-        parsed = _parser.parse(pattern)
-    except (re.error, RecursionError, OverflowError):
+    parsed = _parsed_pattern(pattern)
+    if parsed is None:
         return ""
     groups: dict[int, str] = {}
     return _emit(parsed, rng, groups, max(1, min(max_len, 64)))
+
+
+@functools.lru_cache(maxsize=1024)
+def _parsed_pattern(pattern: str) -> Any:
+    """The parse tree of ``pattern``, once per pattern: parsing costs more than emitting."""
+    try:
+        return _parser.parse(pattern)
+    except (re.error, RecursionError, OverflowError):
+        return None
 
 
 def _emit(items: Any, rng: random.Random, groups: dict[int, str], budget: int) -> str:

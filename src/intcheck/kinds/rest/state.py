@@ -43,6 +43,8 @@ class Resource:
     item_schema: Any = None  # response schema of one record, to fill in created ones
     parent: Resource | None = None
     _ids: tuple[int, set[str]] = dataclasses.field(default_factory=lambda: (-1, set()))
+    # (store version, prefix, digits, highest number) of numbered ids such as C000012
+    _sequence: tuple[int, str, int, int] | None = None
     _by_value: tuple[int, dict[str, list[dict[str, Any]]]] = dataclasses.field(
         default_factory=lambda: (-1, {})
     )
@@ -108,6 +110,31 @@ class Resource:
             self._ids = (self.store.version, ids)
         return ids
 
+    def _next_in_sequence(self, taken: set[str]) -> str | None:
+        """The id after the highest in use when ids are numbered (C000012 -> C000013).
+
+        Real systems hand out the next number, and it is much cheaper than drawing random ids
+        from the schema's pattern until one is free.
+        """
+        if self._sequence is None or self._sequence[0] != self.store.version:
+            numbered = [m for m in map(_NUMBERED.fullmatch, taken) if m is not None]
+            prefixes = {m.group(1) for m in numbered}
+            if not numbered or len(numbered) != len(taken) or len(prefixes) != 1:
+                return None
+            width = len(numbered[0].group(2))
+            highest = max(int(m.group(2)) for m in numbered)
+            self._sequence = (self.store.version, prefixes.pop(), width, highest)
+        _, prefix, width, highest = self._sequence
+        return prefix + str(highest + 1).zfill(width)
+
+    def _advance_sequence(self, made: Any) -> None:
+        if self._sequence is not None:
+            _, prefix, width, highest = self._sequence
+            match = _NUMBERED.fullmatch(str(made))
+            if match and match.group(1) == prefix:
+                highest = max(highest, int(match.group(2)))
+            self._sequence = (self.store.version, prefix, width, highest)
+
     def exists(self, value: Any) -> bool:
         return any(_same(r.get(self.field), value) for r in self.store.records(self.collection))
 
@@ -157,10 +184,13 @@ class Resource:
             one = gen._deref(one).get("items")
         id_schema = _property(one, self.field, gen)
         taken = self._taken()
+        made = self._next_in_sequence(taken)
+        if made is not None and id_schema is not None and gen.check is not None:
+            made = made if gen.check(id_schema, made) else None
         for _ in range(50):
-            made = self.generator.generate(id_schema, name=self.field) if id_schema else ""
             if made not in ("", None) and str(made) not in taken:
                 break
+            made = self.generator.generate(id_schema, name=self.field) if id_schema else ""
         else:
             made = str(uuid.uuid4())
         record[self.field] = made
@@ -171,9 +201,15 @@ class Resource:
         self.store.add(self.collection, record)
         taken.add(str(made))
         self._ids = (self.store.version, taken)
+        self._advance_sequence(made)
         location = f"{handler.base_url}{op.template}/{made}"
         headers = {"Location": location} if _documents_header(op, "location") else {}
-        value = [record] if _is_list(schema, gen) else conform(record, schema, gen)
+        if _is_list(schema, gen):
+            value: Any = [record]
+        elif one is not None and gen._deref(one) is gen._deref(schema):
+            value = record  # already shaped to this very schema above
+        else:
+            value = conform(record, schema, gen)
         return handler.render(op, op.success, value=value, headers=headers)
 
     def _update(self, record: dict[str, Any], body: Mapping[str, Any], *, replace: bool) -> None:
@@ -191,6 +227,9 @@ class Resource:
         if self.item_schema is not None:
             record.update(conform(record, self.item_schema, self.generator))
         self.store.touch()
+
+
+_NUMBERED = re.compile(r"(\D*)(\d+)")
 
 
 def conform(value: Any, schema: Any, gen: Generator, depth: int = 0) -> Any:
