@@ -42,12 +42,19 @@ _INT_FORMATS = {"int32": 32, "int64": 64}
 
 
 def convert_schema(
-    node: Any, *, openapi30: bool, direction: str, resolve: Callable[[str], Any]
+    node: Any,
+    *,
+    openapi30: bool,
+    direction: str,
+    resolve: Callable[[str], Any],
+    discriminators: bool = False,
 ) -> Any:
     """An OpenAPI schema rewritten as JSON Schema 2020-12 for ``direction`` (request/response).
 
     ``resolve`` maps a local ``$ref`` to the original schema, to see whether a referenced
-    property is readOnly or writeOnly.
+    property is readOnly or writeOnly. With ``discriminators``, a ``oneOf``/``anyOf`` with a
+    discriminator becomes "the tag names a branch and that branch holds" (for judging answers;
+    the generator reads the discriminator itself).
     """
     if not isinstance(node, dict):
         return node
@@ -59,13 +66,25 @@ def convert_schema(
     for key, value in node.items():
         if key in _MAPS and isinstance(value, dict):
             out[key] = {
-                k: convert_schema(v, openapi30=openapi30, direction=direction, resolve=resolve)
+                k: convert_schema(
+                    v,
+                    openapi30=openapi30,
+                    direction=direction,
+                    resolve=resolve,
+                    discriminators=discriminators,
+                )
                 for k, v in value.items()
             }
         elif key in _SINGLE or (key in _LISTS and isinstance(value, list)):
             conv = [value] if key in _SINGLE else value
             done = [
-                convert_schema(v, openapi30=openapi30, direction=direction, resolve=resolve)
+                convert_schema(
+                    v,
+                    openapi30=openapi30,
+                    direction=direction,
+                    resolve=resolve,
+                    discriminators=discriminators,
+                )
                 for v in conv
             ]
             out[key] = done[0] if key in _SINGLE else done
@@ -92,6 +111,36 @@ def convert_schema(
         out["required"] = [
             name for name in out["required"] if not _flag(props.get(name), hidden, resolve)
         ]
+    discriminator = node.get("discriminator")
+    if discriminators and isinstance(discriminator, dict):
+        out = _discriminated(out, discriminator)
+    return out
+
+
+def _discriminated(schema: dict[str, Any], discriminator: dict[str, Any]) -> dict[str, Any]:
+    """Replace ``oneOf``/``anyOf`` by: the tag names a branch, and that branch must hold."""
+    prop = discriminator.get("propertyName")
+    key = "oneOf" if "oneOf" in schema else "anyOf" if "anyOf" in schema else None
+    if not isinstance(prop, str) or key is None:
+        return schema
+    mapping: dict[str, str] = {}
+    for tag, target in (discriminator.get("mapping") or {}).items():
+        mapping[str(tag)] = target if target.startswith("#") else f"#/components/schemas/{target}"
+    for branch in schema[key]:
+        ref = branch.get("$ref") if isinstance(branch, dict) else None
+        if isinstance(ref, str) and ref not in mapping.values():
+            mapping[ref.rsplit("/", 1)[-1]] = ref
+    if not mapping:
+        return schema
+    out = {k: v for k, v in schema.items() if k != key}
+    rules: list[dict[str, Any]] = [
+        {"required": [prop], "properties": {prop: {"enum": sorted(mapping)}}}
+    ]
+    rules += [
+        {"if": {"properties": {prop: {"const": tag}}}, "then": {"$ref": ref}}
+        for tag, ref in sorted(mapping.items())
+    ]
+    out["allOf"] = [*out.get("allOf", []), *rules]
     return out
 
 

@@ -15,101 +15,32 @@ stays with the probe because it needs python-jsonschema's keyword overrides.
 from __future__ import annotations
 
 import decimal
+import functools
+import random
+import re
 from collections.abc import Callable, Iterator
 from fractions import Fraction
 from typing import Any
 
 import jsonschema_rs
+from faker import Faker
 from jsonschema import Draft202012Validator, validators
 from jsonschema.exceptions import ValidationError, best_match
 
-_MAPS = ("properties", "patternProperties", "$defs", "dependentSchemas")
-_SINGLE = ("items", "additionalProperties", "not", "if", "then", "else", "contains")
-_LISTS = ("allOf", "anyOf", "oneOf", "prefixItems")
+from intcheck.kinds.jsonschema_gen import Generator, convert_schema, generate_matching
 
 
-def convert(node: Any, *, direction: str, resolve: Callable[[str], Any]) -> Any:
-    """``node`` (OpenAPI 3.0/3.1 schema) as JSON Schema 2020-12 for ``direction``."""
-    if not isinstance(node, dict):
-        return node
-    if "$ref" in node and len(node) > 1 and node.get("nullable") is True:
-        return {"anyOf": [{"$ref": node["$ref"]}, {"type": "null"}]}
-    out: dict[str, Any] = {}
-    for key, value in node.items():
-        if key in _MAPS and isinstance(value, dict):
-            out[key] = {
-                k: convert(v, direction=direction, resolve=resolve) for k, v in value.items()
-            }
-        elif key in _SINGLE:
-            out[key] = convert(value, direction=direction, resolve=resolve)
-        elif key in _LISTS and isinstance(value, list):
-            out[key] = [convert(v, direction=direction, resolve=resolve) for v in value]
-        elif key not in ("nullable", "discriminator", "example", "xml", "externalDocs"):
-            out[key] = value
-    for bound, flag in (("minimum", "exclusiveMinimum"), ("maximum", "exclusiveMaximum")):
-        if isinstance(out.get(flag), bool) and out.pop(flag) and bound in out:
-            out[flag] = out.pop(bound)
-    if node.get("nullable") is True:
-        out = _nullable(out)
-    hidden = "readOnly" if direction == "request" else "writeOnly"
-    props = node.get("properties")
-    if isinstance(out.get("required"), list) and isinstance(props, dict):
-        out["required"] = [
-            p for p in out["required"] if not _flagged(props.get(p), hidden, resolve)
-        ]
-    discriminator = node.get("discriminator")
-    if isinstance(discriminator, dict):
-        out = _discriminated(out, discriminator)
-    return out
+def convert(
+    node: Any, *, direction: str, resolve: Callable[[str], Any], openapi30: bool = True
+) -> Any:
+    """``node`` (an OpenAPI schema) as JSON Schema 2020-12 for ``direction``, for judging.
 
-
-def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
-    kind = schema.get("type")
-    if isinstance(kind, str):
-        schema["type"] = [kind, "null"]
-        if isinstance(schema.get("enum"), list) and None not in schema["enum"]:
-            schema["enum"] = [*schema["enum"], None]
-        return schema
-    return {"anyOf": [schema, {"type": "null"}]}
-
-
-def _flagged(schema: Any, flag: str, resolve: Callable[[str], Any]) -> bool:
-    for _ in range(16):
-        if not isinstance(schema, dict):
-            return False
-        if schema.get(flag) is True:
-            return True
-        if not isinstance(schema.get("$ref"), str):
-            return False
-        schema = resolve(schema["$ref"])
-    return False
-
-
-def _discriminated(schema: dict[str, Any], discriminator: dict[str, Any]) -> dict[str, Any]:
-    """Replace ``oneOf``/``anyOf`` by: the tag names a branch, and that branch must hold."""
-    prop = discriminator.get("propertyName")
-    key = "oneOf" if "oneOf" in schema else "anyOf" if "anyOf" in schema else None
-    if not isinstance(prop, str) or key is None:
-        return schema
-    mapping: dict[str, str] = {}
-    for tag, target in (discriminator.get("mapping") or {}).items():
-        mapping[str(tag)] = target if target.startswith("#") else f"#/components/schemas/{target}"
-    for branch in schema[key]:
-        ref = branch.get("$ref") if isinstance(branch, dict) else None
-        if isinstance(ref, str) and ref not in mapping.values():
-            mapping[ref.rsplit("/", 1)[-1]] = ref
-    if not mapping:
-        return schema
-    out = {k: v for k, v in schema.items() if k != key}
-    rules: list[dict[str, Any]] = [
-        {"required": [prop], "properties": {prop: {"enum": sorted(mapping)}}}
-    ]
-    rules += [
-        {"if": {"properties": {prop: {"const": tag}}}, "then": {"$ref": ref}}
-        for tag, ref in sorted(mapping.items())
-    ]
-    out["allOf"] = [*out.get("allOf", []), *rules]
-    return out
+    The conversion is the mock's (``jsonschema_gen.convert_schema``); judging adds the
+    discriminator rewrite, so that the tag picks the one branch an answer is checked against.
+    """
+    return convert_schema(
+        node, openapi30=openapi30, direction=direction, resolve=resolve, discriminators=True
+    )
 
 
 def _multiple_of(
@@ -223,144 +154,32 @@ def _escape(token: str) -> str:
     return token.replace("~", "~0").replace("/", "~1")
 
 
-def generate_value(schema: Any, components: Any, *, name: str = "", depth: int = 0) -> Any:
-    """A simple deterministic value valid for ``schema`` (refs resolve into ``components``)."""
-    if not isinstance(schema, dict) or depth > 8:
-        return "probe"
-    if isinstance(schema.get("$ref"), str):
-        try:
-            target = _at({"components": components}, schema["$ref"][1:])
-        except (KeyError, IndexError, ValueError, TypeError):
-            return "probe"
-        return generate_value(target, components, name=name, depth=depth + 1)
-    for key in ("allOf", "anyOf", "oneOf"):
-        if schema.get(key):
-            merged: dict[str, Any] = {}
-            parts = schema[key] if key == "allOf" else schema[key][:1]
-            for part in parts:
-                value = generate_value(part, components, name=name, depth=depth + 1)
-                if not isinstance(value, dict):
-                    return value
-                merged.update(value)
-            return merged
-    if "const" in schema:
-        return schema["const"]
-    if schema.get("enum"):
-        return next((v for v in schema["enum"] if v is not None), schema["enum"][0])
-    kind = schema.get("type", "object" if "properties" in schema else "string")
-    if isinstance(kind, list):
-        kind = next((k for k in kind if k != "null"), "null")
-    if kind == "object":
-        props = schema.get("properties", {})
-        wanted = list(schema.get("required", []))
-        # minProperties: add optional properties, in document order, until there are enough
-        wanted += [p for p in props if p not in wanted][
-            : max(0, int(schema.get("minProperties", 0)) - len(wanted))
-        ]
-        return {
-            prop: generate_value(props.get(prop, {}), components, name=prop, depth=depth + 1)
-            for prop in wanted
-        }
-    if kind == "array":
-        count = max(1, int(schema.get("minItems", 1)))
-        return [
-            generate_value(schema.get("items", {}), components, name=name, depth=depth + 1)
-        ] * count
-    if kind in ("integer", "number"):
-        low = schema.get("minimum", schema.get("exclusiveMinimum", 0) + 1)
-        step = schema.get("multipleOf")
-        value = max(low, 1)
-        if step:
-            value = (int(value // step) + 1) * step
-        return int(value) if kind == "integer" else float(value)
-    if kind == "boolean":
-        return True
-    if kind == "null":
-        return None
-    return _string(schema, name)
+def generate_value(schema: Any, components: Any, *, name: str = "") -> Any:
+    """A value valid for ``schema`` (refs resolve into ``components``), the same way every run.
+
+    The mock's generator, seeded afresh per value: the probe's requests do not change between
+    runs, so a finding can be reproduced.
+    """
+    generator = Generator(
+        {"components": components},
+        rng=random.Random(0),
+        faker=_seeded_faker(),
+        direction="request",
+        check=lambda part, value: validator_for(
+            {**part, "components": components} if isinstance(part, dict) else part
+        ).is_valid(value),
+    )
+    return generator.generate(schema, name=name)
 
 
-def _string(schema: dict[str, Any], name: str) -> str:
-    formats = {
-        "date-time": "2026-01-01T09:00:00Z",
-        "date": "2026-01-01",
-        "email": "probe@example.com",
-        "uuid": "00000000-0000-4000-8000-000000000000",
-        "uri": "https://example.com/",
-    }
-    if isinstance(schema.get("pattern"), str):
-        made = _matching(schema["pattern"])
-        if made is not None:
-            return made
-    text = formats.get(str(schema.get("format")), "probe-" + (name or "value"))
-    low, high = int(schema.get("minLength", 0)), int(schema.get("maxLength", 1 << 16))
-    return (text + "x" * max(0, low - len(text)))[:high]
+def matching(pattern: str) -> str | None:
+    """A string matching ``pattern``, the same every run; None when none could be made."""
+    made = generate_matching(pattern, random.Random(0))
+    return made if re.search(pattern, made) else None
 
 
-def _matching(pattern: str) -> str | None:
-    """The shortest simple string matching ``pattern`` (literals, classes, repeats, groups)."""
-    import re
-    import re._parser as sre  # type: ignore[import-not-found]
-
-    try:
-        parsed = sre.parse(pattern)
-    except re.error:
-        return None
-    made = _emit(list(parsed))
-    if made is None or re.search(pattern, made) is None:
-        return None
-    return made
-
-
-def _emit(items: list[Any]) -> str | None:
-    import re._constants as c  # type: ignore[import-not-found]
-
-    out = []
-    for op, arg in items:
-        if op is c.LITERAL:
-            out.append(chr(arg))
-        elif op is c.IN:
-            first = _first_in(arg)
-            if first is None:
-                return None
-            out.append(first)
-        elif op is c.ANY:
-            out.append("x")
-        elif op in (c.MAX_REPEAT, c.MIN_REPEAT):
-            low, _high, body = arg
-            part = _emit(list(body))
-            if part is None:
-                return None
-            out.append(part * max(low, 0))
-        elif op is c.SUBPATTERN:
-            part = _emit(list(arg[-1]))
-            if part is None:
-                return None
-            out.append(part)
-        elif op is c.BRANCH:
-            part = _emit(list(arg[1][0]))
-            if part is None:
-                return None
-            out.append(part)
-        elif op is c.AT:
-            continue
-        else:
-            return None
-    return "".join(out)
-
-
-def _first_in(arg: list[Any]) -> str | None:
-    import re._constants as c
-
-    for op, value in arg:
-        if op is c.LITERAL:
-            return chr(value)
-        if op is c.RANGE:
-            return chr(value[0])
-        if op is c.CATEGORY:
-            return {c.CATEGORY_DIGIT: "0", c.CATEGORY_WORD: "a", c.CATEGORY_SPACE: " "}.get(
-                value, "a"
-            )
-        if op is c.NEGATE:
-            return None
-    return None
+@functools.cache
+def _seeded_faker() -> Faker:
+    faker = Faker()
+    faker.seed_instance(0)
+    return faker

@@ -30,6 +30,11 @@ class SpecView:
     _validators: dict[tuple[str, str], openapi_schema.CompiledSchema] = field(default_factory=dict)
     _components: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def openapi30(self) -> bool:
+        """OpenAPI 3.0 schemas are a dialect (nullable, boolean exclusive bounds); 3.1's are not."""
+        return self.document.version.startswith("3.0")
+
     def resolve(self, node: Any) -> Any:
         return self.document.resolve(node)
 
@@ -39,7 +44,9 @@ class SpecView:
         if key not in self._validators:
             root = self.components(direction)
             node = resolve_pointer(self.document.data, "#" + pointer)
-            converted = openapi_schema.convert(node, direction=direction, resolve=self.original)
+            converted = openapi_schema.convert(
+                node, direction=direction, resolve=self.original, openapi30=self.openapi30
+            )
             schema = {**converted, "components": root} if isinstance(converted, dict) else converted
             self._validators[key] = openapi_schema.CompiledSchema(schema)
         return self._validators[key]
@@ -50,6 +57,7 @@ class SpecView:
             resolve_pointer(self.document.data, "#" + pointer),
             direction="request",
             resolve=self.original,
+            openapi30=self.openapi30,
         )
         root = {"components": self.components("request")}
         for _ in range(16):
@@ -66,7 +74,9 @@ class SpecView:
             schemas = self.document.data.get("components", {}).get("schemas", {})
             self._components[direction] = {
                 "schemas": {
-                    name: openapi_schema.convert(s, direction=direction, resolve=self.original)
+                    name: openapi_schema.convert(
+                        s, direction=direction, resolve=self.original, openapi30=self.openapi30
+                    )
                     for name, s in schemas.items()
                 }
             }

@@ -107,6 +107,7 @@ class _Builder:
             self.spec.resolve(param.get("schema", {})),
             direction="request",
             resolve=self.spec.original,
+            openapi30=self.spec.openapi30,
         )
 
     def _value(self, param: dict[str, Any]) -> Any:

@@ -22,7 +22,7 @@ from lxml import etree
 from yarl import URL
 from zeep.wsse.username import UsernameToken
 
-from intcheck.kinds.openapi_schema import _matching
+from intcheck.kinds.openapi_schema import matching
 from intcheck.kinds.probing import (
     Check,
     ProbeCase,
@@ -292,7 +292,7 @@ def _element_value(name: str, element: Any, index: DatasetIndex, schemas: Schema
     if choices:
         return choices[0]
     if pattern is not None:
-        made = _matching(f"^(?:{pattern})$")
+        made = matching(f"^(?:{pattern})$")
         if made is not None:
             return made
     return _BUILTIN_VALUES.get(getattr(kind, "name", None) or "string", "probe")
