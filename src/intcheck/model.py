@@ -191,6 +191,7 @@ class Contract:
     settings: Mapping[str, Any] = field(default_factory=dict)
     operations: tuple[Operation, ...] = ()
     secrets: frozenset[str] = frozenset()  # values that must never appear in output
+    case_sources: tuple[SourceRef, ...] = ()  # where each entry of ``cases:`` was written
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -241,6 +241,7 @@ def _load_contract(path: Path, run: _Run) -> Contract | None:
         settings=settings,
         operations=tuple(operations),
         secrets=frozenset(secrets),
+        case_sources=tuple(doc.ref(f"/cases/{i}") for i in range(len(data.get("cases", [])))),
     )
 
 

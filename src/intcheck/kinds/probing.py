@@ -183,13 +183,11 @@ class DatasetIndex:
         return best[1]
 
 
-def written_case_sources(contract: Contract) -> list[SourceRef]:
-    """Where each entry of the contract's ``cases:`` sits, so findings point at that line."""
-    from intcheck.contracts.yamlsrc import YamlSyntaxError, parse_yaml
-
-    count = len(contract.settings.get("cases", []) or [])
-    try:
-        doc = parse_yaml(contract.source.path)
-    except (YamlSyntaxError, OSError):
-        return [contract.source] * count
-    return [doc.ref(f"/cases/{i}") for i in range(count)]
+def written_cases(contract: Contract) -> list[tuple[dict[str, Any], SourceRef]]:
+    """The contract's ``cases:`` entries, each with the line it was written on."""
+    entries = contract.settings.get("cases", []) or []
+    return [
+        (entry, where)
+        for entry, where in zip(entries, contract.case_sources, strict=True)
+        if isinstance(entry, dict)
+    ]

@@ -27,7 +27,7 @@ from intcheck.kinds.probing import (
     ProbeCase,
     ProbeRequest,
     unbuildable,
-    written_case_sources,
+    written_cases,
 )
 from intcheck.kinds.rest.checks import expectation_checks, rest_checks
 from intcheck.kinds.rest.described import OperationView, SpecView, describe
@@ -44,13 +44,7 @@ def build_cases(contract: Contract, base_url: str, index: DatasetIndex) -> list[
     """Every case for every operation of a REST ``contract``, against ``base_url``."""
     spec = SpecView(contract.document)
     auth = contract.auth.headers() if contract.auth else {}
-    written = [
-        (c, where)
-        for c, where in zip(
-            contract.settings.get("cases", []), written_case_sources(contract), strict=True
-        )
-        if isinstance(c, dict)
-    ]
+    written = written_cases(contract)
     cases: list[ProbeCase] = []
     for operation in contract.operations:
         try:

@@ -28,7 +28,7 @@ from intcheck.kinds.probing import (
     ProbeCase,
     ProbeRequest,
     unbuildable,
-    written_case_sources,
+    written_cases,
 )
 from intcheck.kinds.soap.documents import XSD_NS, SpecFiles
 from intcheck.kinds.soap.envelope import SOAP11, SOAP12, SoapVersion, hardened_parser
@@ -90,13 +90,7 @@ def build_cases(contract: Contract, target: str, index: DatasetIndex) -> list[Pr
     ports = _ports(document, target)
     auth = contract.auth.headers() if contract.auth else {}
     operations = {op.name: op for op in contract.operations}
-    written = [
-        (c, where)
-        for c, where in zip(
-            contract.settings.get("cases", []), written_case_sources(contract), strict=True
-        )
-        if isinstance(c, dict)
-    ]
+    written = written_cases(contract)
     cases: list[ProbeCase] = []
     for port in ports:
         for name in port.binding.all():

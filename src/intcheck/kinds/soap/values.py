@@ -8,7 +8,6 @@ and recursion stops at ``MAX_DEPTH``, so recursive types (a folder holding folde
 
 from __future__ import annotations
 
-import importlib
 import random
 import re
 from decimal import Decimal, InvalidOperation
@@ -16,6 +15,7 @@ from typing import Any
 
 from lxml import etree
 
+from intcheck.kinds.jsonschema_gen import generate_matching
 from intcheck.kinds.soap.schemas import FacetIndex, Facets
 
 XSD_NS = "http://www.w3.org/2001/XMLSchema"
@@ -250,86 +250,11 @@ def generate_from_pattern(pattern: str, rng: random.Random, attempts: int = 10) 
     for xsd_class, python_class in _XSD_CLASSES.items():
         translated = translated.replace(xsd_class, python_class)
     try:
-        parser: Any = importlib.import_module("re._parser")
-        tree = parser.parse(translated)
         compiled = re.compile(translated)
-    except (re.error, ValueError, ImportError):
+    except (re.error, ValueError):
         return None
-    made = None
     for _ in range(attempts):
-        made = _emit(tree, rng, parser)
+        made = generate_matching(translated, rng)
         if compiled.fullmatch(made):
             return made
     return None
-
-
-def _emit(items: Any, rng: random.Random, p: Any) -> str:
-    out: list[str] = []
-    for op, arg in items:
-        name = str(op)
-        if name == "LITERAL":
-            out.append(chr(arg))
-        elif name == "NOT_LITERAL":
-            out.append("x" if chr(arg) != "x" else "y")
-        elif name == "ANY":
-            out.append("a")
-        elif name == "IN":
-            out.append(_pick_in(arg, rng))
-        elif name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
-            low, high, sub = arg
-            top = low + 2 if high == p.MAXREPEAT else min(high, low + 2)
-            count = rng.randint(low, max(low, top))
-            out.extend(_emit(sub, rng, p) for _ in range(count))
-        elif name in ("SUBPATTERN", "ATOMIC_GROUP"):
-            out.append(_emit(arg[-1] if name == "SUBPATTERN" else arg, rng, p))
-        elif name == "BRANCH":
-            out.append(_emit(rng.choice(arg[1]), rng, p))
-        elif name == "CATEGORY":
-            out.append(_category(str(arg)))
-    return "".join(out)
-
-
-def _category(name: str) -> str:
-    return {
-        "CATEGORY_DIGIT": "7",
-        "CATEGORY_NOT_DIGIT": "a",
-        "CATEGORY_SPACE": " ",
-        "CATEGORY_NOT_SPACE": "a",
-        "CATEGORY_WORD": "a",
-        "CATEGORY_NOT_WORD": "-",
-    }.get(name, "a")
-
-
-def _pick_in(items: Any, rng: random.Random) -> str:
-    negate = any(str(op) == "NEGATE" for op, _ in items)
-    if negate:
-        allowed = [c for c in "aA0x_-" if not _in_set(c, items)]
-        return allowed[0] if allowed else "z"
-    op, arg = rng.choice([i for i in items if str(i[0]) != "NEGATE"])
-    if str(op) == "LITERAL":
-        return chr(arg)
-    if str(op) == "RANGE":
-        return chr(rng.randint(arg[0], arg[1]))
-    return _category(str(arg))
-
-
-def _in_set(char: str, items: Any) -> bool:
-    code = ord(char)
-    for op, arg in items:
-        if str(op) == "LITERAL" and arg == code:
-            return True
-        if str(op) == "RANGE" and arg[0] <= code <= arg[1]:
-            return True
-        if str(op) == "CATEGORY" and re.fullmatch(_CATEGORY_RE.get(str(arg), "(?!)"), char):
-            return True
-    return False
-
-
-_CATEGORY_RE = {
-    "CATEGORY_DIGIT": r"\d",
-    "CATEGORY_NOT_DIGIT": r"\D",
-    "CATEGORY_SPACE": r"\s",
-    "CATEGORY_NOT_SPACE": r"\S",
-    "CATEGORY_WORD": r"\w",
-    "CATEGORY_NOT_WORD": r"\W",
-}
