@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -50,6 +50,9 @@ log = logging.getLogger(__name__)
 _NOT_FOUND_WORDS = ("notfound", "unknown", "nosuch", "missing")
 
 
+_ANSWER_CACHE_SIZE = 4096
+
+
 @dataclass(slots=True)
 class Reply:
     """What the mock answers, and what the journal records about it."""
@@ -83,6 +86,11 @@ class SoapService:
         self.factory = ValueFactory(self.schemas.facets, rng)
         self.answers = DatasetAnswers(store, self.factory)
         self._published: dict[tuple[str, str], bytes | None] = {}
+        self.store = store
+        # Answers to reads, by (operation, SOAP version, request values, store version):
+        # serialising through zeep costs most of a request, and a read of unchanged data
+        # gets the same answer anyway. Writes change the store version and are never reused.
+        self._answers: dict[tuple[str, str, str, int], Reply] = {}
 
     # -- documents ---------------------------------------------------------------------------
 
@@ -263,6 +271,18 @@ class SoapService:
         return self.schemas.errors(first)
 
     def _respond(self, bound: BoundOp, request: Any) -> Reply:
+        key = (bound.name, bound.version.name, repr(request), self.store.version)
+        cached = self._answers.get(key)
+        if cached is not None:
+            return replace(cached, headers=dict(cached.headers))
+        reply = self._build_reply(bound, request)
+        if self.store.version == key[3]:
+            if len(self._answers) >= _ANSWER_CACHE_SIZE:
+                self._answers.clear()
+            self._answers[key] = replace(reply, headers=dict(reply.headers))
+        return reply
+
+    def _build_reply(self, bound: BoundOp, request: Any) -> Reply:
         output = bound.operation.output
         version = bound.version
         if output is None:
