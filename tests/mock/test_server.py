@@ -233,3 +233,13 @@ async def test_contract_on_its_own_port_and_serve(tmp_path: Path) -> None:
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
+
+
+async def test_a_busy_port_is_a_usage_error_not_a_crash(mock: MockServer) -> None:
+    from intcheck.errors import UsageError
+
+    port = int(mock.url.rsplit(":", 1)[1])
+    second = MockServer(mock.plan, port=port)
+    with pytest.raises(UsageError, match="already in use"):
+        async with asyncio.timeout(30), second:
+            pass

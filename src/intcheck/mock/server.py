@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from intcheck.data import DataStore
+from intcheck.errors import UsageError
 from intcheck.kinds.base import OPERATION, VALIDATION, MockContext
 from intcheck.mock.admin import PREFIX, add_admin_routes
 from intcheck.mock.faults import CONTRACT, FAULT, Behaviours, Handler, parse_behaviour
@@ -371,9 +372,13 @@ def _listen_socket(host: str, port: int, *, reuse_port: bool = False) -> socket.
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     try:
         sock.bind((host, port))
-    except OSError:
+    except OSError as exc:
         sock.close()
-        raise
+        # A busy port or a foreign address is the user's to fix, not a crash.
+        raise UsageError(
+            f"cannot listen on {host}:{port}: {exc.strerror}"
+            + (" (is another mock running? choose another --port)" if port else "")
+        ) from None
     sock.setblocking(False)
     return sock
 
