@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from intcheck.mock.faults import parse_behaviour
+from intcheck.mock.faults import parse_behaviour, problem
 from intcheck.mock.journal import JournalQuery
 
 if TYPE_CHECKING:
@@ -131,13 +131,4 @@ def _plain(fields: dict[str, Any]) -> dict[str, Any]:
 
 
 def _bad(detail: str, status: int = 400) -> web.Response:
-    return web.json_response(
-        {
-            "type": "urn:intcheck:problem:admin",
-            "title": "Bad admin request",
-            "status": status,
-            "detail": detail,
-        },
-        status=status,
-        content_type="application/problem+json",
-    )
+    return problem(status, detail, kind="admin", title="Bad admin request")

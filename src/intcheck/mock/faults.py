@@ -213,17 +213,22 @@ def _from_settings(settings: MockSettings, *, contract_level: bool) -> dict[str,
     return fields
 
 
-def _problem(status: int, detail: str) -> web.Response:
+def problem(status: int, detail: str, *, kind: str, title: str) -> web.Response:
+    """An ``application/problem+json`` answer from the mock server itself (RFC 9457)."""
     return web.json_response(
         {
-            "type": "urn:intcheck:problem:fault",
-            "title": "Injected fault",
+            "type": f"urn:intcheck:problem:{kind}",
+            "title": title,
             "status": status,
             "detail": detail,
         },
         status=status,
         content_type="application/problem+json",
     )
+
+
+def _problem(status: int, detail: str) -> web.Response:
+    return problem(status, detail, kind="fault", title="Injected fault")
 
 
 async def _inject(
