@@ -108,12 +108,12 @@ def probe(
         timeout_s=timeout_s,
         insecure=insecure,
     )
-    total = len(plan_cases(plan, options))  # bad --only/--target: exit 2 before any request
+    cases = plan_cases(plan, options)  # bad --only/--target: exit 2 before any request
     results: list[Result] = []  # owned here, so Ctrl-C still leaves what was done
 
     async def collect() -> None:
-        with out.probe_progress(total) as progress:
-            async for result in run_probe(plan, options):
+        with out.probe_progress(len(cases)) as progress:
+            async for result in run_probe(plan, options, cases):
                 results.append(result)
                 progress.update(result)
 

@@ -121,9 +121,15 @@ def _matches(name: str, pattern: str) -> bool:
     return name == pattern or fnmatch.fnmatchcase(name, pattern)
 
 
-async def run_probe(plan: Plan, options: ProbeOptions) -> AsyncIterator[Result]:
-    """Probe every selected case; yield each Result as soon as its case is checked."""
-    cases = plan_cases(plan, options)
+async def run_probe(
+    plan: Plan, options: ProbeOptions, cases: list[ProbeCase] | None = None
+) -> AsyncIterator[Result]:
+    """Probe every selected case; yield each Result as soon as its case is checked.
+
+    ``cases`` are those ``plan_cases`` built, when the caller already has them (to count them).
+    """
+    if cases is None:
+        cases = plan_cases(plan, options)
     redactor = Redactor(plan.secrets)
     timeouts = Timeouts.from_total(options.timeout_s)
     limit = asyncio.Semaphore(options.concurrency)
