@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import zlib
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from aiohttp import web
+from multidict import CIMultiDict
 
 from intcheck.kinds.base import OPERATION, PREFER, VALIDATION
 from intcheck.kinds.rest.request import Broken, check_body, check_request
@@ -38,6 +40,20 @@ class RestMock:
         return app
 
 
+_READ_CACHE_SIZE = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class _Read:
+    """A GET answer kept for the next identical request."""
+
+    status: int
+    headers: CIMultiDict[str]
+    body: bytes
+    operation: str
+    validation: str
+
+
 class RestHandler:
     """Answers every request below one contract's mount point."""
 
@@ -46,8 +62,34 @@ class RestHandler:
         self.ctx = ctx
         self.base_url = ctx.base_url.rstrip("/")
         self.prefix = len(urlsplit(ctx.base_url).path.rstrip("/"))
+        # Answers to GETs by (path and query, headers, store version): the same request on
+        # unchanged data gets the same answer, validation included, so it is worked out once.
+        self._reads: dict[tuple[Any, ...], _Read] = {}
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
+        if request.method != "GET" or PREFER in request:
+            return await self._handle(request)
+        key = (request.raw_path, request.raw_headers, self.ctx.store.version)
+        read = self._reads.get(key)
+        if read is None:
+            response = await self._handle(request)
+            if not isinstance(response, web.Response) or self.ctx.store.version != key[2]:
+                return response
+            if len(self._reads) >= _READ_CACHE_SIZE:
+                self._reads.clear()
+            read = self._reads[key] = _Read(
+                status=response.status,
+                headers=CIMultiDict(response.headers),
+                body=response.body if isinstance(response.body, bytes) else b"",
+                operation=request[OPERATION],
+                validation=request[VALIDATION],
+            )
+            return response
+        request[OPERATION] = read.operation
+        request[VALIDATION] = read.validation
+        return web.Response(status=read.status, headers=read.headers.copy(), body=read.body)
+
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
         path = request.raw_path.split("?", 1)[0][self.prefix :] or "/"
         found = self.spec.router.match(path, request.method)
         if found is None:
