@@ -83,6 +83,11 @@ def mock(out: Output, path: Path, host: str, port: int, seed: int, workers: int)
     show_default=True,
 )
 @click.option("--insecure", is_flag=True, help="Do not verify TLS certificates.")
+@click.option(
+    "--read-only",
+    is_flag=True,
+    help="Send nothing that changes data: no POST/PUT/PATCH/DELETE, no SOAP Create*/Update*/…",
+)
 @click.pass_obj
 def probe(
     out: Output,
@@ -93,6 +98,7 @@ def probe(
     concurrency: int,
     timeout_s: float,
     insecure: bool,
+    read_only: bool,
 ) -> ExitCode:
     """Check the real endpoint of every REST and SOAP contract; write reports to --report-dir."""
     from intcheck.model import Result, Status
@@ -107,6 +113,7 @@ def probe(
         concurrency=concurrency,
         timeout_s=timeout_s,
         insecure=insecure,
+        read_only=read_only,
     )
     cases = plan_cases(plan, options)  # bad --only/--target: exit 2 before any request
     results: list[Result] = []  # owned here, so Ctrl-C still leaves what was done

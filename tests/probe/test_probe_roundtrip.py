@@ -29,3 +29,24 @@ async def test_the_mock_passes_its_own_probe(plan: Plan) -> None:
     assert "order-service:GetOrder#soap11:auth:missing-credentials" in cases
     assert "order-service:GetOrder#soap12:auth:missing-credentials" in cases
     assert "customer-master:GET /customers/{id}#example:vip" in cases
+
+
+async def test_read_only_sends_nothing_that_changes_data(plan: Plan) -> None:
+    from intcheck.mock import JournalQuery
+
+    async with MockServer(plan, port=0) as mock:
+        targets = {name: f"{mock.url}/{name}" for name in ("customer-master", "order-service")}
+        options = ProbeOptions(targets=targets, timeout_s=5, read_only=True)
+        results = [r async for r in run_probe(plan, options)]
+        _, sent = mock.journal.read(JournalQuery())
+    assert sent, "the read-only probe still sends the reads"
+    assert {e["method"] for e in sent} <= {"GET", "POST"}
+    # the only POSTs are SOAP calls, and none of them to an operation that writes
+    posts = [e for e in sent if e["method"] == "POST"]
+    assert {e["contract"] for e in posts} == {"order-service"}
+    assert "PlaceOrder" not in {e["operation"] for e in posts}
+    held = {r.case for r in results if r.check == "probe_is_read_only"}
+    assert any(case.startswith("customer-master:DELETE /customers/{id}#") for case in held)
+    assert any(case.startswith("order-service:PlaceOrder#") for case in held)
+    assert all(r.status is Status.SKIPPED for r in results if r.check == "probe_is_read_only")
+    assert not [r for r in results if r.status in (Status.FAILED, Status.ERRORED)]

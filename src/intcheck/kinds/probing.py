@@ -89,7 +89,8 @@ class ProbeCase:
     sla_ms: float | None = None
     source: SourceRef | None = None
     data: Mapping[str, Any] = field(default_factory=dict)  # kind-specific expectations
-    skip: str = ""  # why this case could not be built; the runner reports it SKIPPED
+    skip: str = ""  # why this case is not sent; the runner reports it SKIPPED
+    skipped_by: str = "case_can_be_built"  # the check named in that SKIPPED result
 
     @property
     def integration(self) -> str:

@@ -10,9 +10,10 @@ import asyncio
 import contextlib
 import fnmatch
 import platform
+import re
 import socket
 from collections.abc import AsyncIterator, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -43,6 +44,7 @@ class ProbeOptions:
     concurrency: int = 16
     timeout_s: float = 10.0
     insecure: bool = False
+    read_only: bool = False  # send nothing that would change the target's data
 
 
 def parse_targets(pairs: Iterable[str]) -> dict[str, str]:
@@ -72,6 +74,8 @@ def plan_cases(plan: Plan, options: ProbeOptions) -> list[ProbeCase]:
         if contract.kind not in probe_builders() or contract.document is None:
             continue
         built = [c for c in _contract_cases(contract, options, index) if _selected(c, options)]
+        if options.read_only:
+            built = [_held_back(c) if _writes(c) else c for c in built]
         cases += built
     if options.only and not cases:
         raise UsageError(f"--only matches no case: {', '.join(options.only)}")
@@ -106,6 +110,30 @@ def _may_select(contract: str, pattern: str) -> bool:
     if any(c in pattern for c in "*?["):
         return True  # a glob may match anything: build the cases, then filter them
     return pattern == contract or pattern.startswith(contract + ":")
+
+
+# SOAP has no method to tell a read from a write; operation names are the best evidence.
+_WRITE_VERBS = re.compile(
+    r"^(add|cancel|create|delete|insert|merge|place|post|put|remove|save|set|submit|update|"
+    r"upsert|write)",
+    re.IGNORECASE,
+)
+
+
+def _writes(case: ProbeCase) -> bool:
+    """Whether sending ``case`` may change the target's data (REST method, SOAP verb)."""
+    if case.operation.method in ("POST", "PUT", "PATCH", "DELETE") and case.operation.path:
+        return True
+    return not case.operation.path and bool(_WRITE_VERBS.match(case.operation.name))
+
+
+def _held_back(case: ProbeCase) -> ProbeCase:
+    what = case.operation.name
+    return replace(
+        case,
+        skip=f"--read-only: {what} would change the target's data, so it was not sent",
+        skipped_by="probe_is_read_only",
+    )
 
 
 def _selected(case: ProbeCase, options: ProbeOptions) -> bool:
@@ -180,7 +208,7 @@ def _skipped(case: ProbeCase) -> Result:
         integration=case.integration,
         operation=case.operation.id,
         case=case.id,
-        check="case_can_be_built",
+        check=case.skipped_by,
         status=Status.SKIPPED,
         severity=Severity.LOW,
         message=case.skip,
