@@ -37,11 +37,21 @@ class OpenApiDocument:
 
     def resolve(self, node: Any) -> Any:
         """Follow local ``$ref``s until a value that is not a reference."""
-        seen = 0
-        while isinstance(node, dict) and isinstance(node.get("$ref"), str) and seen < 32:
-            node = resolve_pointer(self.data, node["$ref"])
-            seen += 1
-        return node
+        return follow_refs(self.data, node, "")[0]
+
+
+def follow_refs(root: Any, node: Any, pointer: str) -> tuple[Any, str]:
+    """Follow ``node``'s chain of local ``$ref``s: the value reached and where it lives.
+
+    ``pointer`` is where ``node`` itself sits; it is returned unchanged when ``node`` is not a
+    reference. Chains longer than 32 stop where they are (a cycle, in a broken document).
+    """
+    for _ in range(32):
+        if not (isinstance(node, dict) and isinstance(node.get("$ref"), str)):
+            break
+        pointer = node["$ref"][1:]
+        node = resolve_pointer(root, node["$ref"])
+    return node, pointer
 
 
 def resolve_pointer(root: Any, ref: str) -> Any:

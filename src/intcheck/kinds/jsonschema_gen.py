@@ -23,6 +23,8 @@ from typing import Any
 import jsonschema_rs
 from faker import Faker
 
+from intcheck.contracts.yamlsrc import escape
+
 _MAPS = ("properties", "patternProperties", "$defs", "definitions", "dependentSchemas")
 _SINGLE = (
     "items",
@@ -204,9 +206,7 @@ class SchemaValidator:
             return []
         found = []
         for error in self._impl.iter_errors(instance):
-            pointer = "".join(
-                "/" + str(p).replace("~", "~0").replace("/", "~1") for p in error.instance_path
-            )
+            pointer = "".join("/" + escape(str(p)) for p in error.instance_path)
             path = [p for p in error.schema_path if isinstance(p, str)]
             found.append(SchemaError(pointer, path[-1] if path else "schema", error.message))
             if len(found) >= limit:

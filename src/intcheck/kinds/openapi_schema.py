@@ -27,6 +27,8 @@ from faker import Faker
 from jsonschema import Draft202012Validator, validators
 from jsonschema.exceptions import ValidationError, best_match
 
+from intcheck.contracts.openapi import resolve_pointer
+from intcheck.contracts.yamlsrc import escape
 from intcheck.kinds.jsonschema_gen import Generator, convert_schema, generate_matching
 
 
@@ -107,7 +109,7 @@ def first_error(validator: Any, instance: Any, root_pointer: str) -> dict[str, s
     error = best_match(validator.iter_errors(instance))
     if error is None:
         return None
-    pointer = "".join("/" + _escape(str(p)) for p in error.absolute_path)
+    pointer = "".join("/" + escape(str(p)) for p in error.absolute_path)
     return {
         "message": error.message if len(error.message) < 300 else error.message[:300] + "…",
         "instance_pointer": pointer,
@@ -129,29 +131,17 @@ def schema_location(root: Any, error: ValidationError, root_pointer: str) -> str
                 break
             pointer = ref[1:] if ref.startswith("#") else ref
             try:
-                node = _at(root, pointer)
+                node = resolve_pointer(root, "#" + pointer)
             except (KeyError, IndexError, ValueError, TypeError):
                 return "#" + pointer
         if token == "$ref":
             continue
-        pointer += "/" + _escape(str(token))
+        pointer += "/" + escape(str(token))
         try:
             node = node[int(token)] if isinstance(node, list) else node[token]
         except (KeyError, IndexError, ValueError, TypeError):
             node = None
     return "#" + pointer
-
-
-def _at(root: Any, pointer: str) -> Any:
-    node = root
-    for token in pointer.split("/")[1:]:
-        token = token.replace("~1", "/").replace("~0", "~")
-        node = node[int(token)] if isinstance(node, list) else node[token]
-    return node
-
-
-def _escape(token: str) -> str:
-    return token.replace("~", "~0").replace("/", "~1")
 
 
 def generate_value(schema: Any, components: Any, *, name: str = "") -> Any:

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from intcheck.contracts.openapi import resolve_pointer
+from intcheck.contracts.openapi import follow_refs, resolve_pointer
 from intcheck.contracts.yamlsrc import escape
 from intcheck.kinds import openapi_schema
 
@@ -37,6 +37,10 @@ class SpecView:
 
     def resolve(self, node: Any) -> Any:
         return self.document.resolve(node)
+
+    def where(self, node: Any, pointer: str) -> str:
+        """Where ``node`` really lives: the target of its ``$ref`` chain, else ``pointer``."""
+        return follow_refs(self.document.data, node, pointer)[1]
 
     def schema(self, pointer: str, direction: str) -> openapi_schema.CompiledSchema:
         """The converted schema at ``pointer``, as a root that local refs resolve against."""
@@ -111,7 +115,7 @@ def describe(spec: SpecView, operation: Operation) -> OperationView:
     if isinstance(body, dict):
         for media in body.get("content", {}):
             if JSON_MEDIA.match(media.lower()) and "schema" in body["content"][media]:
-                body_pointer = _schema_pointer(spec, node["requestBody"], pointer + "/requestBody")
+                body_pointer = spec.where(node["requestBody"], pointer + "/requestBody")
                 body_pointer += f"/content/{escape(media)}/schema"
                 break
     security = node.get("security", data.get("security", []))
@@ -119,7 +123,7 @@ def describe(spec: SpecView, operation: Operation) -> OperationView:
     raw_responses = node.get("responses") or {}
     responses = {str(code): spec.resolve(resp) for code, resp in raw_responses.items()}
     response_pointers = {
-        str(code): _schema_pointer(spec, resp, f"{pointer}/responses/{escape(str(code))}")
+        str(code): spec.where(resp, f"{pointer}/responses/{escape(str(code))}")
         for code, resp in raw_responses.items()
     }
     return OperationView(
@@ -132,14 +136,3 @@ def describe(spec: SpecView, operation: Operation) -> OperationView:
         response_pointers=response_pointers,
         secured=secured,
     )
-
-
-def _schema_pointer(spec: SpecView, node: Any, pointer: str) -> str:
-    """Where ``node`` really lives: the target of its ``$ref`` chain, else ``pointer``."""
-    for _ in range(16):
-        if isinstance(node, dict) and isinstance(node.get("$ref"), str):
-            pointer = node["$ref"][1:]
-            node = resolve_pointer(spec.document.data, node["$ref"])
-        else:
-            break
-    return pointer

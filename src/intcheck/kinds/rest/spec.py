@@ -16,7 +16,8 @@ from urllib.parse import quote
 import jsonschema_rs
 from faker import Faker
 
-from intcheck.contracts.openapi import HTTP_METHODS, resolve_pointer
+from intcheck.contracts.openapi import HTTP_METHODS, follow_refs, resolve_pointer
+from intcheck.contracts.yamlsrc import escape
 from intcheck.kinds.jsonschema_gen import Generator, SchemaValidator, convert_schema
 from intcheck.kinds.rest.request import Param, RequestBody, Router, compile_security
 
@@ -90,7 +91,7 @@ class Spec:
         self.ops: list[Op] = []
         paths = data.get("paths") or {}
         for template, item in paths.items():
-            item, item_ptr = self.follow(item, "/paths/" + _escape(template))
+            item, item_ptr = self.follow(item, "/paths/" + escape(template))
             if not isinstance(item, dict):
                 continue
             for method in HTTP_METHODS:
@@ -100,13 +101,7 @@ class Spec:
 
     def follow(self, node: Any, pointer: str) -> tuple[Any, str]:
         """Follow OpenAPI-level ``$ref``s, tracking the pointer of the value reached."""
-        for _ in range(16):
-            if not (isinstance(node, dict) and isinstance(node.get("$ref"), str)):
-                break
-            ref = node["$ref"]
-            pointer = ref[1:]
-            node = resolve_pointer(self.data, ref)
-        return node, pointer
+        return follow_refs(self.data, node, pointer)
 
     def validator(self, direction: str, pointer: str) -> SchemaValidator:
         ref = f"{self._uri[direction]}#{quote(pointer, safe='/~')}"
@@ -140,7 +135,7 @@ class Spec:
             body = self._body(raw_body, body_ptr)
         replies: dict[str, Reply] = {}
         for status, raw_reply in (node.get("responses") or {}).items():
-            reply, reply_ptr = self.follow(raw_reply, f"{op_ptr}/responses/{_escape(str(status))}")
+            reply, reply_ptr = self.follow(raw_reply, f"{op_ptr}/responses/{escape(str(status))}")
             key = str(status).upper() if str(status).lower() != "default" else "default"
             if isinstance(reply, dict):
                 replies[key] = self._reply(key, reply, reply_ptr)
@@ -164,7 +159,7 @@ class Spec:
         schema_ptr, is_json = ptr + "/schema", False
         if "schema" not in param and isinstance(param.get("content"), dict) and param["content"]:
             media = next(iter(param["content"]))
-            schema_ptr = f"{ptr}/content/{_escape(media)}/schema"
+            schema_ptr = f"{ptr}/content/{escape(media)}/schema"
             is_json = "json" in media
         has_schema = _exists(self.data, schema_ptr)
         style = param.get("style") or ("form" if location in ("query", "cookie") else "simple")
@@ -183,7 +178,7 @@ class Spec:
     def _body(self, body: dict[str, Any], ptr: str) -> RequestBody:
         media: dict[str, tuple[SchemaValidator | None, Any]] = {}
         for media_type, content in (body.get("content") or {}).items():
-            schema_ptr = f"{ptr}/content/{_escape(media_type)}/schema"
+            schema_ptr = f"{ptr}/content/{escape(media_type)}/schema"
             if isinstance(content, dict) and "schema" in content:
                 schema = self._deref(self.converted("request", schema_ptr))
                 media[media_type.lower()] = (self.validator("request", schema_ptr), schema)
@@ -197,7 +192,7 @@ class Spec:
         schema, validator, examples = None, None, {}
         if media_type is not None:
             media = content[media_type] or {}
-            schema_ptr = f"{ptr}/content/{_escape(media_type)}/schema"
+            schema_ptr = f"{ptr}/content/{escape(media_type)}/schema"
             if "schema" in media:
                 schema = self.converted("response", schema_ptr)
                 validator = self.validator("response", schema_ptr)
@@ -209,7 +204,7 @@ class Spec:
                 examples.setdefault("example", media["example"])
         headers = []
         for name, raw_header in (reply.get("headers") or {}).items():
-            header, header_ptr = self.follow(raw_header, f"{ptr}/headers/{_escape(name)}")
+            header, header_ptr = self.follow(raw_header, f"{ptr}/headers/{escape(name)}")
             if not isinstance(header, dict) or name.lower() == "content-type":
                 continue
             header_schema = (
@@ -243,10 +238,6 @@ def _json_safe(node: Any) -> Any:
     if isinstance(node, date):
         return node.isoformat()
     return node
-
-
-def _escape(token: str) -> str:
-    return token.replace("~", "~0").replace("/", "~1")
 
 
 def _exists(data: Any, pointer: str) -> bool:
