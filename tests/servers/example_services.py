@@ -19,9 +19,10 @@ import yaml
 from aiohttp import web
 from lxml import etree
 
+from intcheck.contracts.wsdl import safe_parser
 from intcheck.data import normalize_phone
 from intcheck.kinds.soap.documents import SpecFiles
-from intcheck.kinds.soap.envelope import SOAP11, SOAP12, hardened_parser
+from intcheck.kinds.soap.envelope import SOAP11, SOAP12
 from intcheck.kinds.soap.schemas import SchemaSet
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -297,7 +298,7 @@ class ExampleServices:
         ):
             return web.Response(status=401, text="credentials required")
         try:
-            root = etree.fromstring(body, hardened_parser())
+            root = etree.fromstring(body, safe_parser())
         except etree.XMLSyntaxError:
             return self._fault(version, version.sender, "malformed XML")
         body_element = root.find(f"{{{version.envelope_ns}}}Body")

@@ -72,7 +72,19 @@ def zeep_settings() -> Settings:
 
 
 def safe_parser() -> etree.XMLParser:
-    return etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False)
+    """The one XML parser for untrusted documents: no DTD, no entities, no network, no huge trees.
+
+    Used for WSDLs, XSDs, SOAP requests the mock receives and answers the probe reads.
+    """
+    return etree.XMLParser(
+        resolve_entities=False,
+        no_network=True,
+        huge_tree=False,
+        load_dtd=False,
+        dtd_validation=False,
+        remove_pis=True,
+        collect_ids=False,
+    )
 
 
 @dataclass(slots=True)

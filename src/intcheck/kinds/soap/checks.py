@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from lxml import etree
 
+from intcheck.contracts.wsdl import safe_parser
 from intcheck.kinds.probing import (
     CannotEvaluate,
     Check,
@@ -14,7 +15,7 @@ from intcheck.kinds.probing import (
     Finding,
     ProbeCase,
 )
-from intcheck.kinds.soap.envelope import SOAP11, SOAP12, SoapVersion, hardened_parser
+from intcheck.kinds.soap.envelope import SOAP11, SOAP12, SoapVersion
 from intcheck.kinds.soap.schemas import SchemaSet
 from intcheck.model import Severity, Status
 
@@ -46,7 +47,7 @@ def _parse(body: bytes) -> tuple[Any, str]:
     if not body.strip():
         return None, "empty body"
     try:
-        return etree.fromstring(body, hardened_parser()), ""
+        return etree.fromstring(body, safe_parser()), ""
     except etree.XMLSyntaxError as exc:
         return None, f"malformed XML: {exc.msg}"
 

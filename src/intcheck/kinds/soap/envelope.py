@@ -12,6 +12,8 @@ from typing import Any
 
 from lxml import etree
 
+from intcheck.contracts.wsdl import safe_parser
+
 SOAP11_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 SOAP12_ENV = "http://www.w3.org/2003/05/soap-envelope"
 XML_NS = "http://www.w3.org/XML/1998/namespace"
@@ -72,19 +74,6 @@ def version_from_content_type(header: str) -> tuple[SoapVersion | None, str]:
     return None, action
 
 
-def hardened_parser() -> etree.XMLParser:
-    """No DTD loading, no entity expansion, no network, no huge trees."""
-    return etree.XMLParser(
-        resolve_entities=False,
-        no_network=True,
-        huge_tree=False,
-        load_dtd=False,
-        dtd_validation=False,
-        remove_pis=True,
-        collect_ids=False,
-    )
-
-
 def parse_envelope(body: bytes) -> Any:
     """Parse request bytes into the root element, refusing any DOCTYPE outright.
 
@@ -98,7 +87,7 @@ def parse_envelope(body: bytes) -> Any:
     if any(marker in body for marker in _DOCTYPE_MARKERS):
         raise BadRequest("a DOCTYPE is not allowed in a SOAP message", rule="doctype-refused")
     try:
-        root = etree.fromstring(body, hardened_parser())
+        root = etree.fromstring(body, safe_parser())
     except etree.XMLSyntaxError as exc:
         raise BadRequest(f"malformed XML: {exc.msg}", rule="malformed-xml") from exc
     docinfo: Any = root.getroottree().docinfo

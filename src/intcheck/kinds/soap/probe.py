@@ -22,6 +22,7 @@ from lxml import etree
 from yarl import URL
 from zeep.wsse.username import UsernameToken
 
+from intcheck.contracts.wsdl import safe_parser
 from intcheck.kinds.openapi_schema import matching
 from intcheck.kinds.probing import (
     Check,
@@ -31,7 +32,7 @@ from intcheck.kinds.probing import (
     written_cases,
 )
 from intcheck.kinds.soap.documents import XSD_NS, SpecFiles
-from intcheck.kinds.soap.envelope import SOAP11, SOAP12, SoapVersion, hardened_parser
+from intcheck.kinds.soap.envelope import SOAP11, SOAP12, SoapVersion
 from intcheck.kinds.soap.schemas import SchemaSet
 from intcheck.model import Operation, display_path
 
@@ -197,7 +198,7 @@ class _Maker:
         return etree.tostring(message.content, xml_declaration=True, encoding="utf-8")
 
     def invalid(self) -> bytes | None:
-        root = etree.fromstring(self.envelope(self.values()), hardened_parser())
+        root = etree.fromstring(self.envelope(self.values()), safe_parser())
         body = root.find(f"{{{self.port.version.envelope_ns}}}Body")
         payload = body[0] if body is not None and len(body) else None
         if payload is None or not len(payload):

@@ -20,8 +20,8 @@ from urllib.parse import quote, unquote
 
 from lxml import etree
 
+from intcheck.contracts.wsdl import safe_parser
 from intcheck.kinds.soap.documents import XSD_NS, SpecFiles, _relink
-from intcheck.kinds.soap.envelope import hardened_parser
 
 _SCHEME = "intcheck-schema:///"
 _FACETS = (
@@ -105,7 +105,7 @@ class SchemaSet:
             else:  # the wrapper has no namespace either, and may not import its own
                 etree.SubElement(wrapper, f"{{{XSD_NS}}}include", schemaLocation=url)
         facets = FacetIndex.from_roots(list(roots.values()))
-        parser = hardened_parser()
+        parser = safe_parser()
         parser.resolvers.add(_MemoryResolver(documents))
         try:
             tree = etree.fromstring(
