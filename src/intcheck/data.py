@@ -7,6 +7,7 @@ phone number is the same one the SOAP mock knows by id and the CTI simulator cal
 from __future__ import annotations
 
 import copy
+import functools
 import random
 import re
 import threading
@@ -52,6 +53,22 @@ def normalize_phone(text: str, default_region: str = "DE") -> str | None:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+def merged_collections(plan: Plan) -> dict[str, tuple[Mapping[str, Any], ...]]:
+    """Every collection of every dataset in the plan; same-named collections are joined."""
+    merged: dict[str, tuple[Mapping[str, Any], ...]] = {}
+    for dataset in plan.datasets.values():
+        for name, records in dataset.records.items():
+            merged[name] = merged.get(name, ()) + tuple(records)
+    return merged
+
+
+@functools.lru_cache(maxsize=4096)  # on the SOAP mock's hot path; the names are few
+def field_key(name: str) -> str:
+    """How field names are compared across specs and datasets: ``order_id``, ``OrderId`` and
+    ``order-id`` are all ``orderid``."""
+    return "".join(c for c in name.lower() if c.isalnum())
+
+
 class DataStore:
     """Collections of records keyed by collection name, copied from the plan's datasets.
 
@@ -73,11 +90,7 @@ class DataStore:
     @classmethod
     def for_plan(cls, plan: Plan, *, seed: int = 0) -> DataStore:
         """One store holding every collection of every dataset in the plan."""
-        merged: dict[str, tuple[Mapping[str, Any], ...]] = {}
-        for dataset in plan.datasets.values():
-            for name, records in dataset.records.items():
-                merged[name] = merged.get(name, ()) + tuple(records)
-        return cls(merged, seed=seed)
+        return cls(merged_collections(plan), seed=seed)
 
     def reset(self) -> None:
         with self._lock:

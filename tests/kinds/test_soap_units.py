@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from lxml import etree
 
 from intcheck.contracts import load_plan
-from intcheck.data import DataStore
-from intcheck.kinds.soap.dataset import DatasetAnswers, field_of, norm
+from intcheck.data import DataStore, field_key
+from intcheck.kinds.soap.dataset import DatasetAnswers, field_of
 from intcheck.kinds.soap.documents import SpecFiles
 from intcheck.kinds.soap.envelope import (
     SOAP11,
@@ -117,7 +117,7 @@ def test_generated_values_respect_facets_and_validate() -> None:
 
 def test_names_match_ignoring_case_underscores_and_plurals() -> None:
     record = {"order_id": 1, "lines": [], "in_stock": 3}
-    assert norm("Order-Id") == norm("order_id") == "orderid"
+    assert field_key("Order-Id") == field_key("order_id") == "orderid"
     assert field_of(record, "OrderId") == "order_id"
     assert field_of(record, "Line") == "lines"
     assert field_of(record, "InStock") == "in_stock"

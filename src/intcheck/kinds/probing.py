@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+from intcheck.data import field_key
 from intcheck.model import Severity, Status
 
 if TYPE_CHECKING:
@@ -130,11 +131,6 @@ def status_matches(status: int, patterns: tuple[str, ...]) -> bool:
     return False
 
 
-def normalize_name(name: str) -> str:
-    """``order_id``, ``OrderId`` and ``order-id`` all become ``orderid``."""
-    return "".join(c for c in name.lower() if c.isalnum())
-
-
 class DatasetIndex:
     """Known values from the plan's datasets by normalised field name, in dataset order.
 
@@ -146,10 +142,10 @@ class DatasetIndex:
         self.values: dict[str, list[Any]] = {}
         self.collections = collections
         for collection, records in collections.items():
-            singular = normalize_name(collection).removesuffix("s")
+            singular = field_key(collection).removesuffix("s")
             for record in records:
                 for key, value in record.items():
-                    name = normalize_name(key)
+                    name = field_key(key)
                     self._add(name, value)
                     if name == "id":
                         self._add(singular + "id", value)
@@ -161,7 +157,7 @@ class DatasetIndex:
         if isinstance(value, Mapping):
             for key, inner in value.items():
                 if isinstance(inner, str | int | float | bool):
-                    self._add(normalize_name(key), inner)
+                    self._add(field_key(key), inner)
             number = value.get("number", value.get("value"))
             if isinstance(number, str | int):
                 self._add(name, number)
@@ -170,7 +166,7 @@ class DatasetIndex:
             self.values.setdefault(name, []).append(value)
 
     def candidates(self, name: str) -> list[Any]:
-        key = normalize_name(name)
+        key = field_key(name)
         return self.values.get(key, []) + self.values.get(key + "s", [])
 
     def records_like(self, fields: set[str]) -> Mapping[str, Any] | None:

@@ -15,8 +15,9 @@ import socket
 from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from intcheck.data import merged_collections
 from intcheck.errors import UsageError
 from intcheck.kinds import probe_builders
 from intcheck.kinds.probing import DatasetIndex, ProbeCase
@@ -84,11 +85,7 @@ def plan_cases(plan: Plan, options: ProbeOptions) -> list[ProbeCase]:
 
 def dataset_index(plan: Plan) -> DatasetIndex:
     """Every collection of every dataset in the plan, as values by field name."""
-    merged: dict[str, tuple[Mapping[str, Any], ...]] = {}
-    for dataset in plan.datasets.values():
-        for name, records in dataset.records.items():
-            merged[name] = merged.get(name, ()) + tuple(records)
-    return DatasetIndex(merged)
+    return DatasetIndex(merged_collections(plan))
 
 
 def _contract_cases(

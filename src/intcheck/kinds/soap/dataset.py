@@ -18,6 +18,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from intcheck.data import field_key
 from intcheck.kinds.soap.values import ValueFactory, builtin_name, is_complex, is_many
 
 if TYPE_CHECKING:
@@ -29,12 +30,6 @@ _PRICE_FIELDS = ("price", "unitprice")
 _QUANTITY_FIELDS = ("quantity", "qty", "count")
 _MATCH_SCORE = 0.6  # share of a type's children a collection's records must carry
 _SCAN_DEPTH = 4
-
-
-@functools.lru_cache(maxsize=4096)
-def norm(name: str) -> str:
-    """``OrderId``, ``order_id`` and ``order-id`` all become ``orderid``."""
-    return name.replace("_", "").replace("-", "").lower()
 
 
 class NotFound(Exception):
@@ -54,9 +49,9 @@ def field_of(record: Mapping[str, Any], name: str) -> str | None:
 
 @functools.lru_cache(maxsize=4096)
 def _field_among(keys: tuple[str, ...], name: str) -> str | None:
-    wanted = norm(name)
+    wanted = field_key(name)
     for key in keys:
-        have = norm(key)
+        have = field_key(key)
         if have in (wanted, wanted + "s", wanted + "es") or wanted == have + "s":
             return key
     return None
@@ -92,16 +87,16 @@ class DatasetAnswers:
         return self._keys[name]
 
     def _find_key(self, name: str) -> tuple[str, str] | None:
-        wanted = norm(name)
+        wanted = field_key(name)
         for collection in self.store.collections:
             template = self._template(collection)
             if not template:
                 continue
             first = next(iter(template))
             singular = collection[:-1] if collection.endswith("s") else collection
-            if norm(first) != "id" and wanted == norm(first):
+            if field_key(first) != "id" and wanted == field_key(first):
                 return collection, first
-            if wanted in (norm(singular) + norm(first), norm(singular) + "id"):
+            if wanted in (field_key(singular) + field_key(first), field_key(singular) + "id"):
                 return collection, first
         return None
 
@@ -157,7 +152,7 @@ class DatasetAnswers:
         """Keyword arguments for the output body type (a complex type)."""
         request_map = request if isinstance(request, Mapping) else {}
         target = None
-        if norm(operation).startswith(CREATE_VERBS):
+        if field_key(operation).startswith(CREATE_VERBS):
             target = self._find_collection_type(output_type, 0)
         self.check_keys(request_map, creating=target[0] if target else None)
         created = self._create(request_map, *target) if target else None
@@ -325,13 +320,13 @@ class DatasetAnswers:
 
     def _derive(self, field: str, example: Any, record: dict[str, Any], record_type: Any) -> Any:
         """A value for a field the request did not give: computed, first enumeration, or now."""
-        key = norm(field)
+        key = field_key(field)
         if key in _TOTAL_FIELDS:
             total = self._total(record)
             if total is not None:
                 return total
         for name, element in getattr(record_type, "elements", []):
-            if norm(name) == key and hasattr(element, "type"):
+            if field_key(name) == key and hasattr(element, "type"):
                 allowed = self.factory.facets.lookup(
                     getattr(element.type, "qname", None), element.qname
                 )
@@ -359,7 +354,7 @@ class DatasetAnswers:
                 price = self._price_of(item)
                 if price is None:
                     continue
-                quantity = next((item[k] for k in item if norm(k) in _QUANTITY_FIELDS), 1)
+                quantity = next((item[k] for k in item if field_key(k) in _QUANTITY_FIELDS), 1)
                 total += Decimal(str(price)) * Decimal(str(quantity))
                 counted = True
         return float(total) if counted else None
@@ -371,7 +366,7 @@ class DatasetAnswers:
                 continue
             for record in self.store.find(key[0], key[1], value):
                 for field in record:
-                    if norm(field) in _PRICE_FIELDS:
+                    if field_key(field) in _PRICE_FIELDS:
                         return record[field]
         return None
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from lxml import etree
 from zeep.helpers import serialize_object
 
+from intcheck.data import field_key
 from intcheck.kinds.soap.bindings import (
     RPC_NS,
     BoundOp,
@@ -24,7 +25,7 @@ from intcheck.kinds.soap.bindings import (
     not_understood,
     rpc_schema,
 )
-from intcheck.kinds.soap.dataset import DatasetAnswers, NotFound, norm
+from intcheck.kinds.soap.dataset import DatasetAnswers, NotFound
 from intcheck.kinds.soap.documents import SpecFiles
 from intcheck.kinds.soap.envelope import (
     MAX_BODY_BYTES,
@@ -329,7 +330,7 @@ class SoapService:
         if not messages:
             return None
         name = next(
-            (n for n in messages if any(w in norm(n) for w in _NOT_FOUND_WORDS)),
+            (n for n in messages if any(w in field_key(n) for w in _NOT_FOUND_WORDS)),
             next(iter(messages)),
         )
         holder = etree.Element("holder")
@@ -339,7 +340,7 @@ class SoapService:
                 continue
             values = self.factory.complex_value(element.type) if is_complex(element.type) else {}
             for child, _ in getattr(element.type, "elements", []):
-                key = norm(child)
+                key = field_key(child)
                 if "code" in key:
                     values[child] = "NotFound"
                 elif any(w in key for w in ("message", "reason", "text", "description")):
