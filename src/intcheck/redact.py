@@ -43,11 +43,12 @@ class Redactor:
                 value = value.replace(secret, MASK)
         return value
 
+    def header(self, name: str, value: str) -> str:
+        """One header's value as it may be shown: masked whole when the header is a secret."""
+        return MASK if name.lower() in SECRET_HEADERS else self.text(value)
+
     def headers(self, headers: Mapping[str, str]) -> dict[str, str]:
-        return {
-            name: MASK if name.lower() in SECRET_HEADERS else self.text(value)
-            for name, value in headers.items()
-        }
+        return {name: self.header(name, value) for name, value in headers.items()}
 
     def value(self, data: Any) -> Any:
         """Redact a JSON-like structure: secret-named fields and known secret values."""

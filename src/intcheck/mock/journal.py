@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from intcheck.redact import MASK, SECRET_HEADERS, Redactor
+from intcheck.redact import Redactor
 
 BODY_LIMIT = 2048  # bytes of a request body kept in an entry
 
@@ -123,11 +123,11 @@ class Journal:
         fault: str = "",
     ) -> None:
         """Append one entry; secrets in headers, path and body are masked first."""
-        text = self._redactor.text
+        text, header = self._redactor.text, self._redactor.header
         flat: list[str] = []  # name, value, name, value: cheaper to encode than an object
         for name, value in headers.items():
             flat.append(name)
-            flat.append(MASK if name.lower() in SECRET_HEADERS else text(value))
+            flat.append(header(name, value))
         # A positional line is about half the encoding work of an object; ``read`` names the
         # fields (FIELDS) and derives the ISO time, the operation id and the worker.
         line = [
