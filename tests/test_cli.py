@@ -39,26 +39,24 @@ def test_schema_report_is_json_on_stdout() -> None:
     assert schema["title"] == "intcheck report"
 
 
-def test_console_script_runs_in_a_real_process() -> None:
+def _run(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     exe = shutil.which("intcheck") or str(Path(sys.executable).parent / "intcheck")
-    done = subprocess.run(
-        [exe, "--no-color", "validate", "contracts/"],
-        cwd=REPO,
+    return subprocess.run(
+        [exe, "--no-color", *args],
+        cwd=cwd,
         capture_output=True,
         text=True,
         timeout=120,
         check=False,
     )
+
+
+def test_console_script_runs_in_a_real_process() -> None:
+    done = _run(REPO, "validate", "contracts/")
     assert done.returncode == 0, done.stderr
     assert "Example contact-centre rollout" in done.stderr
-    broken = REPO / "tests" / "data" / "contracts" / "invalid" / "misspelt-kind"
-    done = subprocess.run(
-        [exe, "--no-color", "validate", "."],
-        cwd=broken,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    done = _run(
+        REPO / "tests" / "data" / "contracts" / "invalid" / "misspelt-kind", "validate", "."
     )
     assert done.returncode == 2
     assert done.stderr.startswith("contract.yaml:1:7: kind:")

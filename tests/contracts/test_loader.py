@@ -16,6 +16,12 @@ INVALID = Path(__file__).resolve().parents[1] / "data" / "contracts" / "invalid"
 CASES = sorted(p.name for p in INVALID.iterdir() if p.is_dir())
 
 
+def _single_contract_plan(folder: Path, kind: str, name: str, spec: Path) -> None:
+    """A plan in ``folder`` with one contract pointing at a real-world ``spec``."""
+    (folder / "plan.yaml").write_text("name: corpus\nintegrations:\n  - contract: c.yaml\n")
+    (folder / "c.yaml").write_text(f"kind: {kind}\nname: {name}\nspec: {spec}\n")
+
+
 def test_example_plan_loads_every_document() -> None:
     plan = load_plan(EXAMPLE_PLAN, environ={})
     kinds = {c.kind for c in plan.contracts}
@@ -100,8 +106,7 @@ def test_real_world_problems_are_warnings_and_strict_makes_them_errors(
     tmp_path: Path, corpus: Path
 ) -> None:
     intercom = corpus / "openapi" / "api.intercom.io.yaml"
-    (tmp_path / "plan.yaml").write_text("name: corpus\nintegrations:\n  - contract: c.yaml\n")
-    (tmp_path / "c.yaml").write_text(f"kind: rest\nname: intercom\nspec: {intercom}\n")
+    _single_contract_plan(tmp_path, "rest", "intercom", intercom)
     plan = load_plan(tmp_path, environ={})
     assert len(plan.contract("intercom").operations) == 162
     [first, *_] = plan.warnings
@@ -130,8 +135,7 @@ def test_real_world_problems_are_warnings_and_strict_makes_them_errors(
 def test_real_world_wsdls_load_offline(
     tmp_path: Path, corpus: Path, wsdl: str, operations: int
 ) -> None:
-    (tmp_path / "plan.yaml").write_text("name: corpus\nintegrations:\n  - contract: c.yaml\n")
-    (tmp_path / "c.yaml").write_text(f"kind: soap\nname: svc\nspec: {corpus / 'wsdl' / wsdl}\n")
+    _single_contract_plan(tmp_path, "soap", "svc", corpus / "wsdl" / wsdl)
     plan = load_plan(tmp_path, environ={})
     assert len(plan.contract("svc").operations) == operations
 
@@ -151,7 +155,6 @@ def test_real_world_wsdls_load_offline(
 def test_real_world_openapi_documents_load(
     tmp_path: Path, corpus: Path, spec: str, operations: int
 ) -> None:
-    (tmp_path / "plan.yaml").write_text("name: corpus\nintegrations:\n  - contract: c.yaml\n")
-    (tmp_path / "c.yaml").write_text(f"kind: rest\nname: svc\nspec: {corpus / 'openapi' / spec}\n")
+    _single_contract_plan(tmp_path, "rest", "svc", corpus / "openapi" / spec)
     plan = load_plan(tmp_path, environ={})
     assert len(plan.contract("svc").operations) == operations

@@ -20,6 +20,7 @@ from intcheck.kinds.soap import MOCK
 from intcheck.kinds.soap.envelope import MAX_BODY_BYTES, SOAP11_ENV, SOAP12_ENV
 from intcheck.model import Plan
 from tests.kinds.soap_support import TIMEOUT_S, Served, post, serving, zeep_client
+from tests.servers.hostile import billion_laughs
 
 REPO = Path(__file__).resolve().parents[2]
 TNS = "urn:example:orders:v1"
@@ -223,20 +224,11 @@ def test_dispatch_without_action_uses_the_body_element(mock: Served) -> None:
 
 # -- bad requests: a fault that says what was wrong, and the mock keeps serving -----------------
 
-BILLION_LAUGHS = """<?xml version="1.0"?>
-<!DOCTYPE lolz [
- <!ENTITY lol "lol">
- <!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
- <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
- <!ENTITY lol4 "&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;">
- <!ENTITY lol5 "&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;">
- <!ENTITY lol6 "&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;">
- <!ENTITY lol7 "&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;">
- <!ENTITY lol8 "&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;">
- <!ENTITY lol9 "&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;">
-]>
-<e:Envelope xmlns:e="http://schemas.xmlsoap.org/soap/envelope/" xmlns:o="urn:example:orders:v1">
-<e:Body><o:GetProduct><o:Sku>&lol9;</o:Sku></o:GetProduct></e:Body></e:Envelope>"""
+BILLION_LAUGHS = billion_laughs(
+    '<e:Envelope xmlns:e="http://schemas.xmlsoap.org/soap/envelope/" '
+    'xmlns:o="urn:example:orders:v1">\n'
+    "<e:Body><o:GetProduct><o:Sku>&lol9;</o:Sku></o:GetProduct></e:Body></e:Envelope>"
+).decode()
 
 XXE = """<?xml version="1.0"?>
 <!DOCTYPE e [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>

@@ -20,23 +20,21 @@ from aiohttp import web
 
 Behaviour = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 
-XML_BOMB = b"""<?xml version="1.0"?>
-<!DOCTYPE lolz [
- <!ENTITY lol "lol">
- <!ENTITY lol1 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
- <!ENTITY lol2 "&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;">
- <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
- <!ENTITY lol4 "&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;">
- <!ENTITY lol5 "&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;">
- <!ENTITY lol6 "&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;">
- <!ENTITY lol7 "&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;">
- <!ENTITY lol8 "&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;">
- <!ENTITY lol9 "&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;">
-]>
-<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body>
-<GetOrderResponse xmlns="urn:example:orders:v1">&lol9;</GetOrderResponse>
-</soap:Body></soap:Envelope>
-"""
+
+def billion_laughs(root: str) -> bytes:
+    """A document whose DTD expands ``&lol9;`` to 10^9 bytes; ``root`` uses ``&lol9;``."""
+    names = ["lol", *(f"lol{n}" for n in range(1, 10))]
+    entities = [' <!ENTITY lol "lol">']
+    entities += [f' <!ENTITY {names[n]} "{f"&{names[n - 1]};" * 10}">' for n in range(1, 10)]
+    doctype = "<!DOCTYPE lolz [\n" + "\n".join(entities) + "\n]>"
+    return f'<?xml version="1.0"?>\n{doctype}\n{root}\n'.encode()
+
+
+XML_BOMB = billion_laughs(
+    '<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body>\n'
+    '<GetOrderResponse xmlns="urn:example:orders:v1">&lol9;</GetOrderResponse>\n'
+    "</soap:Body></soap:Envelope>"
+)
 
 
 def _head(status: str, *headers: str) -> bytes:
