@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from intcheck.kinds.probing import CannotEvaluate, Check, Finding, status_matches
 from intcheck.model import Evidence, Result, Severity, Status
+from intcheck.redact import MASK
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
@@ -173,7 +174,7 @@ def curl_line(
     """A shell line that replays the request; masked credentials read from the environment."""
     parts = ["curl", "-sS", "-i", "-X", shlex.quote(method)]
     for name, value in headers.items():
-        if value == "***":
+        if value == MASK:
             # A masked secret: the user supplies it from the environment instead.
             parts += ["-H", f'"{name}: ${{INTCHECK_{_env_name(name)}}}"']
             continue
