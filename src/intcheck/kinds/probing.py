@@ -105,6 +105,10 @@ class CaseBuilder(Protocol):
         """Every case for every operation of ``contract``, sent to ``target``."""
         ...
 
+    def writes(self, operation: Operation) -> bool:
+        """Whether calling ``operation`` may change the target's data (for ``--read-only``)."""
+        ...
+
 
 def unbuildable(operation: Operation, error: Exception, suffix: str = "") -> ProbeCase:
     """A placeholder case for an operation whose requests could not be built from the spec."""

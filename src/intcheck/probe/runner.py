@@ -10,7 +10,6 @@ import asyncio
 import contextlib
 import fnmatch
 import platform
-import re
 import socket
 from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -76,7 +75,8 @@ def plan_cases(plan: Plan, options: ProbeOptions) -> list[ProbeCase]:
             continue
         built = [c for c in _contract_cases(contract, options, index) if _selected(c, options)]
         if options.read_only:
-            built = [_held_back(c) if _writes(c) else c for c in built]
+            writes = probe_builders()[contract.kind].writes
+            built = [_held_back(c) if writes(c.operation) else c for c in built]
         cases += built
     if options.only and not cases:
         raise UsageError(f"--only matches no case: {', '.join(options.only)}")
@@ -107,21 +107,6 @@ def _may_select(contract: str, pattern: str) -> bool:
     if any(c in pattern for c in "*?["):
         return True  # a glob may match anything: build the cases, then filter them
     return pattern == contract or pattern.startswith(contract + ":")
-
-
-# SOAP has no method to tell a read from a write; operation names are the best evidence.
-_WRITE_VERBS = re.compile(
-    r"^(add|cancel|create|delete|insert|merge|place|post|put|remove|save|set|submit|update|"
-    r"upsert|write)",
-    re.IGNORECASE,
-)
-
-
-def _writes(case: ProbeCase) -> bool:
-    """Whether sending ``case`` may change the target's data (REST method, SOAP verb)."""
-    if case.operation.method in ("POST", "PUT", "PATCH", "DELETE") and case.operation.path:
-        return True
-    return not case.operation.path and bool(_WRITE_VERBS.match(case.operation.name))
 
 
 def _held_back(case: ProbeCase) -> ProbeCase:

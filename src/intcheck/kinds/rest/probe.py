@@ -34,10 +34,15 @@ from intcheck.kinds.rest.described import OperationView, SpecView, describe
 
 if TYPE_CHECKING:
     from intcheck.kinds.probing import DatasetIndex
-    from intcheck.model import Contract, SourceRef
+    from intcheck.model import Contract, Operation, SourceRef
 
 _REJECTIONS = ("400", "422", "4XX")
 _UNSET = object()
+
+
+def writes(operation: Operation) -> bool:
+    """Every method but GET, HEAD and OPTIONS may change data."""
+    return operation.method not in ("GET", "HEAD", "OPTIONS", "TRACE")
 
 
 def build_cases(contract: Contract, base_url: str, index: DatasetIndex) -> list[ProbeCase]:

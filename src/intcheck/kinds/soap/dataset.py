@@ -25,6 +25,12 @@ if TYPE_CHECKING:
     from intcheck.data import DataStore
 
 CREATE_VERBS = ("place", "create", "add", "insert", "submit", "new", "register")
+# SOAP has no method to tell a read from a write: the operation's verb is the best evidence.
+WRITE_VERBS = (
+    *CREATE_VERBS,
+    *("update", "set", "save", "upsert", "merge", "put", "post", "write"),
+    *("delete", "remove", "cancel", "close"),
+)
 _TOTAL_FIELDS = {"total", "amount", "totalamount", "sum"}
 _PRICE_FIELDS = ("price", "unitprice")
 _QUANTITY_FIELDS = ("quantity", "qty", "count")

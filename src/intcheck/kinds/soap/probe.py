@@ -23,6 +23,7 @@ from yarl import URL
 from zeep.wsse.username import UsernameToken
 
 from intcheck.contracts.wsdl import safe_parser
+from intcheck.data import field_key
 from intcheck.kinds.openapi_schema import matching
 from intcheck.kinds.probing import (
     Check,
@@ -31,6 +32,7 @@ from intcheck.kinds.probing import (
     unbuildable,
     written_cases,
 )
+from intcheck.kinds.soap.dataset import WRITE_VERBS
 from intcheck.kinds.soap.documents import XSD_NS, SpecFiles
 from intcheck.kinds.soap.envelope import SOAP11, SOAP12, SoapVersion
 from intcheck.kinds.soap.schemas import SchemaSet
@@ -80,6 +82,11 @@ def endpoint_url(target: str, address: str) -> str:
     if base.path not in ("", "/"):
         return target
     return str(base.origin().with_path(where.path or "/").with_query(where.query_string or None))
+
+
+def writes(operation: Operation) -> bool:
+    """Operations named for a write (Create…, Update…, Place…, Delete…) may change data."""
+    return field_key(operation.name).startswith(WRITE_VERBS)
 
 
 def build_cases(contract: Contract, target: str, index: DatasetIndex) -> list[ProbeCase]:
