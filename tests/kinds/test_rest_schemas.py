@@ -16,7 +16,9 @@ import pytest
 from faker import Faker
 
 from intcheck.contracts import load_plan
-from intcheck.kinds.jsonschema_gen import Generator, convert_schema, generate_matching
+from intcheck.kinds.regexgen import generate_matching
+from intcheck.kinds.schema_convert import convert_schema
+from intcheck.kinds.valuegen import Generator
 from intcheck.mock import MockServer
 
 COMPONENTS: dict[str, Any] = {

@@ -8,8 +8,8 @@
   2.9999999999999996, which plain jsonschema reports as a violation.
 * The first error reported with its instance pointer and the spec location of the rule broken.
 
-The mock's ``kinds/jsonschema_gen.py`` has a sibling conversion (for jsonschema_rs); this one
-stays with the probe because it needs python-jsonschema's keyword overrides.
+The conversion itself is ``schema_convert``'s, shared with the mock; what lives here is the
+judging: the discriminator rewrite and python-jsonschema with its keyword overrides.
 """
 
 from __future__ import annotations
@@ -29,7 +29,9 @@ from jsonschema.exceptions import ValidationError, best_match
 
 from intcheck.contracts.openapi import resolve_pointer
 from intcheck.contracts.yamlsrc import escape
-from intcheck.kinds.jsonschema_gen import Generator, convert_schema, generate_matching
+from intcheck.kinds.regexgen import generate_matching
+from intcheck.kinds.schema_convert import convert_schema
+from intcheck.kinds.valuegen import Generator
 
 
 def convert(
@@ -37,7 +39,7 @@ def convert(
 ) -> Any:
     """``node`` (an OpenAPI schema) as JSON Schema 2020-12 for ``direction``, for judging.
 
-    The conversion is the mock's (``jsonschema_gen.convert_schema``); judging adds the
+    The conversion is the mock's (``schema_convert.convert_schema``); judging adds the
     discriminator rewrite, so that the tag picks the one branch an answer is checked against.
     """
     return convert_schema(

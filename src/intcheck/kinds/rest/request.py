@@ -16,7 +16,7 @@ from urllib.parse import unquote
 
 from aiohttp import web
 
-from intcheck.kinds.jsonschema_gen import SchemaError, SchemaValidator
+from intcheck.kinds.schema_convert import SchemaError, SchemaValidator
 
 if TYPE_CHECKING:
     from intcheck.kinds.rest.spec import Op

@@ -18,8 +18,9 @@ from faker import Faker
 
 from intcheck.contracts.openapi import HTTP_METHODS, follow_refs, resolve_pointer
 from intcheck.contracts.yamlsrc import escape
-from intcheck.kinds.jsonschema_gen import Generator, SchemaValidator, convert_schema
 from intcheck.kinds.rest.request import Param, RequestBody, Router, compile_security
+from intcheck.kinds.schema_convert import SchemaValidator, convert_schema
+from intcheck.kinds.valuegen import Generator
 
 if TYPE_CHECKING:
     from intcheck.kinds.rest.state import Resource

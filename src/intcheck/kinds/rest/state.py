@@ -19,9 +19,9 @@ if TYPE_CHECKING:
     from aiohttp import web
 
     from intcheck.data import DataStore
-    from intcheck.kinds.jsonschema_gen import Generator
     from intcheck.kinds.rest.mock import RestHandler
     from intcheck.kinds.rest.spec import Op, Spec
+    from intcheck.kinds.valuegen import Generator
 
 _PARAM = re.compile(r"\{([^}]+)\}")
 _LIST_FIELDS = ("items", "data", "results", "records", "content", "entries", "values")

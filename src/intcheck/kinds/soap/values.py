@@ -15,7 +15,7 @@ from typing import Any
 
 from lxml import etree
 
-from intcheck.kinds.jsonschema_gen import generate_matching
+from intcheck.kinds.regexgen import generate_matching
 from intcheck.kinds.soap.schemas import FacetIndex, Facets
 
 XSD_NS = "http://www.w3.org/2001/XMLSchema"
