@@ -14,7 +14,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import requests
 import zeep
@@ -24,7 +23,7 @@ from zeep.transports import Transport
 
 from intcheck.contracts import load_plan
 from intcheck.data import DataStore
-from intcheck.kinds.base import OPERATION, VALIDATION, MockContext
+from intcheck.kinds.base import OPERATION, VALIDATION, Handler, MockContext, mount
 from intcheck.kinds.soap import MOCK
 from intcheck.model import Plan
 
@@ -62,15 +61,18 @@ def serving(plan: Plan, name: str, *, store: DataStore | None = None) -> Iterato
         rng=random.Random(7),
     )
 
-    @web.middleware
-    async def record(request: web.Request, handler: Any) -> web.StreamResponse:
-        # what the server core's journal middleware will read after the kind's handler
-        response = await handler(request)
-        served.seen.append((request.get(OPERATION, "<unset>"), request.get(VALIDATION, "<unset>")))
-        return response
+    def record(handler: Handler) -> Handler:
+        async def recorded(request: web.Request) -> web.StreamResponse:
+            # what the server's journal gate reads after the kind's handler
+            response = await handler(request)
+            seen = (request.get(OPERATION, "<unset>"), request.get(VALIDATION, "<unset>"))
+            served.seen.append(seen)
+            return response
 
-    app = web.Application(middlewares=[record])
-    app.add_subapp(f"/{name}", MOCK.build_mock(ctx))
+        return recorded
+
+    app = web.Application()
+    mount(app, f"/{name}", MOCK.build_mock(ctx), record)
     loop = asyncio.new_event_loop()
     runner = web.AppRunner(app, access_log=None)
     loop.run_until_complete(runner.setup())

@@ -10,14 +10,15 @@ from typing import Any
 import pytest
 import requests
 import zeep
+from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from lxml import etree
 
 from intcheck.contracts import load_plan
 from intcheck.data import DataStore
-from intcheck.kinds.base import MockContext
+from intcheck.kinds.base import MAX_BODY_BYTES, MockContext, mount
 from intcheck.kinds.soap import MOCK
-from intcheck.kinds.soap.envelope import MAX_BODY_BYTES, SOAP11_ENV, SOAP12_ENV
+from intcheck.kinds.soap.envelope import SOAP11_ENV, SOAP12_ENV
 from intcheck.model import Plan
 from tests.kinds.soap_support import TIMEOUT_S, Served, post, serving, zeep_client
 from tests.servers.hostile import billion_laughs
@@ -77,7 +78,9 @@ def test_wsdl_and_xsd_are_served_with_addresses_rewritten(mock: Served) -> None:
 async def test_without_a_base_url_addresses_follow_the_request(plan: Plan) -> None:
     # a contract on its own port is mounted at "/", and a bare ctx falls back to the request URL
     ctx = MockContext(plan=plan, contract=plan.contract("order-service"), store=DataStore({}))
-    async with TestClient(TestServer(MOCK.build_mock(ctx), host="127.0.0.1")) as client:
+    app = web.Application()
+    mount(app, "", MOCK.build_mock(ctx))
+    async with TestClient(TestServer(app, host="127.0.0.1")) as client:
         reply = await client.get("/?wsdl")
         root = etree.fromstring(await reply.read())
         origin = str(client.make_url("/")).rstrip("/")

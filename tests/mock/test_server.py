@@ -63,7 +63,10 @@ async def test_journal_records_redacts_and_filters(
     ) as resp:
         assert resp.status == 422
     async with session.get(mock.url + "/nowhere") as resp:
-        assert resp.status == 404
+        # a path no contract serves says what is mounted instead
+        assert resp.status == 404 and resp.content_type == "application/problem+json"
+        detail = (await resp.json())["detail"]
+        assert "/nowhere" in detail and "/customer-master" in detail and "/order-service" in detail
     status, journal = await _admin(session, mock, "GET", "/journal")
     assert status == 200 and journal["total"] == 3
     first, second, third = journal["entries"]
@@ -72,6 +75,7 @@ async def test_journal_records_redacts_and_filters(
     assert first["validation"] == "ok" and first["duration_ms"] >= 0
     assert "super-secret-token" not in second["body"] and second["validation"] == "required"
     assert third["contract"] == "" and third["status"] == 404
+    assert third["validation"] == "no-contract" and third["path"] == "/nowhere"
     status, filtered = await _admin(
         session, mock, "GET", "/journal?contract=customer-master&status=422"
     )

@@ -2,7 +2,7 @@
 
 The plan's ``mock`` settings give the starting behaviour; the admin API overrides it at
 runtime. Resolution, most specific first: operation override, operation setting, contract
-override, contract setting. The server's middleware calls ``before`` and ``after`` around the
+override, contract setting. The server's gate calls ``before`` and ``after`` around the
 kind's handler, which names the operation it answered in ``request[OPERATION]``; contracts with
 nothing set skip ``after`` entirely, so the common path costs one set lookup.
 """
@@ -15,7 +15,7 @@ import math
 import random
 import socket
 import struct
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -27,10 +27,8 @@ from intcheck.model import FAULT_KINDS, Faults, Latency
 if TYPE_CHECKING:
     from intcheck.model import MockSettings, Plan
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 # Which fault, if any, replaced the answer; the journal records it.
 FAULT: web.RequestKey[str] = web.RequestKey("intcheck_fault", str)
-CONTRACT: web.AppKey[str] = web.AppKey("intcheck_contract", str)
 _Z99 = 2.3263478740408408  # the standard normal's 99th percentile
 
 
@@ -277,4 +275,4 @@ def _reset(request: web.Request) -> None:
     transport.abort()
 
 
-__all__ = ["CONTRACT", "FAULT", "Behaviour", "Behaviours", "parse_behaviour"]
+__all__ = ["FAULT", "Behaviour", "Behaviours", "parse_behaviour"]

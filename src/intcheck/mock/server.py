@@ -23,6 +23,7 @@ import socket
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,16 +31,16 @@ from aiohttp import web
 
 from intcheck.data import DataStore
 from intcheck.errors import UsageError
-from intcheck.kinds.base import OPERATION, VALIDATION, MockContext
-from intcheck.mock.admin import PREFIX, add_admin_routes
-from intcheck.mock.faults import CONTRACT, FAULT, Behaviours, Handler, parse_behaviour
+from intcheck.kinds.base import MAX_BODY_BYTES, OPERATION, VALIDATION, MockContext, mount
+from intcheck.mock.admin import add_admin_routes
+from intcheck.mock.faults import FAULT, Behaviours, parse_behaviour, problem
 from intcheck.mock.journal import Journal
 from intcheck.redact import Redactor
 
 if TYPE_CHECKING:
     from types import TracebackType
 
-    from intcheck.kinds.base import MockBuilder
+    from intcheck.kinds.base import Handler, MockBuilder
     from intcheck.model import Plan
 
 Endpoint = tuple[str, str, str]  # contract name, kind, URL
@@ -99,26 +100,25 @@ class MockServer:
         sock = _listen_socket(self.host, self.port, reuse_port=self._reuse_port)
         self.port = sock.getsockname()[1]
         self.url = f"http://{_url_host(self.host)}:{self.port}"
-        middlewares = [_middleware(self._middleware)]
-        main = web.Application(middlewares=middlewares)
+        main = web.Application(client_max_size=MAX_BODY_BYTES)
+        add_admin_routes(main, self)  # not gated: the journal counts the mocks' answers only
         own: list[tuple[web.Application, socket.socket]] = []
         builders = _builders()
         for index, contract in enumerate(self.plan.contracts):
             builder = builders.get(contract.kind)
             if builder is None:
                 continue
+            name = contract.name
             rng = random.Random(self.seed * 1_000_003 + index)
             ctx = MockContext(
                 plan=self.plan,
                 contract=contract,
                 store=self.store,
-                base_url=f"{self.url}/{contract.name}",
+                base_url=f"{self.url}/{name}",
                 rng=rng,
             )
-            sub = builder.build_mock(ctx)
-            sub[CONTRACT] = contract.name
-            main.add_subapp(f"/{contract.name}", sub)
-            self.endpoints.append((contract.name, contract.kind, ctx.base_url))
+            mount(main, f"/{name}", builder.build_mock(ctx), partial(self._gate, name))
+            self.endpoints.append((name, contract.kind, ctx.base_url))
             if contract.mock.port:
                 own_sock = _listen_socket(
                     self.host, contract.mock.port, reuse_port=self._reuse_port
@@ -131,12 +131,13 @@ class MockServer:
                     base_url=own_url,
                     rng=random.Random(rng.random()),
                 )
-                app = builder.build_mock(ctx)
-                app[CONTRACT] = contract.name
-                app.middlewares[:0] = middlewares
+                app = web.Application(client_max_size=MAX_BODY_BYTES)
+                routes = [*builder.build_mock(ctx), *self._unmounted_routes()]
+                mount(app, "", routes, partial(self._gate, name))
                 own.append((app, own_sock))
-                self.endpoints.append((contract.name, contract.kind, own_url))
-        add_admin_routes(main, self)
+                self.endpoints.append((name, contract.kind, own_url))
+        # last, below every mount point: a path no contract serves is answered and journaled
+        mount(main, "", self._unmounted_routes(), partial(self._gate, ""))
         for app, app_sock in [(main, sock), *own]:
             runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
             await runner.setup()
@@ -202,50 +203,70 @@ class MockServer:
                 overrides[key] = parse_behaviour(item)
             self.behaviours.set_overrides(overrides)
 
-    async def _middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
-        """Journal every answer; around the kind's handler, apply behaviour (faults.py)."""
-        apps = request.match_info.apps
-        contract = apps[-1].get(CONTRACT) if apps else None
-        if contract is None and request.path.startswith(PREFIX + "/"):
-            return await handler(request)
-        started = time.perf_counter()
-        status = 500
-        try:
-            if contract is None:
-                response = await handler(request)
-            else:
-                behaviours = self.behaviours
+    def _gate(self, contract: str, handler: Handler) -> Handler:
+        """``handler`` with the contract's behaviour applied around it and every answer journaled.
+
+        Faults, latency and forced answers act after the kind's handler (faults.py), which
+        names the operation it answered in ``request[OPERATION]``.
+        """
+        behaviours = self.behaviours
+
+        async def gated(request: web.Request) -> web.StreamResponse:
+            started = time.perf_counter()
+            status = 500
+            try:
                 behaviours.before(request, contract)
                 response = await handler(request)
                 if behaviours.active(contract):
                     response = await behaviours.after(request, response, contract)
-            status = response.status
-            return response
-        except web.HTTPException as exc:
-            status = exc.status
-            raise
-        finally:
-            fault = request.get(FAULT, "")
-            body = b""
-            if request.body_exists and fault not in ("reset", "timeout"):
-                try:
-                    body = await request.read()
-                except web.HTTPRequestEntityTooLarge:
-                    body = b"(larger than the mock accepts)"
-                except (OSError, RuntimeError, asyncio.CancelledError):  # peer gone mid-body
-                    body = b""
-            self.journal.record(
-                contract=contract or "",
-                operation=request.get(OPERATION, ""),
-                method=request.method,
-                path=request.path_qs,
-                headers=request.headers,
-                body=body,
-                validation=request.get(VALIDATION, ""),
-                status=0 if fault in ("reset", "timeout") else status,
-                duration_ms=(time.perf_counter() - started) * 1000,
-                fault=fault,
-            )
+                status = response.status
+                return response
+            except web.HTTPException as exc:
+                status = exc.status
+                raise
+            finally:
+                await self._record(request, contract, status, started)
+
+        return gated
+
+    def _unmounted_routes(self) -> list[web.RouteDef]:
+        return [web.route("*", "/{tail:[\\s\\S]*}", self._unmounted)]
+
+    async def _unmounted(self, request: web.Request) -> web.StreamResponse:
+        mounted = ", ".join(sorted({f"/{name}" for name, _, _ in self.endpoints}))
+        request[VALIDATION] = "no-contract"
+        return problem(
+            404,
+            f"no contract is mounted at {request.path}; mounted: {mounted or 'none'}",
+            kind="not-found",
+            title="Not Found",
+        )
+
+    async def _record(
+        self, request: web.Request, contract: str, status: int, started: float
+    ) -> None:
+        fault = request.get(FAULT, "")
+        lost = fault in ("reset", "timeout")  # no answer reached the client
+        body = b""
+        if request.body_exists and not lost:
+            try:
+                body = await request.read()
+            except web.HTTPRequestEntityTooLarge:
+                body = b"(larger than the mock accepts)"
+            except (OSError, RuntimeError, asyncio.CancelledError):  # peer gone mid-body
+                body = b""
+        self.journal.record(
+            contract=contract,
+            operation=request.get(OPERATION, ""),
+            method=request.method,
+            path=request.raw_path,
+            headers=request.headers,
+            body=body,
+            validation=request.get(VALIDATION, ""),
+            status=0 if lost else status,
+            duration_ms=(time.perf_counter() - started) * 1000,
+            fault=fault,
+        )
 
 
 async def serve(
@@ -338,16 +359,6 @@ def _worker(plan_path: str, host: str, port: int, seed: int, directory: str, rea
     parent = os.getppid()
     with contextlib.suppress(KeyboardInterrupt, asyncio.CancelledError):
         asyncio.run(main())
-
-
-def _middleware(method: Callable[[web.Request, Handler], Any]) -> Any:
-    """A bound method as a new-style middleware (the decorator cannot mark a bound method)."""
-
-    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-        response: web.StreamResponse = await method(request, handler)
-        return response
-
-    return web.middleware(middleware)
 
 
 async def _orphan_watch(parent: int) -> None:

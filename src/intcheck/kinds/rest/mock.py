@@ -28,16 +28,18 @@ _DETAIL_FIELDS = ("detail", "message", "title", "reason", "error", "description"
 class RestMock:
     """The REST kind's mock builder, registered as ``MOCK`` for ``kinds.mock_builders()``."""
 
-    def build_mock(self, ctx: MockContext) -> web.Application:
+    def build_mock(self, ctx: MockContext) -> list[web.RouteDef]:
         """Compile the contract's OpenAPI document and answer requests below its mount point."""
         document = ctx.contract.document
         data = getattr(document, "data", document)
         spec = Spec(data, ctx.contract.name, ctx.rng.randint(0, 2**31))
         bind_resources(spec, ctx.contract.mock.resources, ctx.store)
         handler = RestHandler(spec, ctx)
-        app = web.Application(client_max_size=1024 * 1024)
-        app.router.add_route("*", r"/{tail:[\s\S]*}", handler.handle)
-        return app
+        # every path below the mount point: the spec's own router matches the templates
+        return [
+            web.route("*", "", handler.handle),
+            web.route("*", r"/{tail:[\s\S]*}", handler.handle),
+        ]
 
 
 _READ_CACHE_SIZE = 4096

@@ -25,8 +25,8 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from intcheck.kinds.base import OPERATION, VALIDATION
-from intcheck.kinds.soap.envelope import MAX_BODY_BYTES, SOAP11
+from intcheck.kinds.base import MAX_BODY_BYTES, OPERATION, VALIDATION
+from intcheck.kinds.soap.envelope import SOAP11
 from intcheck.kinds.soap.service import Reply, SoapService
 
 if TYPE_CHECKING:
@@ -34,51 +34,54 @@ if TYPE_CHECKING:
 
 __all__ = ["MOCK", "SoapMock", "SoapService"]
 
-SERVICE: web.AppKey[SoapService] = web.AppKey("intcheck_soap_service", SoapService)
-BASE_URL: web.AppKey[str] = web.AppKey("intcheck_soap_base_url", str)
-
 
 class SoapMock:
-    """Builds the aiohttp sub-application that mocks one SOAP contract."""
+    """Builds the routes that mock one SOAP contract."""
 
-    def build_mock(self, ctx: MockContext) -> web.Application:
+    def build_mock(self, ctx: MockContext) -> list[web.RouteDef]:
         """Serve ``ctx.contract``'s WSDL and answer its operations below the mount point."""
-        app = web.Application()
-        app[SERVICE] = SoapService(ctx.contract, ctx.store, ctx.rng)
-        app[BASE_URL] = ctx.base_url.rstrip("/")
-        for path in ("", "/"):
-            app.router.add_get(path, _get)
-            app.router.add_post(path, _post)
-        return app
+        endpoint = _Endpoint(SoapService(ctx.contract, ctx.store, ctx.rng), ctx.base_url)
+        return [web.route("*", path, endpoint.handle) for path in ("", "/")]
 
 
-async def _get(request: web.Request) -> web.Response:
-    service = request.app[SERVICE]
-    base = request.app[BASE_URL] or str(request.url.with_query(None)).rstrip("/")
-    query = request.query
-    if "wsdl" in query or "WSDL" in query:
-        key, label = query.get("wsdl", query.get("WSDL", "")), "GET ?wsdl"
-    elif "xsd" in query:
-        key, label = query["xsd"], "GET ?xsd"
-    else:
-        request[OPERATION] = "GET"
+class _Endpoint:
+    """One SOAP contract's mount point: documents on GET, operations on POST."""
+
+    def __init__(self, service: SoapService, base_url: str) -> None:
+        self.service = service
+        self.base_url = base_url.rstrip("/")
+
+    async def handle(self, request: web.Request) -> web.Response:
+        if request.method == "POST":
+            return await _post(request, self.service)
+        query = request.query
+        if request.method in ("GET", "HEAD") and ("wsdl" in query or "WSDL" in query):
+            return self.document(request, query.get("wsdl", query.get("WSDL", "")), "GET ?wsdl")
+        if request.method in ("GET", "HEAD") and "xsd" in query:
+            return self.document(request, query["xsd"], "GET ?xsd")
+        request[OPERATION] = request.method
         request[VALIDATION] = "method-not-allowed"
         return web.Response(
             status=405,
-            text=f"POST SOAP requests here; the WSDL is at {base}?wsdl\n",
+            text=f"POST SOAP requests here; the WSDL is at {self._base(request)}?wsdl\n",
             headers={"Allow": "GET, POST"},
         )
-    request[OPERATION] = label
-    document = service.published(key, base)
-    if document is None:
-        request[VALIDATION] = "unknown-document"
-        return web.Response(status=404, text=f"no document {key!r} in this contract\n")
-    request[VALIDATION] = "ok"
-    return web.Response(body=document, content_type="text/xml", charset="utf-8")
+
+    def document(self, request: web.Request, key: str, label: str) -> web.Response:
+        """The WSDL or one of its XSDs, every address rewritten to this mock."""
+        request[OPERATION] = label
+        document = self.service.published(key, self._base(request))
+        if document is None:
+            request[VALIDATION] = "unknown-document"
+            return web.Response(status=404, text=f"no document {key!r} in this contract\n")
+        request[VALIDATION] = "ok"
+        return web.Response(body=document, content_type="text/xml", charset="utf-8")
+
+    def _base(self, request: web.Request) -> str:
+        return self.base_url or str(request.url.with_query(None)).rstrip("/")
 
 
-async def _post(request: web.Request) -> web.Response:
-    service = request.app[SERVICE]
+async def _post(request: web.Request, service: SoapService) -> web.Response:
     request[OPERATION] = "unknown"
     request[VALIDATION] = "ok"
     content_type = request.headers.get("Content-Type", "")

@@ -18,6 +18,7 @@ from lxml import etree
 from zeep.helpers import serialize_object
 
 from intcheck.data import field_key
+from intcheck.kinds.base import MAX_BODY_BYTES
 from intcheck.kinds.soap.bindings import (
     RPC_NS,
     BoundOp,
@@ -28,7 +29,6 @@ from intcheck.kinds.soap.bindings import (
 from intcheck.kinds.soap.dataset import DatasetAnswers, NotFound
 from intcheck.kinds.soap.documents import SpecFiles
 from intcheck.kinds.soap.envelope import (
-    MAX_BODY_BYTES,
     MUST_UNDERSTAND,
     SOAP11,
     SOAP12,
