@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import io
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -99,9 +100,13 @@ async def test_create_read_update_delete(client: Client, mock: MockServer) -> No
         "last_name": "Nowak",
         "phones": [{"type": "mobile", "number": "+4915199999999"}],
     }
+    before = datetime.now(UTC).replace(microsecond=0)
     status, headers, created = await client.call("POST", "/customers", json=new)
     assert status == 201
     assert _validator(mock, "Customer").is_valid(created)
+    # the server stamps its read-only created_at with the time of creation, as a real one would
+    stamped = datetime.fromisoformat(created["created_at"].replace("Z", "+00:00"))
+    assert before <= stamped <= datetime.now(UTC)
     assert headers["Location"].endswith(f"/customer-master/customers/{created['id']}")
     assert (await client.call("GET", f"/customers/{created['id']}"))[2] == created
     found = await client.call("GET", "/customers", params={"phone": "015199999999"})

@@ -2,9 +2,10 @@
 
 The plan's ``mock`` settings give the starting behaviour; the admin API overrides it at
 runtime. Resolution, most specific first: operation override, operation setting, contract
-override, contract setting. The server's gate calls ``before`` and ``after`` around the
-kind's handler, which names the operation it answered in ``request[OPERATION]``; contracts with
-nothing set skip ``after`` entirely, so the common path costs one set lookup.
+override, contract setting. The server's gate offers the kind a forced status or example
+through ``prefer`` before the kind's handler runs, and calls ``after`` once it has answered and
+named the operation in ``request[OPERATION]``; contracts with nothing set skip ``after``
+entirely, so the common path costs one set lookup.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from intcheck.kinds.base import OPERATION, PREFER
+from intcheck.kinds.base import OPERATION
 from intcheck.model import FAULT_KINDS, Faults, Latency
 
 if TYPE_CHECKING:
@@ -167,13 +168,6 @@ class Behaviours:
             sigma = math.log(lat.p99_ms / lat.median_ms) / _Z99 if lat.p99_ms > lat.median_ms else 0
             delay += math.exp(self.rng.gauss(math.log(lat.median_ms), sigma))
         return delay / 1000.0
-
-    def before(self, request: web.Request, contract: str) -> None:
-        """Offer the kind's handler the forced status or example of its operation."""
-        if contract in self._forcing:
-            lookup = self.prefer(contract)
-            if lookup is not None:
-                request[PREFER] = lookup
 
     def active(self, contract: str) -> bool:
         """Whether any latency, fault or forced answer is set for the contract at all."""

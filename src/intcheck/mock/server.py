@@ -31,7 +31,14 @@ from aiohttp import web
 
 from intcheck.data import DataStore
 from intcheck.errors import UsageError
-from intcheck.kinds.base import MAX_BODY_BYTES, OPERATION, VALIDATION, MockContext, mount
+from intcheck.kinds.base import (
+    MAX_BODY_BYTES,
+    OPERATION,
+    PREFER,
+    VALIDATION,
+    MockContext,
+    mount,
+)
 from intcheck.mock.admin import add_admin_routes
 from intcheck.mock.faults import FAULT, Behaviours, parse_behaviour, problem
 from intcheck.mock.journal import Journal
@@ -214,8 +221,9 @@ class MockServer:
         async def gated(request: web.Request) -> web.StreamResponse:
             started = time.perf_counter()
             status = 500
+            request[OPERATION] = request[VALIDATION] = request[FAULT] = ""
+            request[PREFER] = behaviours.prefer(contract)
             try:
-                behaviours.before(request, contract)
                 response = await handler(request)
                 if behaviours.active(contract):
                     response = await behaviours.after(request, response, contract)
@@ -245,7 +253,7 @@ class MockServer:
     async def _record(
         self, request: web.Request, contract: str, status: int, started: float
     ) -> None:
-        fault = request.get(FAULT, "")
+        fault = request[FAULT]
         lost = fault in ("reset", "timeout")  # no answer reached the client
         body = b""
         if request.body_exists and not lost:
@@ -257,12 +265,12 @@ class MockServer:
                 body = b""
         self.journal.record(
             contract=contract,
-            operation=request.get(OPERATION, ""),
+            operation=request[OPERATION],
             method=request.method,
             path=request.raw_path,
             headers=request.headers,
             body=body,
-            validation=request.get(VALIDATION, ""),
+            validation=request[VALIDATION],
             status=0 if lost else status,
             duration_ms=(time.perf_counter() - started) * 1000,
             fault=fault,

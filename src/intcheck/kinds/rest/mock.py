@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 from aiohttp import web
 from multidict import CIMultiDict
 
+from intcheck import jsonwire
 from intcheck.kinds.base import OPERATION, PREFER, VALIDATION
 from intcheck.kinds.rest.request import Broken, check_body, check_request
 from intcheck.kinds.rest.spec import Spec
@@ -35,10 +36,11 @@ class RestMock:
         spec = Spec(data, ctx.contract.name, ctx.rng.randint(0, 2**31))
         bind_resources(spec, ctx.contract.mock.resources, ctx.store)
         handler = RestHandler(spec, ctx)
-        # every path below the mount point: the spec's own router matches the templates
+        # every path below the mount point (the spec's own router matches the templates); the
+        # catch-all first, as aiohttp tries routes on one prefix in the order they were added
         return [
-            web.route("*", "", handler.handle),
             web.route("*", r"/{tail:[\s\S]*}", handler.handle),
+            web.route("*", "", handler.handle),
         ]
 
 
@@ -69,7 +71,7 @@ class RestHandler:
         self._reads: dict[tuple[Any, ...], _Read] = {}
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
-        if request.method != "GET" or PREFER in request:
+        if request.method != "GET" or request.get(PREFER) is not None:
             return await self._handle(request)
         key = (request.raw_path, request.raw_headers, self.ctx.store.version)
         read = self._reads.get(key)
@@ -126,10 +128,12 @@ class RestHandler:
         make: Callable[[], Any] | None = None,
         cache_key: Any = None,
         headers: Mapping[str, str] | None = None,
+        checked: bool = False,
     ) -> web.Response:
         """The response documented under ``status``: a given value, an example, or generated.
 
-        ``make`` builds the value only when ``cache_key`` has no rendered body yet.
+        ``make`` builds the value only when ``cache_key`` has no rendered body yet; a value
+        ``checked`` against the reply's schema already is not checked again.
         """
         reply = op.replies.get(status)
         code = (
@@ -139,19 +143,24 @@ class RestHandler:
         )
         if reply is None:
             return web.Response(status=code)
-        sent = {name: self._header(name, schema, ex) for name, schema, ex in reply.headers}
+        given = {name.lower() for name in headers} if headers else set()
+        sent = {
+            name: self._header(name, schema, ex)
+            for name, schema, ex in reply.headers
+            if name.lower() not in given
+        }
         sent.update(headers or {})
         if reply.media_type is None or code == 204:
             return web.Response(status=code, headers=sent)
-        given = value is not ... or make is not None
-        key = (status, cache_key) if cache_key else None if given else (status, example)
+        computed = value is not ... or make is not None
+        key = (status, cache_key) if cache_key else None if computed else (status, example)
         body = op.cache.get(key) if key is not None else None
         if body is None:
             if make is not None:
                 value = make()
             if value is ...:
                 value = self.pick_example(reply, example)
-            elif reply.schema is not None:
+            elif reply.schema is not None and not checked:
                 value = self.repair(value, reply.schema)
             body = _encode(value, reply.media_type)
             if key is not None:
@@ -267,7 +276,7 @@ def _problem_status(op: Op | None, candidates: tuple[int, ...]) -> int:
 
 
 def _asks_preference(request: web.Request) -> bool:
-    return "Prefer" in request.headers or PREFER in request
+    return "Prefer" in request.headers or request.get(PREFER) is not None
 
 
 def _prefer(request: web.Request, op_name: str) -> dict[str, str]:
@@ -296,7 +305,7 @@ def _prefer_status(op: Op, prefer: Mapping[str, str]) -> str:
 
 def _encode(value: Any, media_type: str) -> bytes:
     if "json" in media_type:
-        return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+        return jsonwire.dumps(value)
     if isinstance(value, bytes):
         return value
     return (value if isinstance(value, str) else json.dumps(value)).encode()

@@ -16,6 +16,7 @@ from urllib.parse import unquote
 
 from aiohttp import web
 
+from intcheck import jsonwire
 from intcheck.kinds.schema_convert import SchemaError, SchemaValidator
 
 if TYPE_CHECKING:
@@ -235,7 +236,7 @@ async def check_body(spec: RequestBody, request: web.Request) -> tuple[Any, Brok
 
 def _decode(raw: bytes, media: str) -> Any:
     if "json" in media:
-        return json.loads(raw)
+        return jsonwire.loads(raw)
     if media.startswith("text/"):
         return raw.decode("utf-8")
     return raw

@@ -19,6 +19,7 @@ from faker import Faker
 from intcheck.contracts.openapi import HTTP_METHODS, follow_refs, resolve_pointer
 from intcheck.contracts.yamlsrc import escape
 from intcheck.kinds.rest.request import Param, RequestBody, Router, compile_security
+from intcheck.kinds.rest.shape import Shapes
 from intcheck.kinds.schema_convert import SchemaValidator, convert_schema
 from intcheck.kinds.valuegen import Generator
 
@@ -86,6 +87,7 @@ class Spec:
         faker.seed_instance(seed)
         self._checks: dict[int, SchemaValidator] = {}
         self.generator = Generator(self.response_doc, rng=self.rng, faker=faker, check=self.check)
+        self.shapes = Shapes(self.generator)
         self.request_generator = Generator(
             self.request_doc, rng=self.rng, faker=faker, direction="request"
         )

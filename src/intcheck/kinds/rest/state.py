@@ -9,7 +9,9 @@ record whose ``id`` is the path value, ``/customers`` lists and creates them, an
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
+import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -20,6 +22,7 @@ if TYPE_CHECKING:
 
     from intcheck.data import DataStore
     from intcheck.kinds.rest.mock import RestHandler
+    from intcheck.kinds.rest.shape import Shapes
     from intcheck.kinds.rest.spec import Op, Spec
     from intcheck.kinds.valuegen import Generator
 
@@ -40,6 +43,7 @@ class Resource:
     lookups: Mapping[str, str]  # query parameter -> record field
     store: DataStore
     generator: Generator
+    shapes: Shapes
     item_schema: Any = None  # response schema of one record, to fill in created ones
     parent: Resource | None = None
     _ids: tuple[int, set[str]] = dataclasses.field(default_factory=lambda: (-1, set()))
@@ -48,6 +52,7 @@ class Resource:
     _by_value: tuple[int, dict[str, list[dict[str, Any]]]] = dataclasses.field(
         default_factory=lambda: (-1, {})
     )
+    _creates: dict[int, _Create] = dataclasses.field(default_factory=dict)  # by id(op)
 
     def answer(
         self, handler: RestHandler, op: Op, params: Mapping[str, Mapping[str, Any]], body: Any
@@ -82,13 +87,13 @@ class Resource:
         record = records[0]
         if op.method == "DELETE":
             store.remove(self.collection, record)
-            return handler.render(op, op.success, value=conform(record, schema, self.generator))
+            return handler.render(op, op.success, value=self.shapes.conform(record, schema))
         if op.method in ("PATCH", "PUT") and isinstance(body, dict):
             self._update(record, body, replace=op.method == "PUT")
         return handler.render(
             op,
             op.success,
-            make=lambda: conform(record, schema, self.generator),
+            make=lambda: self.shapes.conform(record, schema),
             cache_key=(id(record), store.version),
         )
 
@@ -157,59 +162,64 @@ class Resource:
         return records
 
     def _list(self, records: list[dict[str, Any]], schema: Any) -> Any:
-        gen = self.generator
+        gen, conform = self.generator, self.shapes.conform
         shape: Any = gen._deref(schema) if schema is not None else {"type": "array"}
         if _is_list(shape, gen):
-            return [conform(r, shape.get("items", {}), gen) for r in records]
+            items = shape.get("items", {})
+            return [conform(r, items) for r in records]
         props = shape.get("properties") or {}
         out: dict[str, Any] = {}
         for name, sub in props.items():
             sub = gen._deref(sub)
             if name.lower() in _LIST_FIELDS and _is_list(sub, gen) and not out:
-                out[name] = [conform(r, sub.get("items", {}), gen) for r in records]
+                items = sub.get("items", {})
+                out[name] = [conform(r, items) for r in records]
         for name, sub in props.items():
             if name.lower().replace("_", "") in _COUNT_FIELDS and "integer" in str(
                 gen._deref(sub).get("type")
             ):
                 out[name] = len(records)
-        return conform(out, shape, gen)
+        return conform(out, shape)
 
     def _create(
         self, handler: RestHandler, op: Op, body: dict[str, Any], schema: Any
     ) -> web.Response:
-        record = dict(body)
+        plan = self._creates.get(id(op))
+        if plan is None:
+            plan = self._creates[id(op)] = _Create.plan(self, op, schema)
         gen = self.generator
-        one = self.item_schema or schema
-        if one is not None and _is_list(one, gen):
-            one = gen._deref(one).get("items")
-        id_schema = _property(one, self.field, gen)
         taken = self._taken()
         made = self._next_in_sequence(taken)
-        if made is not None and id_schema is not None and gen.check is not None:
-            made = made if gen.check(id_schema, made) else None
+        if made is not None and plan.id_schema is not None and gen.check is not None:
+            made = made if gen.check(plan.id_schema, made) else None
         for _ in range(50):
             if made not in ("", None) and str(made) not in taken:
                 break
-            made = self.generator.generate(id_schema, name=self.field) if id_schema else ""
+            made = gen.generate(plan.id_schema, name=self.field) if plan.id_schema else ""
         else:
             made = str(uuid.uuid4())
+        record = dict(body)
         record[self.field] = made
-        if one is not None:
-            record = conform(record, one, gen)
-            fixed = handler.repair(record, one)
+        if plan.stamped:
+            now = _now_text()
+            for name in plan.stamped:
+                record[name] = now
+        if plan.one is not None:
+            record = self.shapes.conform(record, plan.one)
+            fixed = handler.repair(record, plan.one)
             record = fixed if isinstance(fixed, dict) else record
         self.store.add(self.collection, record)
         taken.add(str(made))
         self._ids = (self.store.version, taken)
         self._advance_sequence(made)
-        location = f"{handler.base_url}{op.template}/{made}"
-        headers = {"Location": location} if _documents_header(op, "location") else {}
-        if _is_list(schema, gen):
-            value: Any = [record]
-        elif one is not None and gen._deref(one) is gen._deref(schema):
-            value = record  # already shaped to this very schema above
-        else:
-            value = conform(record, schema, gen)
+        headers = {}
+        if plan.location:
+            headers["Location"] = f"{handler.base_url}{op.template}/{made}"
+        if plan.listed:
+            return handler.render(op, op.success, value=[record], headers=headers)
+        if plan.same:  # already shaped and checked against this very schema above
+            return handler.render(op, op.success, value=record, headers=headers, checked=True)
+        value = self.shapes.conform(record, schema)
         return handler.render(op, op.success, value=value, headers=headers)
 
     def _update(self, record: dict[str, Any], body: Mapping[str, Any], *, replace: bool) -> None:
@@ -225,36 +235,39 @@ class Resource:
             else:
                 record[key] = item
         if self.item_schema is not None:
-            record.update(conform(record, self.item_schema, self.generator))
+            record.update(self.shapes.conform(record, self.item_schema))
         self.store.touch()
 
 
 _NUMBERED = re.compile(r"(\D*)(\d+)")
 
 
-def conform(value: Any, schema: Any, gen: Generator, depth: int = 0) -> Any:
-    """A record shaped to a response schema: unknown and writeOnly fields dropped, gaps filled."""
-    schema = gen._deref(schema)
-    if not isinstance(schema, dict) or depth > 12:
-        return value
-    if isinstance(value, dict):
-        props = schema.get("properties") or {}
-        extra = schema.get("additionalProperties")
-        out = {}
-        for key, item in value.items():
-            sub = props.get(key)
-            if sub is not None:
-                if not gen._hidden(sub):
-                    out[key] = conform(item, sub, gen, depth + 1)
-            elif isinstance(extra, dict) or (not props and extra is not False):
-                out[key] = item
-        for key in schema.get("required", []):
-            if key not in out:
-                out[key] = gen.generate(props.get(key, {}), name=key, depth=depth + 1)
-        return out
-    if isinstance(value, list) and isinstance(schema.get("items"), dict):
-        return [conform(v, schema["items"], gen, depth + 1) for v in value]
-    return value
+@dataclass(frozen=True, slots=True)
+class _Create:
+    """What a create operation's answer takes, worked out on its first request."""
+
+    one: Any  # the schema of one record
+    id_schema: Any  # the schema of its id field
+    listed: bool  # the reply is a list of the created record
+    same: bool  # the reply schema is the record schema
+    location: bool  # the reply documents a Location header
+    stamped: tuple[str, ...]  # read-only date-time fields, set to the time of creation
+
+    @classmethod
+    def plan(cls, resource: Resource, op: Op, schema: Any) -> _Create:
+        gen = resource.generator
+        one = resource.item_schema or schema
+        if one is not None and _is_list(one, gen):
+            one = gen._deref(one).get("items")
+        listed = _is_list(schema, gen)
+        return cls(
+            one=one,
+            id_schema=_property(one, resource.field, gen),
+            listed=listed,
+            same=not listed and one is not None and gen._deref(one) is gen._deref(schema),
+            location=_documents_header(op, "location"),
+            stamped=_server_times(one, gen),
+        )
 
 
 def bind_resources(spec: Spec, configured: tuple[Mapping[str, Any], ...], store: DataStore) -> None:
@@ -292,7 +305,7 @@ def bind_resources(spec: Spec, configured: tuple[Mapping[str, Any], ...], store:
             if role == "collection" and op.method not in ("GET", "POST"):
                 continue
             resource = Resource(
-                collection, role, field, names[-1], lookups, store, gen, item_schema
+                collection, role, field, names[-1], lookups, store, gen, spec.shapes, item_schema
             )
             if role == "item":
                 items[path] = resource
@@ -369,6 +382,32 @@ def _is_list(schema: Any, gen: Generator) -> bool:
         or (isinstance(kind, list) and "array" in kind)
         or ("items" in schema and "properties" not in schema)
     )
+
+
+def _server_times(schema: Any, gen: Generator) -> tuple[str, ...]:
+    """Fields a server stamps itself (``created_at``): read-only with format date-time."""
+    props = (gen._deref(schema) or {}).get("properties") if schema is not None else None
+    if not isinstance(props, dict):
+        return ()
+    return tuple(name for name, sub in props.items() if _is_server_time(gen._deref(sub)))
+
+
+def _is_server_time(schema: Any) -> bool:
+    return (
+        isinstance(schema, dict)
+        and schema.get("readOnly") is True
+        and schema.get("format") == "date-time"
+    )
+
+
+def _now_text() -> str:
+    """The current UTC time as RFC 3339 to the second."""
+    return _second_text(int(time.time()))
+
+
+@functools.lru_cache(maxsize=2)
+def _second_text(second: int) -> str:  # formatted once per second, not once per create
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(second))
 
 
 def _property(schema: Any, name: str, gen: Generator) -> Any:
