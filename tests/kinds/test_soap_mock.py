@@ -151,6 +151,21 @@ def test_every_operation_on_both_ports_matches_the_dataset(
     assert ("PlaceOrder", "ok") in mock.seen
 
 
+def test_repeated_requests_see_writes_and_writes_are_never_replayed(mock: Served) -> None:
+    # identical request bytes on unchanged data are answered from memory; a write changes
+    # the data, so the same read afterwards is worked out again, and a write always runs
+    with zeep_client(mock) as (client, _):
+        service = client.bind("OrderService", "OrderServiceSoap11Port")
+        before = [o.OrderId for o in service.ListCustomerOrders(CustomerId="C000005")]
+        assert [o.OrderId for o in service.ListCustomerOrders(CustomerId="C000005")] == before
+        line = [{"Sku": "KIT-1001", "Quantity": 1}]
+        first = service.PlaceOrder(CustomerId="C000005", Line=line).OrderId
+        second = service.PlaceOrder(CustomerId="C000005", Line=line).OrderId
+        assert first != second
+        after = [o.OrderId for o in service.ListCustomerOrders(CustomerId="C000005")]
+        assert sorted(after) == sorted([*before, first, second])
+
+
 @pytest.mark.parametrize(
     ("port", "code", "status"),
     [

@@ -32,8 +32,7 @@ VALIDATION: web.RequestKey[str] = web.RequestKey("intcheck_validation", str)
 
 # Set by the mock server before the handler runs (any kind may honour it): operation name ->
 # forced preferences ({"code": "503", "example": "vip"}), the runtime twin of ``Prefer``;
-# None when nothing is forced. The server sets OPERATION and VALIDATION to "" beforehand too,
-# so that reading them never goes through a missing key.
+# None when nothing is forced.
 PREFER: web.RequestKey[Callable[[str], Mapping[str, str] | None] | None] = web.RequestKey(
     "intcheck_prefer",
     object,  # type: ignore[arg-type]

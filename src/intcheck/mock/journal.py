@@ -28,6 +28,8 @@ import orjson
 from intcheck.redact import Redactor
 
 BODY_LIMIT = 2048  # bytes of a request body kept in an entry
+_HEADER_CACHE_SIZE = 1024  # distinct header sets kept redacted
+RawHeaders = tuple[tuple[bytes, bytes], ...]  # as aiohttp parsed them
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -111,6 +113,7 @@ class Journal:
         self._redactor = redactor
         self._body_limit = body_limit
         self._pending: list[list[Any]] = []
+        self._headers: dict[RawHeaders, tuple[str, ...]] = {}  # raw -> redacted, flattened
         self.written = 0
 
     def record(
@@ -120,7 +123,7 @@ class Journal:
         operation: str,
         method: str,
         path: str,
-        headers: Mapping[str, str],
+        raw_headers: RawHeaders,
         body: bytes,
         validation: str,
         status: int,
@@ -128,10 +131,10 @@ class Journal:
         fault: str = "",
     ) -> None:
         """Append one entry; secrets in headers, path and body are masked first."""
-        text, header = self._redactor.text, self._redactor.header
-        flat: list[str] = []  # name, value, name, value: cheaper to encode than an object
-        for name, value in headers.items():
-            flat += (name, header(name, value))
+        text = self._redactor.text
+        flat = self._headers.get(raw_headers)
+        if flat is None:
+            flat = self._redact_headers(raw_headers)
         pending = self._pending
         pending.append(
             [
@@ -152,6 +155,18 @@ class Journal:
         self.written += 1
         if len(pending) == 1:
             self._schedule_flush()
+
+    def _redact_headers(self, raw_headers: RawHeaders) -> tuple[str, ...]:
+        """Name, value, name, value... masked; kept, as clients send the same headers again."""
+        header = self._redactor.header
+        flat: list[str] = []  # cheaper to encode than an object
+        for raw_name, raw_value in raw_headers:
+            name = raw_name.decode("utf-8", "replace")
+            flat += (name, header(name, raw_value.decode("utf-8", "replace")))
+        if len(self._headers) >= _HEADER_CACHE_SIZE:
+            self._headers.clear()
+        self._headers[tuple(raw_headers)] = result = tuple(flat)
+        return result
 
     def _schedule_flush(self) -> None:
         # One write per event-loop turn instead of one per request; without a running loop

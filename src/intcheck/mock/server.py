@@ -221,7 +221,7 @@ class MockServer:
         async def gated(request: web.Request) -> web.StreamResponse:
             started = time.perf_counter()
             status = 500
-            request[OPERATION] = request[VALIDATION] = request[FAULT] = ""
+            request[FAULT] = ""  # set by faults that replace the answer
             request[PREFER] = behaviours.prefer(contract)
             try:
                 response = await handler(request)
@@ -265,12 +265,12 @@ class MockServer:
                 body = b""
         self.journal.record(
             contract=contract,
-            operation=request[OPERATION],
+            operation=request.get(OPERATION, ""),
             method=request.method,
             path=request.raw_path,
-            headers=request.headers,
+            raw_headers=request.raw_headers,
             body=body,
-            validation=request[VALIDATION],
+            validation=request.get(VALIDATION, ""),
             status=0 if lost else status,
             duration_ms=(time.perf_counter() - started) * 1000,
             fault=fault,

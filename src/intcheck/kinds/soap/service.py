@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -52,6 +52,7 @@ _NOT_FOUND_WORDS = ("notfound", "unknown", "nosuch", "missing")
 
 
 _ANSWER_CACHE_SIZE = 4096
+_CACHED_BODY_BYTES = 64 * 1024  # larger requests are answered afresh, not kept
 
 
 @dataclass(slots=True)
@@ -88,10 +89,13 @@ class SoapService:
         self.answers = DatasetAnswers(store, self.factory)
         self._published: dict[tuple[str, str], bytes | None] = {}
         self.store = store
-        # Answers to reads, by (operation, SOAP version, request values, store version):
-        # serialising through zeep costs most of a request, and a read of unchanged data
-        # gets the same answer anyway. Writes change the store version and are never reused.
-        self._answers: dict[tuple[str, str, str, int], Reply] = {}
+        # Answers by (content type, SOAPAction, request bytes, store version): parsing,
+        # validating and reading the request through zeep, then serialising the answer, cost
+        # nearly all of a request, and the same request on unchanged data gets the same answer
+        # anyway. Writes change the store version and are never reused. Cached replies are
+        # shared: nothing may change one after it is returned.
+        self._answers: dict[tuple[str, str | None, bytes, int], Reply] = {}
+        self._expected = self.auth.headers() if self.auth is not None else {}
 
     # -- documents ---------------------------------------------------------------------------
 
@@ -122,10 +126,14 @@ class SoapService:
             action = soap_action.strip().strip('"')
         if len(body) > MAX_BODY_BYTES:
             return self.too_large(content_type)
+        key = (content_type, soap_action, body, self.store.version)
+        reply = self._answers.get(key)
+        if reply is not None:
+            return reply
         try:
-            return self._answer(version, action, body)
+            reply = self._answer(version, action, body)
         except BadRequest as exc:
-            return self._fault(
+            reply = self._fault(
                 version, version.sender, exc.message, rule=exc.rule, status=exc.status
             )
         except Exception as exc:  # a bug of the mock still answers in SOAP, never a traceback
@@ -135,6 +143,11 @@ class SoapService:
                 f"the mock failed: {type(exc).__name__}: {exc}",
                 rule="internal-error",
             )
+        if self.store.version == key[3] and len(body) <= _CACHED_BODY_BYTES:
+            if len(self._answers) >= _ANSWER_CACHE_SIZE:
+                self._answers.clear()
+            self._answers[key] = reply
+        return reply
 
     def unauthorized(self, headers: Mapping[str, str], content_type: str) -> Reply | None:
         """A 401 fault when the contract has ``auth`` and the request carries none of that kind.
@@ -144,9 +157,8 @@ class SoapService:
         """
         if self.auth is None:
             return None
-        expected = self.auth.headers()
         missing = []
-        for name, value in expected.items():
+        for name, value in self._expected.items():
             sent = headers.get(name, "")
             scheme = value.split(" ", 1)[0] if name.lower() == "authorization" else ""
             if not sent.strip() or (scheme and not sent.lower().startswith(scheme.lower() + " ")):
@@ -237,7 +249,7 @@ class SoapService:
             raise BadRequest(
                 f"request to {bound.name} could not be read: {exc}", rule="schema"
             ) from exc
-        return self._respond(bound, request)
+        return self._build_reply(bound, request)
 
     def _dispatch(self, version: SoapVersion, action: str, first: Any) -> BoundOp:
         same_version = [op for op in self.ops if op.version is version]
@@ -270,18 +282,6 @@ class SoapService:
                 for e in self.schemas.errors(probe)
             ]
         return self.schemas.errors(first)
-
-    def _respond(self, bound: BoundOp, request: Any) -> Reply:
-        key = (bound.name, bound.version.name, repr(request), self.store.version)
-        cached = self._answers.get(key)
-        if cached is not None:
-            return replace(cached, headers=dict(cached.headers))
-        reply = self._build_reply(bound, request)
-        if self.store.version == key[3]:
-            if len(self._answers) >= _ANSWER_CACHE_SIZE:
-                self._answers.clear()
-            self._answers[key] = replace(reply, headers=dict(reply.headers))
-        return reply
 
     def _build_reply(self, bound: BoundOp, request: Any) -> Reply:
         output = bound.operation.output
