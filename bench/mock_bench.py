@@ -1,22 +1,33 @@
 """Mock throughput next to a raw aiohttp server, RSS after the run, and big-spec start-up time.
 
-    python bench/mock_bench.py [--duration 10] [--connections 32] [--million]
+    python bench/mock_bench.py [--duration 5] [--rounds 3] [--connections 32]
+                               [--callgrind 2000] [--million] [--skip-workers]
 
-The server under test is pinned to CPU 0 and wrk to CPU 1 (``taskset``), so each gets one
-core. Measured:
+Both servers run side by side pinned to CPU 0 (``taskset``); wrk runs pinned to CPU 1. Each
+round measures, for every scenario, the raw server and intcheck one after the other (the order
+alternates between rounds), so both see the same machine; a shared machine drifts by tens of
+percent within a minute, which is why medians over rounds and per-round ratios are printed.
+Scenarios:
 
-* intcheck mock, ``GET /customer-master/customers/C000001`` (parameter validation, security
-  check, dataset lookup, journal on; the contract's simulated latency switched off);
-* intcheck mock, ``POST /customer-master/customers`` with JSON body validation (creates records);
-* intcheck mock, SOAP 1.1 ``GetOrder`` on ``/order-service`` (XSD validation of the request,
-  dataset answer, journal on);
-* a raw aiohttp server answering the same bytes as the GET, and as the SOAP answer;
-* ``intcheck mock --workers 2`` against one worker (GET, wrk unpinned, both runs alike);
-* RSS of the mock before and after the GET run (``--million`` keeps GETting until the journal
-  holds a million entries);
-* for the biggest corpus specs: time to load (parse + validate) and to build and serve the mock.
+* ``GET /customer-master/customers/C000001``: intcheck validates parameters and credentials,
+  reads the dataset and journals the request (the contract's simulated latency switched off);
+  raw aiohttp answers the same bytes from a route with a path parameter;
+* ``POST /customer-master/customers``: intcheck validates the JSON body and creates a record;
+  raw aiohttp reads the body and answers the bytes of a created record;
+* SOAP 1.1 ``GetOrder`` on ``/order-service``: intcheck checks credentials, validates against
+  the XSD (or reuses the answer to the same request bytes) and journals; raw aiohttp reads the
+  body and answers the same envelope.
 
-Needs ``wrk`` (``apt-get install -y wrk``). Prints the commands it runs.
+Also printed: the server's CPU time per request (user + system, from /proc; steadier than
+req/s when wrk and other tenants compete), RSS before and after the GET runs (``--million``
+keeps GETting until the journal holds a million entries), ``intcheck mock --workers 2``
+against one worker next to raw aiohttp in one and two processes (unpinned, as a worker setup
+runs), and the load and start time of the biggest corpus specs. ``--callgrind N`` adds
+instruction counts per request under valgrind for N sequential keep-alive requests: the one
+figure here that does not move with the machine's load.
+
+Needs ``wrk`` (``apt-get install -y wrk``), and valgrind for ``--callgrind``. Prints the
+commands it runs.
 """
 
 from __future__ import annotations
@@ -24,14 +35,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import http.client
 import json
 import os
 import re
+import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -46,51 +61,164 @@ NEW_CUSTOMER = {
     "last_name": "Mark",
     "phones": [{"type": "mobile", "number": "+4915100000001"}],
 }
-
-
-async def _serve_intcheck(port: int, journal: str) -> None:
-    from intcheck.contracts import load_plan
-    from intcheck.mock.server import MockServer
-
-    async with MockServer(load_plan(ROOT / "contracts"), port=port, journal_path=journal) as mock:
-        for name, _, _ in mock.endpoints:
-            mock.behaviours.update(name, "", {"latency": _no_latency()})
-        print("ready", flush=True)
-        await asyncio.Event().wait()
-
-
-def _no_latency() -> object:
-    from intcheck.model import Latency
-
-    return Latency()
-
-
-async def _serve_raw(port: int, body: bytes, soap_body: bytes) -> None:
-    from aiohttp import web
-
-    async def handler(request: web.Request) -> web.Response:
-        return web.Response(body=body, content_type="application/json")
-
-    async def soap(request: web.Request) -> web.Response:
-        await request.read()
-        return web.Response(body=soap_body, content_type="text/xml", charset="utf-8")
-
-    app = web.Application()
-    app.router.add_get("/customer-master/customers/{id}", handler)
-    app.router.add_post("/order-service", soap)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    print("ready", flush=True)
-    await asyncio.Event().wait()
-
-
+GET_PATH = "/customer-master/customers/C000001"
+POST_PATH = "/customer-master/customers"
+SOAP_PATH = "/order-service"
 GET_ORDER = (
     '<?xml version="1.0" encoding="utf-8"?>'
     '<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/">'
     '<soap:Body><GetOrder xmlns="urn:example:orders:v1"><OrderId>O20260001</OrderId></GetOrder>'
     "</soap:Body></soap:Envelope>"
 )
+SOAP_HEADERS = {
+    "Content-Type": "text/xml; charset=utf-8",
+    "SOAPAction": '"urn:example:orders:v1/GetOrder"',
+    "Authorization": "Basic Y3JtOmRlbW8tcGFzc3dvcmQ=",  # crm:demo-password
+}
+POST_HEADERS = {"Content-Type": "application/json", "Authorization": "Bearer bench"}
+
+
+# -- the servers (run as child processes of this script) -----------------------------------
+
+
+async def _serve_intcheck(port: int, journal: str) -> None:
+    from intcheck.contracts import load_plan
+    from intcheck.mock.server import MockServer
+    from intcheck.model import Latency
+
+    async with MockServer(load_plan(ROOT / "contracts"), port=port, journal_path=journal) as mock:
+        for name, _, _ in mock.endpoints:
+            mock.behaviours.update(name, "", {"latency": Latency()})
+        print("ready", flush=True)
+        await asyncio.Event().wait()
+
+
+async def _serve_raw(port: int, answers: Path, *, reuse_port: bool = False) -> None:
+    """Plain aiohttp answering intcheck's own bytes: the ceiling for the same work on the wire."""
+    from aiohttp import web
+
+    body = (answers / "get.json").read_bytes()
+    created = (answers / "post.json").read_bytes()
+    soap_body = (answers / "soap.xml").read_bytes()
+
+    async def get(request: web.Request) -> web.Response:
+        return web.Response(body=body, content_type="application/json")
+
+    async def post(request: web.Request) -> web.Response:
+        await request.read()
+        return web.Response(status=201, body=created, content_type="application/json")
+
+    async def soap(request: web.Request) -> web.Response:
+        await request.read()
+        return web.Response(body=soap_body, content_type="text/xml", charset="utf-8")
+
+    app = web.Application()
+    app.router.add_get("/customer-master/customers/{id}", get)
+    app.router.add_post(POST_PATH, post)
+    app.router.add_post(SOAP_PATH, soap)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port, reuse_port=reuse_port).start()
+    print("ready", flush=True)
+    await asyncio.Event().wait()
+
+
+def _start(args: list[str], *, pin: bool = True, tool: list[str] | None = None) -> Server:
+    command = [*(["taskset", "-c", "0"] if pin else []), *(tool or []), sys.executable]
+    command += [__file__, *args]
+    print("$", " ".join(command))
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    assert proc.stdout is not None
+    if proc.stdout.readline().strip() != "ready":
+        proc.kill()
+        raise RuntimeError(f"server did not start: {' '.join(command)}")
+    return Server(proc)
+
+
+@dataclass
+class Server:
+    proc: subprocess.Popen[str]
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU time so far, from /proc (clock ticks)."""
+        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def rss_mb(self) -> float:
+        status = Path(f"/proc/{self.pid}/status").read_text()
+        return int(re.search(r"VmRSS:\s+(\d+)", status).group(1)) / 1024  # type: ignore[union-attr]
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(10)
+
+
+# -- measuring ----------------------------------------------------------------------------
+
+
+@dataclass
+class Run:
+    rps: float
+    requests: int
+    p50_ms: float
+    p99_ms: float
+    non_2xx: int
+    cpu_us: float = 0.0  # server CPU per request
+
+
+def _wrk(
+    url: str, duration: int, connections: int, script: str | None = None, *, pin: bool = True
+) -> Run:
+    command = [
+        *(["taskset", "-c", "1"] if pin else []),
+        "wrk",
+        "-t1" if pin else "-t2",
+        f"-c{connections}",
+        f"-d{duration}s",
+        "--latency",
+        "-H",
+        AUTH,
+    ]
+    if script:
+        command += ["-s", script]
+    command.append(url)
+    print("$", " ".join(command), flush=True)
+    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return Run(
+        rps=float(_find(r"Requests/sec:\s+([\d.]+)", out)),
+        requests=int(_find(r"(\d+) requests in", out)),
+        p50_ms=_ms(_find(r"50%\s+([\d.]+\w+)", out)),
+        p99_ms=_ms(_find(r"99%\s+([\d.]+\w+)", out)),
+        non_2xx=int(non2xx.group(1)) if non2xx else 0,
+    )
+
+
+def _measured(server: Server, url: str, args: argparse.Namespace, script: str | None) -> Run:
+    before = server.cpu_seconds()
+    run = _wrk(url, args.duration, args.connections, script)
+    run.cpu_us = (server.cpu_seconds() - before) / max(run.requests, 1) * 1e6
+    return run
+
+
+def _find(pattern: str, text: str) -> str:
+    found = re.search(pattern, text)
+    if found is None:
+        raise RuntimeError(f"wrk printed no {pattern!r}:\n{text}")
+    return found.group(1)
+
+
+def _ms(text: str) -> float:
+    value, unit = re.match(r"([\d.]+)(\w+)", text).groups()  # type: ignore[union-attr]
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
 
 
 def _lua(path: Path, method: str, body: str, headers: dict[str, str]) -> str:
@@ -100,7 +228,124 @@ def _lua(path: Path, method: str, body: str, headers: dict[str, str]) -> str:
     return str(path)
 
 
-def _workers_run(workers: int, duration: int, connections: int) -> dict[str, float]:
+def _fetch(url: str, data: bytes | None = None, headers: dict[str, str] | None = None) -> bytes:
+    sent = headers or {"Authorization": "Bearer bench"}
+    request = urllib.request.Request(url, data=data, headers=sent)
+    with urllib.request.urlopen(request, timeout=120) as resp:
+        return bytes(resp.read())
+
+
+def _journal_total(base: str) -> int:
+    return int(json.loads(_fetch(base + "/__intcheck/journal?limit=1"))["total"])
+
+
+# -- printing -----------------------------------------------------------------------------
+
+
+def _median(runs: list[Run], field: str) -> float:
+    return statistics.median(getattr(run, field) for run in runs)
+
+
+def _row(name: str, runs: list[Run], versus: list[Run] | None = None, label: str = "") -> None:
+    line = (
+        f"{name:<40} {_median(runs, 'rps'):>8.0f} req/s  p50 {_median(runs, 'p50_ms'):6.2f} ms"
+        f"  p99 {_median(runs, 'p99_ms'):6.2f} ms"
+    )
+    if any(run.cpu_us for run in runs):
+        line += f"  cpu {_median(runs, 'cpu_us'):6.1f} us/req"
+    if versus:
+        share = _median(runs, "rps") / _median(versus, "rps")
+        rounds = ", ".join(f"{a.rps / b.rps:.0%}" for a, b in zip(runs, versus, strict=False))
+        line += f"  {share:6.1%} of {label or 'raw'} (rounds: {rounds})"
+        if all(run.cpu_us for run in runs + versus):
+            line += f"; cpu ratio {_median(versus, 'cpu_us') / _median(runs, 'cpu_us'):.0%}"
+    bad = sum(run.non_2xx for run in runs)
+    print(line + (f"  NON-2xx {bad}" if bad else ""))
+
+
+# -- the parts of the benchmark ------------------------------------------------------------
+
+
+def _pinned(args: argparse.Namespace, tmp: Path) -> None:
+    """GET, POST and SOAP: raw aiohttp against intcheck, alternating, ``--rounds`` times."""
+    mock = _start(["--serve-intcheck", "18931", str(tmp / "journal")])
+    base = "http://127.0.0.1:18931"
+    try:
+        answers = tmp / "answers"
+        answers.mkdir()
+        (answers / "get.json").write_bytes(_fetch(base + GET_PATH))
+        created = _fetch(base + POST_PATH, json.dumps(NEW_CUSTOMER).encode(), POST_HEADERS)
+        (answers / "post.json").write_bytes(created)
+        soap = _fetch(base + SOAP_PATH, GET_ORDER.encode(), SOAP_HEADERS)
+        (answers / "soap.xml").write_bytes(soap)
+        raw = _start(["--serve-raw", "18932", str(answers)])
+        raw_base = "http://127.0.0.1:18932"
+        post_lua = _lua(tmp / "post.lua", "POST", json.dumps(NEW_CUSTOMER), POST_HEADERS)
+        soap_lua = _lua(tmp / "soap.lua", "POST", GET_ORDER, SOAP_HEADERS)
+        scenarios = {"GET": (GET_PATH, None), "POST": (POST_PATH, post_lua)}
+        scenarios["SOAP"] = (SOAP_PATH, soap_lua)
+        results: dict[tuple[str, str], list[Run]] = {}
+        rss_before = mock.rss_mb()
+        try:
+            for round_no in range(args.rounds):
+                for name, (path, script) in scenarios.items():
+                    order = [("raw", raw, raw_base), ("intcheck", mock, base)]
+                    for label, server, url in order[:: 1 if round_no % 2 == 0 else -1]:
+                        run = _measured(server, url + path, args, script)
+                        results.setdefault((label, name), []).append(run)
+                if round_no == 0:
+                    rss_after_get = mock.rss_mb()
+            served = _journal_total(base)
+            if args.million:
+                while served < 1_000_000:
+                    _wrk(base + GET_PATH, 60, args.connections)
+                    served = _journal_total(base)
+            rss_end = mock.rss_mb()
+        finally:
+            raw.stop()
+    finally:
+        mock.stop()
+    print()
+    _row("raw aiohttp GET, same bytes", results[("raw", "GET")])
+    _row("intcheck GET customer", results[("intcheck", "GET")], results[("raw", "GET")])
+    _row("raw aiohttp POST, same bytes", results[("raw", "POST")])
+    _row("intcheck POST customer", results[("intcheck", "POST")], results[("raw", "POST")])
+    _row("  the same POST", results[("intcheck", "POST")], results[("raw", "GET")], "raw GET")
+    _row("raw aiohttp SOAP, same envelope", results[("raw", "SOAP")])
+    _row("intcheck SOAP 1.1 GetOrder", results[("intcheck", "SOAP")], results[("raw", "SOAP")])
+    print(
+        f"mock RSS: {rss_before:.1f} MiB at start, {rss_after_get:.1f} MiB after the first "
+        f"round, {rss_end:.1f} MiB at the end; {served} requests journaled (every one served)"
+    )
+
+
+def _workers(args: argparse.Namespace, tmp: Path) -> None:
+    """``--workers 2`` against one worker, next to raw aiohttp in one and two processes."""
+    runs: dict[str, list[Run]] = {}
+    answers = tmp / "answers"
+    for _ in range(args.rounds):
+        for workers in (1, 2):
+            runs.setdefault(f"intcheck {workers}", []).append(_workers_run(workers, args))
+            raws = [
+                _start(["--serve-raw-shared", "18950", str(answers)], pin=False)
+                for _ in range(workers)
+            ]
+            try:
+                url = "http://127.0.0.1:18950" + GET_PATH
+                runs.setdefault(f"raw {workers}", []).append(
+                    _wrk(url, args.duration, args.connections, pin=False)
+                )
+            finally:
+                for server in raws:
+                    server.stop()
+    print()
+    _row("raw aiohttp, 1 process, GET", runs["raw 1"])
+    _row("raw aiohttp, 2 processes, GET", runs["raw 2"], runs["raw 1"], "1 process")
+    _row("intcheck mock --workers 1, GET", runs["intcheck 1"])
+    _row("intcheck mock --workers 2, GET", runs["intcheck 2"], runs["intcheck 1"], "1 worker")
+
+
+def _workers_run(workers: int, args: argparse.Namespace) -> Run:
     """GET through ``intcheck mock --workers N`` (latency switched off through the admin API)."""
     port = 18940 + workers
     command = [sys.executable, "-m", "intcheck", "--no-color", "mock", str(ROOT / "contracts")]
@@ -120,86 +365,78 @@ def _workers_run(workers: int, duration: int, connections: int) -> dict[str, flo
         )
         urllib.request.urlopen(request, timeout=10).read()
         time.sleep(1.0)  # the control file reaches every worker
-        return _wrk(base + "/customer-master/customers/C000001", duration, connections, pin=False)
+        return _wrk(base + GET_PATH, args.duration, args.connections, pin=False)
     finally:
         proc.terminate()
         proc.wait(15)
 
 
-def _start(args: list[str]) -> subprocess.Popen[str]:
-    command = ["taskset", "-c", "0", sys.executable, __file__, *args]
-    print("$", " ".join(command))
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
-    assert proc.stdout is not None
-    if proc.stdout.readline().strip() != "ready":
-        raise RuntimeError("server did not start")
-    return proc
-
-
-def _wrk(
-    url: str, duration: int, connections: int, script: str | None = None, *, pin: bool = True
-) -> dict[str, float]:
-    command = [
-        *(["taskset", "-c", "1"] if pin else []),
-        "wrk",
-        "-t1" if pin else "-t2",
-        f"-c{connections}",
-        f"-d{duration}s",
-        "--latency",
-        "-H",
-        AUTH,
-    ]
-    if script:
-        command += ["-s", script]
-    command.append(url)
-    print("$", " ".join(command))
-    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-    total = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
-    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    return {
-        "rps": rps,
-        "requests": total,
-        "p50_ms": _ms(re.search(r"50%\s+([\d.]+\w+)", out).group(1)),  # type: ignore[union-attr]
-        "p99_ms": _ms(re.search(r"99%\s+([\d.]+\w+)", out).group(1)),  # type: ignore[union-attr]
-        "non_2xx": int(non2xx.group(1)) if non2xx else 0,
+def _callgrind(args: argparse.Namespace, tmp: Path) -> None:
+    """Instructions per request under callgrind: raw aiohttp and intcheck, same requests."""
+    if shutil.which("valgrind") is None:
+        print("--callgrind: valgrind is not installed (apt-get install -y valgrind)")
+        return
+    answers = tmp / "answers"
+    requests = {
+        "GET": ("GET", GET_PATH, None, {"Authorization": "Bearer bench"}),
+        "POST": ("POST", POST_PATH, json.dumps(NEW_CUSTOMER).encode(), POST_HEADERS),
+        "SOAP": ("POST", SOAP_PATH, GET_ORDER.encode(), SOAP_HEADERS),
     }
+    counts: dict[tuple[str, str], int] = {}
+    for label, server_args in (
+        ("raw", ["--serve-raw", "18960", str(answers)]),
+        ("intcheck", ["--serve-intcheck", "18960", str(tmp / "cg-journal")]),
+    ):
+        out = tmp / f"callgrind-{label}.out"
+        tool = ["valgrind", "--tool=callgrind", "--instr-atstart=no"]
+        server = _start(server_args, pin=False, tool=[*tool, f"--callgrind-out-file={out}"])
+        try:
+            for name, (method, path, body, headers) in requests.items():
+                _sequential(18960, method, path, body, headers, 50)  # warm every cache first
+                for control in (["-z"], ["-i", "on"]):  # count from here on
+                    _control(server, *control)
+                _sequential(18960, method, path, body, headers, args.callgrind)
+                _control(server, "-d")  # dump, then read the dump
+                counts[(label, name)] = _latest_total(out) // args.callgrind
+        finally:
+            server.stop()
+    print()
+    print(f"instructions per request (callgrind, {args.callgrind} sequential requests each)")
+    for name in requests:
+        raw, ours = counts[("raw", name)], counts[("intcheck", name)]
+        print(f"  {name:<5} raw {raw:>9,}  intcheck {ours:>9,}  raw/intcheck {raw / ours:6.1%}")
 
 
-def _ms(text: str) -> float:
-    value, unit = re.match(r"([\d.]+)(\w+)", text).groups()  # type: ignore[union-attr]
-    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
-
-
-def _rss_mb(pid: int) -> float:
-    status = Path(f"/proc/{pid}/status").read_text()
-    return int(re.search(r"VmRSS:\s+(\d+)", status).group(1)) / 1024  # type: ignore[union-attr]
-
-
-def _fetch_with(url: str, data: bytes, headers: dict[str, str]) -> bytes:
-    request = urllib.request.Request(url, data=data, headers=headers, method="POST")
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return bytes(response.read())
-
-
-def _fetch(url: str, data: bytes | None = None) -> bytes:
-    request = urllib.request.Request(url, data=data, headers={"Authorization": "Bearer bench"})
-    with urllib.request.urlopen(request, timeout=120) as resp:
-        return bytes(resp.read())
-
-
-def _journal_total(base: str) -> int:
-    return int(json.loads(_fetch(base + "/__intcheck/journal?limit=1"))["total"])
-
-
-def _row(
-    name: str, result: dict[str, float], raw_rps: float | None = None, versus: str = "raw"
-) -> None:
-    share = f"  {100 * result['rps'] / raw_rps:5.1f} % of {versus}" if raw_rps else ""
-    print(
-        f"{name:<42} {result['rps']:>9.0f} req/s  p50 {result['p50_ms']:6.2f} ms  "
-        f"p99 {result['p99_ms']:6.2f} ms  non-2xx {result['non_2xx']:.0f}{share}"
+def _control(server: Server, *command: str) -> None:
+    subprocess.run(
+        ["callgrind_control", *command, str(server.pid)], check=True, stdout=subprocess.DEVNULL
     )
+
+
+def _sequential(
+    port: int, method: str, path: str, body: bytes | None, headers: dict[str, str], count: int
+) -> None:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+    try:
+        for _ in range(count):
+            connection.request(method, path, body=body, headers=headers)
+            response = connection.getresponse()
+            response.read()
+            if response.status >= 300:
+                raise RuntimeError(f"{method} {path} answered {response.status}")
+    finally:
+        connection.close()
+
+
+def _latest_total(out: Path) -> int:
+    """Instructions in the newest callgrind dump next to ``out``."""
+    time.sleep(1.0)  # the dump is written by the server process
+    dumps = sorted(out.parent.glob(out.name + ".*"), key=lambda p: p.stat().st_mtime)
+    text = dumps[-1].read_text()
+    found = re.search(r"^(?:summary|totals): (\d+)", text, re.MULTILINE)
+    if found is None:
+        raise RuntimeError(f"no totals in {dumps[-1]}")
+    return int(found.group(1))
 
 
 def _corpus_startup() -> None:
@@ -207,6 +444,7 @@ def _corpus_startup() -> None:
     from intcheck.mock.server import MockServer
 
     specs = sorted(CORPUS.glob("*"), key=lambda p: p.stat().st_size, reverse=True)[:3]
+    print()
     for spec in specs:
         with tempfile.TemporaryDirectory() as tmp:
             folder = Path(tmp)
@@ -239,95 +477,37 @@ def _try_fetch(url: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument("--duration", type=int, default=5, help="seconds per wrk run")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds per scenario")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--million", action="store_true", help="GET until a million are journaled")
+    parser.add_argument("--skip-workers", action="store_true", help="leave out the workers part")
+    parser.add_argument(
+        "--callgrind", type=int, default=0, metavar="N", help="instruction counts, N requests"
+    )
     parser.add_argument(
         "--serve-intcheck", nargs=2, metavar=("PORT", "JOURNAL"), help=argparse.SUPPRESS
     )
+    parser.add_argument("--serve-raw", nargs=2, metavar=("PORT", "DIR"), help=argparse.SUPPRESS)
     parser.add_argument(
-        "--serve-raw", nargs=3, metavar=("PORT", "BODY", "SOAP"), help=argparse.SUPPRESS
+        "--serve-raw-shared", nargs=2, metavar=("PORT", "DIR"), help=argparse.SUPPRESS
     )
     args = parser.parse_args()
     if args.serve_intcheck:
         asyncio.run(_serve_intcheck(int(args.serve_intcheck[0]), args.serve_intcheck[1]))
         return
-    if args.serve_raw:
-        port, body, soap_body = args.serve_raw
-        asyncio.run(_serve_raw(int(port), Path(body).read_bytes(), Path(soap_body).read_bytes()))
-        return
+    for option, shared in ((args.serve_raw, False), (args.serve_raw_shared, True)):
+        if option:
+            asyncio.run(_serve_raw(int(option[0]), Path(option[1]), reuse_port=shared))
+            return
 
     print(f"cpus: {os.cpu_count()}, python {sys.version.split()[0]}")
     with tempfile.TemporaryDirectory() as tmp:
-        journal = Path(tmp) / "journal"
-        mock = _start(["--serve-intcheck", "18931", str(journal)])
-        base = "http://127.0.0.1:18931"
-        get_url = base + "/customer-master/customers/C000001"
-        try:
-            body = _fetch(get_url)
-            (Path(tmp) / "body.json").write_bytes(body)
-            rss_before = _rss_mb(mock.pid)
-            get = _wrk(get_url, args.duration, args.connections)
-            rss_after = _rss_mb(mock.pid)
-            served = _journal_total(base)
-            if args.million:
-                while served < 1_000_000:
-                    _wrk(get_url, 60, args.connections)
-                    served = _journal_total(base)
-                rss_after = _rss_mb(mock.pid)
-            post_lua = Path(tmp) / "post.lua"
-            post_lua.write_text(
-                'wrk.method = "POST"\n'
-                f"wrk.body = {json.dumps(json.dumps(NEW_CUSTOMER))}\n"
-                'wrk.headers["Content-Type"] = "application/json"\n'
-            )
-            post = _wrk(
-                base + "/customer-master/customers", args.duration, args.connections, str(post_lua)
-            )
-            soap_headers = {
-                "Content-Type": "text/xml; charset=utf-8",
-                "SOAPAction": '"urn:example:orders:v1/GetOrder"',
-                "Authorization": "Basic Y3JtOmRlbW8tcGFzc3dvcmQ=",  # crm:demo-password
-            }
-            soap_answer = _fetch_with(base + "/order-service", GET_ORDER.encode(), soap_headers)
-            (Path(tmp) / "soap.xml").write_bytes(soap_answer)
-            soap_lua = _lua(Path(tmp) / "soap.lua", "POST", GET_ORDER, soap_headers)
-            soap = _wrk(base + "/order-service", args.duration, args.connections, soap_lua)
-            rss_end = _rss_mb(mock.pid)
-        finally:
-            mock.terminate()
-            mock.wait(10)
-        raw = _start(
-            ["--serve-raw", "18932", str(Path(tmp) / "body.json"), str(Path(tmp) / "soap.xml")]
-        )
-        try:
-            baseline = _wrk(
-                "http://127.0.0.1:18932/customer-master/customers/C000001",
-                args.duration,
-                args.connections,
-            )
-            raw_soap = _wrk(
-                "http://127.0.0.1:18932/order-service", args.duration, args.connections, soap_lua
-            )
-        finally:
-            raw.terminate()
-            raw.wait(10)
-    print()
-    _row("raw aiohttp, same bytes", baseline)
-    _row("intcheck GET customer (validate+journal)", get, baseline["rps"])
-    _row("intcheck POST customer (body validation)", post, baseline["rps"])
-    _row("raw aiohttp, same SOAP answer", raw_soap)
-    _row("intcheck SOAP 1.1 GetOrder (XSD+journal)", soap, raw_soap["rps"])
-    print(
-        f"mock RSS: {rss_before:.1f} MiB before, {rss_after:.1f} MiB after the GET run; "
-        f"journal entries before POST run: {served}; {rss_end:.1f} MiB at the end"
-    )
-    print()
-    one = _workers_run(1, args.duration, args.connections)
-    two = _workers_run(2, args.duration, args.connections)
-    _row("intcheck mock --workers 1, GET (unpinned)", one)
-    _row("intcheck mock --workers 2, GET (unpinned)", two, one["rps"], "one worker")
-    print()
+        _pinned(args, Path(tmp))
+        if not args.skip_workers:
+            _workers(args, Path(tmp))
+        if args.callgrind:
+            _callgrind(args, Path(tmp))
     _corpus_startup()
 
 
