@@ -25,10 +25,11 @@ from typing import Any
 
 import orjson
 
+from intcheck.cache import BoundedCache
 from intcheck.redact import Redactor
 
 BODY_LIMIT = 2048  # bytes of a request body kept in an entry
-_HEADER_CACHE_SIZE = 1024  # distinct header sets kept redacted
+_HEADER_SETS = 1024  # distinct header sets kept redacted
 RawHeaders = tuple[tuple[bytes, bytes], ...]  # as aiohttp parsed them
 
 
@@ -113,7 +114,8 @@ class Journal:
         self._redactor = redactor
         self._body_limit = body_limit
         self._pending: list[list[Any]] = []
-        self._headers: dict[RawHeaders, tuple[str, ...]] = {}  # raw -> redacted, flattened
+        # raw -> redacted and flattened
+        self._headers: BoundedCache[RawHeaders, tuple[str, ...]] = BoundedCache(_HEADER_SETS)
         self.written = 0
 
     def record(
@@ -163,9 +165,8 @@ class Journal:
         for raw_name, raw_value in raw_headers:
             name = raw_name.decode("utf-8", "replace")
             flat += (name, header(name, raw_value.decode("utf-8", "replace")))
-        if len(self._headers) >= _HEADER_CACHE_SIZE:
-            self._headers.clear()
-        self._headers[tuple(raw_headers)] = result = tuple(flat)
+        result = tuple(flat)
+        self._headers.put(raw_headers, result)
         return result
 
     def _schedule_flush(self) -> None:

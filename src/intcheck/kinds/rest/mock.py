@@ -13,6 +13,7 @@ from aiohttp import web
 from multidict import CIMultiDict
 
 from intcheck import jsonwire
+from intcheck.cache import BoundedCache
 from intcheck.kinds.base import OPERATION, PREFER, VALIDATION
 from intcheck.kinds.rest.request import Broken, check_body, check_request
 from intcheck.kinds.rest.spec import Spec
@@ -44,7 +45,7 @@ class RestMock:
         ]
 
 
-_READ_CACHE_SIZE = 4096
+_HEADERS_SIZE = 512  # what a request's headers are counted as in the read cache
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +69,7 @@ class RestHandler:
         self.prefix = len(urlsplit(ctx.base_url).path.rstrip("/"))
         # Answers to GETs by (path and query, headers, store version): the same request on
         # unchanged data gets the same answer, validation included, so it is worked out once.
-        self._reads: dict[tuple[Any, ...], _Read] = {}
+        self._reads: BoundedCache[tuple[Any, ...], _Read] = BoundedCache()
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         if request.method != "GET" or request.get(PREFER) is not None:
@@ -79,15 +80,14 @@ class RestHandler:
             response = await self._handle(request)
             if not isinstance(response, web.Response) or self.ctx.store.version != key[2]:
                 return response
-            if len(self._reads) >= _READ_CACHE_SIZE:
-                self._reads.clear()
-            read = self._reads[key] = _Read(
+            read = _Read(
                 status=response.status,
                 headers=CIMultiDict(response.headers),
                 body=response.body if isinstance(response.body, bytes) else b"",
                 operation=request[OPERATION],
                 validation=request[VALIDATION],
             )
+            self._reads.put(key, read, len(read.body) + len(key[0]) + _HEADERS_SIZE)
             return response
         request[OPERATION] = read.operation
         request[VALIDATION] = read.validation
@@ -164,9 +164,7 @@ class RestHandler:
                 value = self.repair(value, reply.schema)
             body = _encode(value, reply.media_type)
             if key is not None:
-                if len(op.cache) > 4096:
-                    op.cache.clear()
-                op.cache[key] = body
+                op.cache.put(key, body, len(body))
         if "ETag" in sent and (headers is None or "ETag" not in headers):
             sent["ETag"] = f'"{zlib.crc32(body):08x}"'  # same representation, same tag
         return web.Response(status=code, body=body, headers=sent, content_type=reply.media_type)

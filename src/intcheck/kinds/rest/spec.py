@@ -16,6 +16,7 @@ from urllib.parse import quote
 import jsonschema_rs
 from faker import Faker
 
+from intcheck.cache import BoundedCache
 from intcheck.contracts.openapi import HTTP_METHODS, follow_refs, resolve_pointer
 from intcheck.contracts.yamlsrc import escape
 from intcheck.kinds.rest.request import Param, RequestBody, Router, compile_security
@@ -54,7 +55,7 @@ class Op:
     replies: dict[str, Reply]
     success: str
     resource: Resource | None = None
-    cache: dict[Any, bytes] = field(default_factory=dict)  # rendered bodies, see RestHandler
+    cache: BoundedCache[Any, bytes] = field(default_factory=BoundedCache)  # see RestHandler
 
     def documents(self, status: int) -> bool:
         return str(status) in self.replies

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from lxml import etree
 from zeep.helpers import serialize_object
 
+from intcheck.cache import BoundedCache
 from intcheck.data import field_key
 from intcheck.kinds.base import MAX_BODY_BYTES
 from intcheck.kinds.soap.bindings import (
@@ -51,10 +52,6 @@ log = logging.getLogger(__name__)
 _NOT_FOUND_WORDS = ("notfound", "unknown", "nosuch", "missing")
 
 
-_ANSWER_CACHE_SIZE = 4096
-_CACHED_BODY_BYTES = 64 * 1024  # larger requests are answered afresh, not kept
-
-
 @dataclass(slots=True)
 class Reply:
     """What the mock answers, and what the journal records about it."""
@@ -87,26 +84,26 @@ class SoapService:
             )
         self.factory = ValueFactory(self.schemas.facets, rng)
         self.answers = DatasetAnswers(store, self.factory)
-        self._published: dict[tuple[str, str], bytes | None] = {}
+        self._published: BoundedCache[tuple[str, str], bytes | None] = BoundedCache(64)
         self.store = store
         # Answers by (content type, SOAPAction, request bytes, store version): parsing,
         # validating and reading the request through zeep, then serialising the answer, cost
         # nearly all of a request, and the same request on unchanged data gets the same answer
         # anyway. Writes change the store version and are never reused. Cached replies are
         # shared: nothing may change one after it is returned.
-        self._answers: dict[tuple[str, str | None, bytes, int], Reply] = {}
+        self._answers: BoundedCache[tuple[str, str | None, bytes, int], Reply] = BoundedCache()
         self._expected = self.auth.headers() if self.auth is not None else {}
 
     # -- documents ---------------------------------------------------------------------------
 
     def published(self, key: str, base_url: str) -> bytes | None:
         """The WSDL ("") or a schema, rewritten so every address points at ``base_url``."""
-        cached = (key, base_url)
-        if len(self._published) > 64:
-            self._published.clear()  # base URLs taken from Host headers must not grow it forever
-        if cached not in self._published:
-            self._published[cached] = self.files.published(key, base_url)
-        return self._published[cached]
+        # base URLs come from Host headers: bounded, so they cannot grow it forever
+        found = self._published.get((key, base_url))
+        if found is None:
+            found = self.files.published(key, base_url)
+            self._published.put((key, base_url), found, len(found or b""))
+        return found
 
     # -- requests ----------------------------------------------------------------------------
 
@@ -143,10 +140,8 @@ class SoapService:
                 f"the mock failed: {type(exc).__name__}: {exc}",
                 rule="internal-error",
             )
-        if self.store.version == key[3] and len(body) <= _CACHED_BODY_BYTES:
-            if len(self._answers) >= _ANSWER_CACHE_SIZE:
-                self._answers.clear()
-            self._answers[key] = reply
+        if self.store.version == key[3]:
+            self._answers.put(key, reply, len(body) + len(reply.body))
         return reply
 
     def unauthorized(self, headers: Mapping[str, str], content_type: str) -> Reply | None:
