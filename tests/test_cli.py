@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
 import subprocess
 import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -60,3 +63,31 @@ def test_console_script_runs_in_a_real_process() -> None:
     )
     assert done.returncode == 2
     assert done.stderr.startswith("contract.yaml:1:7: kind:")
+
+
+def test_mock_with_two_workers_serves_until_interrupted() -> None:
+    # the verb end to end: endpoints printed, the shared-data caveat said, answers, clean Ctrl-C
+    exe = shutil.which("intcheck") or str(Path(sys.executable).parent / "intcheck")
+    command = [exe, "--no-color", "mock", "contracts/", "--port", "0", "--workers", "2"]
+    with subprocess.Popen(command, cwd=REPO, stderr=subprocess.PIPE, text=True) as proc:
+        assert proc.stderr is not None
+        try:
+            lines: list[str] = []
+            deadline = time.monotonic() + 60
+            while not any(line.startswith("customer-master ") for line in lines):
+                assert time.monotonic() < deadline and proc.poll() is None, "".join(lines)
+                lines.append(proc.stderr.readline())
+            assert any("each keeps its own copy of the data" in line for line in lines)
+            url = next(line.split()[-1] for line in lines if line.startswith("customer-master "))
+            request = urllib.request.Request(
+                url + "/customers/C000001", headers={"Authorization": "Bearer t"}
+            )
+            with urllib.request.urlopen(request, timeout=10) as response:
+                assert json.loads(response.read())["id"] == "C000001"
+            proc.send_signal(signal.SIGINT)
+            assert proc.wait(timeout=30) == 0
+            assert "mock stopped" in proc.stderr.read()
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(10)

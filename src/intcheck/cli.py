@@ -56,6 +56,12 @@ def mock(out: Output, path: Path, host: str, port: int, seed: int, workers: int)
 
     plan = load_plan(path)
     out.diagnostics(plan.warnings)
+    if workers > 1:
+        out.line(
+            f"note: the {workers} workers share the journal and behaviour switches, but each "
+            "keeps its own copy of the data: a record created or changed through one worker is "
+            "not seen by the others. Use --workers 1 when developing against writes."
+        )
     try:
         asyncio.run(
             serve(plan, host=host, port=port, seed=seed, workers=workers, on_ready=out.served)
