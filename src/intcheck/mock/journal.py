@@ -120,7 +120,6 @@ class Journal:
 
     def record(
         self,
-        *,
         contract: str,
         operation: str,
         method: str,

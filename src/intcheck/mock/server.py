@@ -216,10 +216,10 @@ class MockServer:
         Faults, latency and forced answers act after the kind's handler (faults.py), which
         names the operation it answered in ``request[OPERATION]``.
         """
-        behaviours = self.behaviours
+        behaviours, record, perf_counter = self.behaviours, self.journal.record, time.perf_counter
 
         async def gated(request: web.Request) -> web.StreamResponse:
-            started = time.perf_counter()
+            started = perf_counter()
             status = 500
             request[FAULT] = ""  # set by faults that replace the answer
             request[PREFER] = behaviours.prefer(contract)
@@ -233,7 +233,22 @@ class MockServer:
                 status = exc.status
                 raise
             finally:
-                await self._record(request, contract, status, started)
+                # inline rather than a helper coroutine: this runs for every request
+                fault = request[FAULT]
+                lost = fault in _LOST  # no answer reached the client
+                body = await _body(request) if request.body_exists and not lost else b""
+                record(
+                    contract,
+                    request.get(OPERATION, ""),
+                    request.method,
+                    request.raw_path,
+                    request.raw_headers,
+                    body,
+                    request.get(VALIDATION, ""),
+                    0 if lost else status,
+                    (perf_counter() - started) * 1000,
+                    fault,
+                )
 
         return gated
 
@@ -248,32 +263,6 @@ class MockServer:
             f"no contract is mounted at {request.path}; mounted: {mounted or 'none'}",
             kind="not-found",
             title="Not Found",
-        )
-
-    async def _record(
-        self, request: web.Request, contract: str, status: int, started: float
-    ) -> None:
-        fault = request[FAULT]
-        lost = fault in ("reset", "timeout")  # no answer reached the client
-        body = b""
-        if request.body_exists and not lost:
-            try:
-                body = await request.read()
-            except web.HTTPRequestEntityTooLarge:
-                body = b"(larger than the mock accepts)"
-            except (OSError, RuntimeError, asyncio.CancelledError):  # peer gone mid-body
-                body = b""
-        self.journal.record(
-            contract=contract,
-            operation=request.get(OPERATION, ""),
-            method=request.method,
-            path=request.raw_path,
-            raw_headers=request.raw_headers,
-            body=body,
-            validation=request.get(VALIDATION, ""),
-            status=0 if lost else status,
-            duration_ms=(time.perf_counter() - started) * 1000,
-            fault=fault,
         )
 
 
@@ -367,6 +356,19 @@ def _worker(plan_path: str, host: str, port: int, seed: int, directory: str, rea
     parent = os.getppid()
     with contextlib.suppress(KeyboardInterrupt, asyncio.CancelledError):
         asyncio.run(main())
+
+
+_LOST = frozenset({"reset", "timeout"})  # faults after which the client got no answer
+
+
+async def _body(request: web.Request) -> bytes:
+    """The request body for the journal (the kind has read it already, if it wanted it)."""
+    try:
+        return await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        return b"(larger than the mock accepts)"
+    except (OSError, RuntimeError, asyncio.CancelledError):  # peer gone mid-body
+        return b""
 
 
 async def _orphan_watch(parent: int) -> None:
