@@ -47,3 +47,17 @@ def test_store_mutations_are_undone_by_reset() -> None:
     store.records("customers")[0]["id"] = "changed"
     store.reset()
     assert store.records("customers") == [{"id": "C1"}]
+
+
+def test_records_created_at_run_time_are_bounded_and_the_dataset_kept() -> None:
+    # a load test creating records for hours must not grow the mock without end
+    store = DataStore({"customers": ({"id": "C1"}, {"id": "C2"})}, max_created=100)
+    for number in range(1000):
+        store.add("customers", {"id": f"N{number}"})
+    ids = [r["id"] for r in store.records("customers")]
+    assert ids[:2] == ["C1", "C2"]  # the dataset's own records stay
+    assert 100 <= len(ids) - 2 <= 110  # trimmed a tenth at a time
+    assert ids[-1] == "N999" and "N0" not in ids  # the oldest created go first
+    store.remove("customers", store.records("customers")[-1])
+    store.reset()
+    assert [r["id"] for r in store.records("customers")] == ["C1", "C2"]

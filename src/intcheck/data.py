@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from intcheck.model import Plan
 
 _NOT_DIGITS = re.compile(r"[^\d+]")
+MAX_CREATED = 20_000  # records created at run time kept per collection (DataStore)
 
 
 def normalize_phone(text: str, default_region: str = "DE") -> str | None:
@@ -32,6 +33,13 @@ def normalize_phone(text: str, default_region: str = "DE") -> str | None:
     >>> normalize_phone("sip:+4930123456@pbx;user=phone")
     '+4930123456'
     """
+    return _normalized(text, default_region)
+
+
+# A phone lookup normalises every record's numbers; parsing one costs ~10 us, remembering it
+# a dict lookup, and the numbers of a store are few compared to the lookups made.
+@functools.lru_cache(maxsize=1 << 16)
+def _normalized(text: str, default_region: str) -> str | None:
     value = text.strip()
     if value.lower().startswith(("tel:", "sip:", "sips:")):
         value = value.split(":", 1)[1].split("@", 1)[0].split(";", 1)[0]
@@ -74,12 +82,21 @@ class DataStore:
 
     Mutations (a POST that creates a customer) live only in memory; ``reset`` restores the
     dataset as loaded. One lock guards writes, since handlers of several kinds share a store.
+    A load test may create records for hours: each collection keeps the newest
+    ``max_created`` records created at run time (the dataset's own are never dropped), so
+    memory and lookups stay bounded.
     """
 
     def __init__(
-        self, collections: Mapping[str, tuple[Mapping[str, Any], ...]], *, seed: int = 0
+        self,
+        collections: Mapping[str, tuple[Mapping[str, Any], ...]],
+        *,
+        seed: int = 0,
+        max_created: int = MAX_CREATED,
     ) -> None:
         self._original = {name: [dict(r) for r in records] for name, records in collections.items()}
+        self.max_created = max_created
+        self._created: dict[str, dict[int, None]] = {}  # id() of created records, oldest first
         self._lock = threading.Lock()
         self.seed = seed
         self.random = random.Random(seed)
@@ -95,6 +112,7 @@ class DataStore:
     def reset(self) -> None:
         with self._lock:
             self.collections = copy.deepcopy(self._original)
+            self._created.clear()
             self.random = random.Random(self.seed)
             self.version += 1
 
@@ -134,10 +152,22 @@ class DataStore:
     def add(self, collection: str, record: dict[str, Any]) -> dict[str, Any]:
         with self._lock:
             self.collections.setdefault(collection, []).append(record)
+            created = self._created.setdefault(collection, {})
+            created[id(record)] = None
+            # over the bound, forget the oldest tenth in one pass rather than one per add
+            if len(created) > self.max_created + self.max_created // 10:
+                dropped = set()
+                for key in list(created)[: len(created) - self.max_created]:
+                    dropped.add(key)
+                    del created[key]
+                self.collections[collection] = [
+                    r for r in self.collections[collection] if id(r) not in dropped
+                ]
             self.version += 1
         return record
 
     def remove(self, collection: str, record: dict[str, Any]) -> None:
         with self._lock:
             self.collections[collection] = [r for r in self.records(collection) if r is not record]
+            self._created.get(collection, {}).pop(id(record), None)
             self.version += 1
