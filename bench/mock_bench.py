@@ -409,7 +409,10 @@ def _callgrind(args: argparse.Namespace, tmp: Path) -> None:
 
 def _control(server: Server, *command: str) -> None:
     subprocess.run(
-        ["callgrind_control", *command, str(server.pid)], check=True, stdout=subprocess.DEVNULL
+        ["callgrind_control", *command, str(server.pid)],
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
 
 
