@@ -15,33 +15,29 @@ K = TypeVar("K")
 V = TypeVar("V")
 
 
-class BoundedCache(Generic[K, V]):
-    """``get`` and ``put``, emptied when full by count or by size."""
+class BoundedCache(dict[K, V], Generic[K, V]):
+    """A dict (``get`` is dict's own, the hit path costs no Python call), emptied when full.
 
-    __slots__ = ("_entries", "_max_bytes", "_max_entries", "_size")
+    Add entries with ``put`` only, which keeps count of the bytes.
+    """
+
+    __slots__ = ("_max_bytes", "_max_entries", "_size")
 
     def __init__(self, max_entries: int = 4096, max_bytes: int = 32 * 1024 * 1024) -> None:
-        self._entries: dict[K, V] = {}
+        super().__init__()
         self._max_entries = max_entries
         self._max_bytes = max_bytes
         self._size = 0
-
-    def get(self, key: K) -> V | None:
-        return self._entries.get(key)
 
     def put(self, key: K, value: V, size: int = 0) -> None:
         """Remember ``value``; ``size`` is its bytes (and its key's) counted against the bound."""
         if size > self._max_bytes:
             return  # would empty the cache for one entry that does not fit anyway
-        if len(self._entries) >= self._max_entries or self._size + size > self._max_bytes:
-            self._entries.clear()
-            self._size = 0
-        self._entries[key] = value
+        if len(self) >= self._max_entries or self._size + size > self._max_bytes:
+            self.clear()
+        self[key] = value
         self._size += size
 
     def clear(self) -> None:
-        self._entries.clear()
+        super().clear()
         self._size = 0
-
-    def __len__(self) -> int:
-        return len(self._entries)

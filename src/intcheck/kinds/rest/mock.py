@@ -143,13 +143,14 @@ class RestHandler:
         )
         if reply is None:
             return web.Response(status=code)
-        given = {name.lower() for name in headers} if headers else set()
-        sent = {
-            name: self._header(name, schema, ex)
-            for name, schema, ex in reply.headers
-            if name.lower() not in given
-        }
-        sent.update(headers or {})
+        sent: dict[str, str] = {}
+        if reply.headers:
+            given = {name.lower() for name in headers} if headers else set()
+            for name, schema, ex in reply.headers:
+                if name.lower() not in given:
+                    sent[name] = self._header(name, schema, ex)
+        if headers:
+            sent.update(headers)
         if reply.media_type is None or code == 204:
             return web.Response(status=code, headers=sent)
         computed = value is not ... or make is not None

@@ -17,6 +17,7 @@ from urllib.parse import unquote
 from aiohttp import web
 
 from intcheck import jsonwire
+from intcheck.cache import BoundedCache
 from intcheck.kinds.schema_convert import SchemaError, SchemaValidator
 
 if TYPE_CHECKING:
@@ -76,6 +77,9 @@ class Checked:
     body: Any = None
 
 
+Matched = tuple["Op | None", dict[str, str]] | None  # what Router.match finds
+
+
 class Router:
     """Finds the operation for a path; same-shaped templates are told apart by their patterns."""
 
@@ -89,9 +93,19 @@ class Router:
         self._buckets: dict[int, list[_Route]] = {}
         for route in sorted(routes.values(), key=lambda r: -r.literal):
             self._buckets.setdefault(route.segments, []).append(route)
+        # the same path and method find the same operation: remember it (the values are shared,
+        # so callers only read them)
+        self._found: BoundedCache[tuple[str, str], Matched] = BoundedCache()
 
-    def match(self, path: str, method: str) -> tuple[Op | None, dict[str, str]] | None:
+    def match(self, path: str, method: str) -> Matched:
         """``(op, path values)``; ``(None, {})`` when only the method is wrong; else None."""
+        found = self._found.get((path, method))
+        if found is None:
+            found = self._match(path, method)
+            self._found.put((path, method), found, len(path))
+        return found
+
+    def _match(self, path: str, method: str) -> Matched:
         if len(path) > 1:
             path = path.rstrip("/") or "/"
         candidates = []
@@ -189,9 +203,8 @@ async def check_body(spec: RequestBody, request: web.Request) -> tuple[Any, Brok
         if spec.required:
             return None, Broken((400, 422), "required", "the request body is required")
         return None, None
-    media = request.content_type.lower()
-    if "Content-Type" not in request.headers:
-        media = ""
+    # the media type alone, without aiohttp's full parse of the parameters on every request
+    media = request.headers.get("Content-Type", "").partition(";")[0].strip().lower()
     key = _match_media(media, spec.media)
     if key is None:
         expected = ", ".join(spec.media) or "no body"

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
 Shaper = Callable[[Any, int], Any]  # (value, depth) -> shaped value
 MAX_DEPTH = 12  # below this, values are passed through unshaped (recursive schemas)
+_CONTAINERS = (dict, list)
 
 
 def _unchanged(value: Any, depth: int) -> Any:
@@ -80,7 +81,7 @@ class Shapes:
                             out[key] = item
                     elif field is not _hidden:
                         # scalars come through any schema unchanged: skip the call
-                        simple = not isinstance(item, dict | list)
+                        simple = not isinstance(item, _CONTAINERS)
                         out[key] = item if simple else field(item, depth + 1)
                 for key in required:
                     if key not in out:

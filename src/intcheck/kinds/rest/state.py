@@ -132,11 +132,12 @@ class Resource:
         _, prefix, width, highest = self._sequence
         return prefix + str(highest + 1).zfill(width)
 
-    def _advance_sequence(self, made: Any) -> None:
+    def _advance_sequence(self, made: Any, *, next_in_line: bool) -> None:
         if self._sequence is not None:
             _, prefix, width, highest = self._sequence
-            match = _NUMBERED.fullmatch(str(made))
-            if match and match.group(1) == prefix:
+            if next_in_line:
+                highest += 1
+            elif (match := _NUMBERED.fullmatch(str(made))) and match.group(1) == prefix:
                 highest = max(highest, int(match.group(2)))
             self._sequence = (self.store.version, prefix, width, highest)
 
@@ -192,12 +193,14 @@ class Resource:
         made = self._next_in_sequence(taken)
         if made is not None and plan.id_schema is not None and gen.check is not None:
             made = made if gen.check(plan.id_schema, made) else None
-        for _ in range(50):
-            if made not in ("", None) and str(made) not in taken:
-                break
-            made = gen.generate(plan.id_schema, name=self.field) if plan.id_schema else ""
-        else:
-            made = str(uuid.uuid4())
+        next_in_line = made is not None and made not in taken
+        if not next_in_line:
+            for _ in range(50):
+                made = gen.generate(plan.id_schema, name=self.field) if plan.id_schema else ""
+                if made not in ("", None) and str(made) not in taken:
+                    break
+            else:
+                made = str(uuid.uuid4())
         record = dict(body)
         record[self.field] = made
         if plan.stamped:
@@ -211,7 +214,7 @@ class Resource:
         self.store.add(self.collection, record)
         taken.add(str(made))
         self._ids = (self.store.version, taken)
-        self._advance_sequence(made)
+        self._advance_sequence(made, next_in_line=next_in_line)
         headers = {}
         if plan.location:
             headers["Location"] = f"{handler.base_url}{op.template}/{made}"
