@@ -40,6 +40,29 @@ async def _admin(
         return resp.status, (await resp.json() if resp.content_type.endswith("json") else None)
 
 
+async def test_journal_keeps_soap_request_bodies(
+    mock: MockServer, session: aiohttp.ClientSession
+) -> None:
+    # the SOAP kind reads the body itself: the journal must still see it, credentials masked
+    await _admin(session, mock, "PUT", "/behaviour/order-service", NO_LATENCY)
+    envelope = (
+        '<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body>'
+        '<GetOrder xmlns="urn:example:orders:v1"><OrderId>O20260001</OrderId></GetOrder>'
+        "</soap:Body></soap:Envelope>"
+    )
+    headers = {
+        "Content-Type": "text/xml; charset=utf-8",
+        "SOAPAction": '"urn:example:orders:v1/GetOrder"',
+        "Authorization": "Basic Y3JtOmRlbW8tcGFzc3dvcmQ=",
+    }
+    async with session.post(mock.url + "/order-service", data=envelope, headers=headers) as resp:
+        assert resp.status == 200
+    _, journal = await _admin(session, mock, "GET", "/journal?contract=order-service")
+    (entry,) = journal["entries"]
+    assert entry["operation"] == "GetOrder" and entry["validation"] == "ok"
+    assert entry["body"] == envelope and entry["headers"]["Authorization"] == MASK
+
+
 async def test_binds_loopback_and_mounts_every_contract(
     mock: MockServer, session: aiohttp.ClientSession
 ) -> None:

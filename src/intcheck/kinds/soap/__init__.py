@@ -91,16 +91,13 @@ async def _post(request: web.Request, service: SoapService) -> web.Response:
         return _respond(request, refused)
     if (request.content_length or 0) > MAX_BODY_BYTES:
         return _respond(request, service.too_large(content_type))
-    # read no more than the cap: a chunked body has no Content-Length to refuse it by
-    chunks: list[bytes] = []
-    size = 0
-    while size <= MAX_BODY_BYTES:
-        chunk = await request.content.read(MAX_BODY_BYTES + 1 - size)
-        if not chunk:
-            break
-        chunks.append(chunk)
-        size += len(chunk)
-    return _respond(request, service.answer(content_type, action, b"".join(chunks)))
+    try:
+        # aiohttp stops reading at the application's cap (a chunked body has no length to
+        # refuse it by) and keeps the bytes, which the journal records
+        body = await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        return _respond(request, service.too_large(content_type))
+    return _respond(request, service.answer(content_type, action, body))
 
 
 def _respond(request: web.Request, reply: Reply) -> web.Response:
