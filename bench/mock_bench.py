@@ -296,6 +296,7 @@ def _pinned(args: argparse.Namespace, tmp: Path) -> None:
                 if round_no == 0:
                     rss_after_get = mock.rss_mb()
             served = _journal_total(base)
+            rss_rounds = mock.rss_mb()
             if args.million:
                 while served < 1_000_000:
                     _wrk(base + GET_PATH, 60, args.connections)
@@ -315,7 +316,8 @@ def _pinned(args: argparse.Namespace, tmp: Path) -> None:
     _row("intcheck SOAP 1.1 GetOrder", results[("intcheck", "SOAP")], results[("raw", "SOAP")])
     print(
         f"mock RSS: {rss_before:.1f} MiB at start, {rss_after_get:.1f} MiB after the first "
-        f"round, {rss_end:.1f} MiB at the end; {served} requests journaled (every one served)"
+        f"round, {rss_rounds:.1f} MiB after the last, {rss_end:.1f} MiB at the end; "
+        f"{served} requests journaled (every one served)"
     )
 
 
