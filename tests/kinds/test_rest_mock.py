@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -121,6 +122,26 @@ async def test_create_read_update_delete(client: Client, mock: MockServer) -> No
     async with client.session.post(mock.url + "/__intcheck/reset") as resp:
         assert resp.status == 200
     assert (await client.call("GET", "/customers/C000003"))[0] == 200
+
+
+async def test_created_ids_keep_to_the_id_pattern_when_the_numbers_run_out(
+    client: Client, mock: MockServer
+) -> None:
+    # ids are numbered on (C000013); after C999999 the next number breaks ^C[0-9]{6}$, so
+    # the mock draws free ids from the pattern instead
+    mock.store.add("customers", dict(mock.store.records("customers")[0], id="C999999"))
+    new = {
+        "first_name": "Eva",
+        "last_name": "Lang",
+        "phones": [{"type": "home", "number": "+49301"}],
+    }
+    made = []
+    for _ in range(3):
+        status, headers, created = await client.call("POST", "/customers", json=new)
+        assert status == 201 and re.fullmatch(r"C[0-9]{6}", created["id"]), created
+        assert headers["Location"].endswith("/customers/" + created["id"])
+        made.append(created["id"])
+    assert len(set(made)) == 3 and "C999999" not in made
 
 
 async def test_prefer_selects_example_and_status(client: Client) -> None:

@@ -65,9 +65,9 @@ class Shapes:
             name: _hidden if gen._hidden(sub) else self._shaper(sub) for name, sub in props.items()
         }
         required = [key for key in node.get("required", []) if isinstance(key, str)]
+        fillers = {key: self._filler(props.get(key, {}), key) for key in required}
         items = node.get("items")
         each = self._shaper(items) if isinstance(items, dict) else None
-        generate = gen.generate
 
         def shape(value: Any, depth: int) -> Any:
             if depth > MAX_DEPTH:
@@ -85,10 +85,23 @@ class Shapes:
                         out[key] = item if simple else field(item, depth + 1)
                 for key in required:
                     if key not in out:
-                        out[key] = generate(props.get(key, {}), name=key, depth=depth + 1)
+                        out[key] = fillers[key](depth + 1)
                 return out
             if each is not None and isinstance(value, list):
                 return [each(item, depth + 1) for item in value]
             return value
 
         return shape
+
+    def _filler(self, schema: Any, name: str) -> Callable[[int], Any]:
+        """A value for a required field the record lacks: an enum's pick without the generator's
+        walk through the schema, anything else from the generator."""
+        gen = self._gen
+        node = gen._deref(schema)
+        plain = isinstance(node, dict) and not {"$ref", "allOf", "const"} & node.keys()
+        if plain and isinstance(node.get("enum"), list) and node["enum"]:
+            # the generator's own choice: the values other than null, else all of them
+            choices = tuple(v for v in node["enum"] if v is not None) or tuple(node["enum"])
+            choice = gen.rng.choice
+            return lambda depth: choice(choices)
+        return lambda depth: gen.generate(schema, name=name, depth=depth)

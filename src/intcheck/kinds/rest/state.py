@@ -53,6 +53,7 @@ class Resource:
         default_factory=lambda: (-1, {})
     )
     _creates: dict[int, _Create] = dataclasses.field(default_factory=dict)  # by id(op)
+    _numbered_ids_fit: bool = True  # False once a numbered id broke the id field's schema
 
     def answer(
         self, handler: RestHandler, op: Op, params: Mapping[str, Mapping[str, Any]], body: Any
@@ -188,19 +189,11 @@ class Resource:
         plan = self._creates.get(id(op))
         if plan is None:
             plan = self._creates[id(op)] = _Create.plan(self, op, schema)
-        gen = self.generator
         taken = self._taken()
-        made = self._next_in_sequence(taken)
-        if made is not None and plan.id_schema is not None and gen.check is not None:
-            made = made if gen.check(plan.id_schema, made) else None
+        made = self._next_in_sequence(taken) if self._numbered_ids_fit else None
         next_in_line = made is not None and made not in taken
         if not next_in_line:
-            for _ in range(50):
-                made = gen.generate(plan.id_schema, name=self.field) if plan.id_schema else ""
-                if made not in ("", None) and str(made) not in taken:
-                    break
-            else:
-                made = str(uuid.uuid4())
+            made = self._drawn_id(plan, taken)
         record = dict(body)
         record[self.field] = made
         if plan.stamped:
@@ -209,8 +202,15 @@ class Resource:
                 record[name] = now
         if plan.one is not None:
             record = self.shapes.conform(record, plan.one)
-            fixed = handler.repair(record, plan.one)
-            record = fixed if isinstance(fixed, dict) else record
+            # one check of the whole record, the id included; only when it fails is the id
+            # looked at alone: numbered ids that break the id's pattern are not used again
+            if not handler.spec.check(plan.one, record):
+                id_fits = plan.id_schema is None or handler.spec.check(plan.id_schema, made)
+                if next_in_line and not id_fits:
+                    self._numbered_ids_fit = next_in_line = False
+                    made = record[self.field] = self._drawn_id(plan, taken)
+                fixed = handler.repair(record, plan.one)
+                record = fixed if isinstance(fixed, dict) else record
         self.store.add(self.collection, record)
         taken.add(str(made))
         self._ids = (self.store.version, taken)
@@ -224,6 +224,16 @@ class Resource:
             return handler.render(op, op.success, value=record, headers=headers, checked=True)
         value = self.shapes.conform(record, schema)
         return handler.render(op, op.success, value=value, headers=headers)
+
+    def _drawn_id(self, plan: _Create, taken: set[str]) -> Any:
+        """A free id generated from the id field's schema (its pattern), else a UUID."""
+        for _ in range(50):
+            made = (
+                self.generator.generate(plan.id_schema, name=self.field) if plan.id_schema else ""
+            )
+            if made not in ("", None) and str(made) not in taken:
+                return made
+        return str(uuid.uuid4())
 
     def _update(self, record: dict[str, Any], body: Mapping[str, Any], *, replace: bool) -> None:
         if replace:
