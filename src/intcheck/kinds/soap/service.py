@@ -92,6 +92,10 @@ class SoapService:
         # anyway. Writes change the store version and are never reused. Cached replies are
         # shared: nothing may change one after it is returned.
         self._answers: BoundedCache[tuple[str, str | None, bytes, int], Reply] = BoundedCache()
+        # Replies by (operation, SOAP version, request values, store version): requests that
+        # differ only outside the Body values (a WS-Security nonce, a trace header, spacing)
+        # still skip building and serialising the answer, most of an uncached request.
+        self._replies: BoundedCache[tuple[str, str, str, int], Reply] = BoundedCache()
         self._expected = self.auth.headers() if self.auth is not None else {}
 
     # -- documents ---------------------------------------------------------------------------
@@ -244,7 +248,14 @@ class SoapService:
             raise BadRequest(
                 f"request to {bound.name} could not be read: {exc}", rule="schema"
             ) from exc
-        return self._build_reply(bound, request)
+        key = (bound.name, bound.version.name, repr(request), self.store.version)
+        kept = self._replies.get(key)
+        if kept is not None:
+            return kept
+        built = self._build_reply(bound, request)
+        if self.store.version == key[3]:  # a write is never replayed
+            self._replies.put(key, built, len(key[2]) + len(built.body))
+        return built
 
     def _dispatch(self, version: SoapVersion, action: str, first: Any) -> BoundOp:
         same_version = [op for op in self.ops if op.version is version]
