@@ -16,7 +16,8 @@ Scenarios:
   raw aiohttp reads the body and answers the bytes of a created record;
 * SOAP 1.1 ``GetOrder`` on ``/order-service``: intcheck checks credentials, validates against
   the XSD (or reuses the answer to the same request bytes) and journals; raw aiohttp reads the
-  body and answers the same envelope.
+  body and answers the same envelope. Then again with a trace header that differs on every
+  request, as a WS-Security nonce does, so no answer is reused by its bytes.
 
 Also printed: the server's CPU time per request (user + system, from /proc; steadier than
 req/s when wrk and other tenants compete), RSS before and after the GET runs (``--million``
@@ -228,6 +229,25 @@ def _lua(path: Path, method: str, body: str, headers: dict[str, str]) -> str:
     return str(path)
 
 
+def _varied_soap_lua(path: Path) -> str:
+    """GetOrder with a trace header that differs on every request, as a WS-Security nonce
+    does: the request bytes never repeat, so the answer cannot be reused by bytes."""
+    head, body = GET_ORDER.split("<soap:Body>")
+    before = json.dumps(head + '<soap:Header><t:Trace xmlns:t="urn:trace">')
+    after = json.dumps("</t:Trace></soap:Header><soap:Body>" + body)
+    lines = ["counter = 0", 'wrk.method = "POST"']
+    lines += [f"wrk.headers[{json.dumps(k)}] = {json.dumps(v)}" for k, v in SOAP_HEADERS.items()]
+    lines += [
+        "request = function()",
+        "  counter = counter + 1",
+        f"  local body = {before} .. counter .. {after}",
+        "  return wrk.format(nil, nil, nil, body)",
+        "end",
+    ]
+    path.write_text("\n".join(lines) + "\n")
+    return str(path)
+
+
 def _fetch(url: str, data: bytes | None = None, headers: dict[str, str] | None = None) -> bytes:
     sent = headers or {"Authorization": "Bearer bench"}
     request = urllib.request.Request(url, data=data, headers=sent)
@@ -284,6 +304,7 @@ def _pinned(args: argparse.Namespace, tmp: Path) -> None:
         soap_lua = _lua(tmp / "soap.lua", "POST", GET_ORDER, SOAP_HEADERS)
         scenarios = {"GET": (GET_PATH, None), "POST": (POST_PATH, post_lua)}
         scenarios["SOAP"] = (SOAP_PATH, soap_lua)
+        scenarios["SOAP varied"] = (SOAP_PATH, _varied_soap_lua(tmp / "soap-varied.lua"))
         results: dict[tuple[str, str], list[Run]] = {}
         rss_before = mock.rss_mb()
         try:
@@ -314,6 +335,8 @@ def _pinned(args: argparse.Namespace, tmp: Path) -> None:
     _row("  the same POST", results[("intcheck", "POST")], results[("raw", "GET")], "raw GET")
     _row("raw aiohttp SOAP, same envelope", results[("raw", "SOAP")])
     _row("intcheck SOAP 1.1 GetOrder", results[("intcheck", "SOAP")], results[("raw", "SOAP")])
+    varied = results[("intcheck", "SOAP varied")], results[("raw", "SOAP varied")]
+    _row("  a new SOAP Header on every request", *varied)
     print(
         f"mock RSS: {rss_before:.1f} MiB at start, {rss_after_get:.1f} MiB after the first "
         f"round, {rss_rounds:.1f} MiB after the last, {rss_end:.1f} MiB at the end; "
