@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import heapq
+import json
 import os
 import time
 from collections.abc import Mapping
@@ -25,6 +26,7 @@ from typing import Any
 
 import orjson
 
+from intcheck import jsonwire
 from intcheck.cache import BoundedCache
 from intcheck.redact import Redactor
 
@@ -99,6 +101,14 @@ def _entry(line: list[Any], worker: str) -> dict[str, Any]:
     entry["operation_id"] = f"{entry['contract']}:{operation}" if operation else ""
     entry["worker"] = int(worker) if worker.isdigit() else worker
     return entry
+
+
+def _encoded(line: list[Any]) -> bytes:
+    """One line as JSON, by orjson if it can, else by json (which escapes what orjson refuses)."""
+    try:
+        return orjson.dumps(line) + b"\n"
+    except TypeError:
+        return json.dumps(line, default=str).encode() + b"\n"
 
 
 class Journal:
@@ -181,7 +191,11 @@ class Journal:
         if self._pending and self._fd >= 0:
             lines, self._pending = self._pending, []
             dumps = orjson.dumps
-            os.write(self._fd, b"".join([dumps(line) + b"\n" for line in lines]))
+            try:
+                data = b"".join([dumps(line) + b"\n" for line in lines])
+            except TypeError:  # a value orjson declines (a lone surrogate): never drop the batch
+                data = b"".join([_encoded(line) for line in lines])
+            os.write(self._fd, data)
 
     def files(self) -> list[Path]:
         return sorted(self.directory.glob("journal-*.jsonl"))
@@ -207,7 +221,7 @@ class Journal:
             with handle:
                 for line in handle if lines is None else lines:
                     try:
-                        entry = _entry(orjson.loads(line), worker)
+                        entry = _entry(jsonwire.loads(line), worker)
                     except (ValueError, TypeError):
                         continue  # a line another worker is writing right now
                     if not query.matches(entry):

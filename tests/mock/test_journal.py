@@ -1,0 +1,22 @@
+"""Journal units: what is recorded is written, whatever the values."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from intcheck.mock.journal import Journal
+from intcheck.redact import Redactor
+
+
+async def test_a_value_orjson_refuses_does_not_lose_the_batch(tmp_path: Path) -> None:
+    journal = Journal(tmp_path, Redactor())
+    entry = ("c", "GET /x", "GET")
+    headers = ((b"Host", b"h"),)
+    # both in one loop turn, so in one flush; the first path holds a lone surrogate
+    journal.record(*entry, "/bad\udcff", headers, b"", "ok", 200, 1.0)
+    journal.record(*entry, "/good", headers, b"", "ok", 200, 1.0)
+    await asyncio.sleep(0)  # the flush runs at the end of this loop turn
+    total, entries = journal.read()
+    assert total == 2 and [e["path"] for e in entries] == ["/bad\udcff", "/good"]
+    journal.close()
