@@ -166,6 +166,32 @@ def test_repeated_requests_see_writes_and_writes_are_never_replayed(mock: Served
         assert sorted(after) == sorted([*before, first, second])
 
 
+def test_requests_differing_only_in_headers_share_the_answer_but_not_the_header_checks(
+    mock: Served,
+) -> None:
+    # the answer is kept by operation and Body, so a nonce in a header does not defeat it;
+    # the headers are still checked on every request
+    def sent(header: str, order: str = "O20260001") -> requests.Response:
+        inner = f"<o:GetOrder><o:OrderId>{order}</o:OrderId></o:GetOrder>"
+        text = envelope("1.1", inner).replace("<e:Body>", f"<e:Header>{header}</e:Header><e:Body>")
+        return post(mock, text, action="urn:example:orders:v1/GetOrder")
+
+    first = sent('<t:Trace xmlns:t="urn:trace">1</t:Trace>')
+    second = sent('<t:Trace xmlns:t="urn:trace">2</t:Trace>')
+    assert first.status_code == second.status_code == 200
+    assert first.content == second.content
+    refused = sent('<t:Trace xmlns:t="urn:trace" e:mustUnderstand="1">3</t:Trace>')
+    assert refused.status_code == 500 and b"MustUnderstand" in refused.content
+    other = sent('<t:Trace xmlns:t="urn:trace">4</t:Trace>', order="O20260002")
+    assert other.status_code == 200 and b"O20260002" in other.content
+    assert mock.seen[-4:] == [
+        ("GetOrder", "ok"),
+        ("GetOrder", "ok"),
+        ("GetOrder", "must-understand"),
+        ("GetOrder", "ok"),
+    ]
+
+
 @pytest.mark.parametrize(
     ("port", "code", "status"),
     [

@@ -6,6 +6,7 @@ fault is shaped (DOMAIN.md §5.2). Everything here is plain lxml; zeep is not in
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -72,6 +73,17 @@ def version_from_content_type(header: str) -> tuple[SoapVersion | None, str]:
     return None, action
 
 
+_parsers = threading.local()
+
+
+def _parser() -> etree.XMLParser:
+    """``safe_parser()``, one per thread: an lxml parser may be reused, not shared by threads."""
+    parser: etree.XMLParser | None = getattr(_parsers, "parser", None)
+    if parser is None:
+        parser = _parsers.parser = safe_parser()
+    return parser
+
+
 def parse_envelope(body: bytes) -> Any:
     """Parse request bytes into the root element, refusing any DOCTYPE outright.
 
@@ -85,13 +97,13 @@ def parse_envelope(body: bytes) -> Any:
     if any(marker in body for marker in _DOCTYPE_MARKERS):
         raise BadRequest("a DOCTYPE is not allowed in a SOAP message", rule="doctype-refused")
     try:
-        root = etree.fromstring(body, safe_parser())
+        root = etree.fromstring(body, _parser())
     except etree.XMLSyntaxError as exc:
         raise BadRequest(f"malformed XML: {exc.msg}", rule="malformed-xml") from exc
     docinfo: Any = root.getroottree().docinfo
     if docinfo.doctype or docinfo.internalDTD is not None:
         raise BadRequest("a DOCTYPE is not allowed in a SOAP message", rule="doctype-refused")
-    if any(isinstance(node, etree._Entity) for node in root.iter()):
+    if next(root.iter(etree.Entity), None) is not None:
         raise BadRequest(
             "entity references are not allowed in a SOAP message", rule="doctype-refused"
         )

@@ -92,10 +92,8 @@ class SoapService:
         # anyway. Writes change the store version and are never reused. Cached replies are
         # shared: nothing may change one after it is returned.
         self._answers: BoundedCache[tuple[str, str | None, bytes, int], Reply] = BoundedCache()
-        # Replies by (operation, SOAP version, request values, store version): requests that
-        # differ only outside the Body values (a WS-Security nonce, a trace header, spacing)
-        # still skip building and serialising the answer, most of an uncached request.
-        self._replies: BoundedCache[tuple[str, str, str, int], Reply] = BoundedCache()
+        # Replies by (operation, SOAP version, Body bytes, store version): see _answer.
+        self._replies: BoundedCache[tuple[str, str, bytes, int], Reply] = BoundedCache()
         self._expected = self.auth.headers() if self.auth is not None else {}
 
     # -- documents ---------------------------------------------------------------------------
@@ -232,11 +230,25 @@ class SoapService:
             )
             reply.operation = bound.name
             return reply
+        # The answer depends on the operation, the Body and the data alone: requests that
+        # differ only in their headers (a WS-Security nonce, a trace id) or spacing outside
+        # the Body reuse it, without validating and reading the Body again.
+        key = (bound.name, version.name, etree.tostring(body, with_tail=False), self.store.version)
+        kept = self._replies.get(key)
+        if kept is not None:
+            return kept
+        reply = self._body_reply(bound, body, first)
+        if self.store.version == key[3]:  # a write is never replayed
+            self._replies.put(key, reply, len(key[2]) + len(reply.body))
+        return reply
+
+    def _body_reply(self, bound: BoundOp, body: Any, first: Any) -> Reply:
+        """Validate the Body against the XSD, read it through zeep and answer it."""
         problems = self._validate(bound, first)
         if problems:
             reply = self._fault(
-                version,
-                version.sender,
+                bound.version,
+                bound.version.sender,
                 f"request to {bound.name} does not match the schema: " + "; ".join(problems),
                 rule="schema",
             )
@@ -248,14 +260,7 @@ class SoapService:
             raise BadRequest(
                 f"request to {bound.name} could not be read: {exc}", rule="schema"
             ) from exc
-        key = (bound.name, bound.version.name, repr(request), self.store.version)
-        kept = self._replies.get(key)
-        if kept is not None:
-            return kept
-        built = self._build_reply(bound, request)
-        if self.store.version == key[3]:  # a write is never replayed
-            self._replies.put(key, built, len(key[2]) + len(built.body))
-        return built
+        return self._build_reply(bound, request)
 
     def _dispatch(self, version: SoapVersion, action: str, first: Any) -> BoundOp:
         same_version = [op for op in self.ops if op.version is version]
