@@ -72,8 +72,7 @@ class Generator:
         if "const" in schema:
             return schema["const"]
         if "enum" in schema:
-            choices = [v for v in schema["enum"] if v is not None] or list(schema["enum"])
-            return self.rng.choice(choices)
+            return self.rng.choice(_enum_choices(schema["enum"]))
         for key in ("oneOf", "anyOf"):
             if key in schema:
                 return self._choose(schema, key, name, depth)
@@ -85,6 +84,16 @@ class Generator:
             kind = _infer_type(schema)
         make = getattr(self, f"_gen_{kind}", None)
         return make(schema, name, depth) if make else "value"
+
+    def filler(self, schema: Any, name: str) -> Callable[[int], Any]:
+        """``generate`` for one schema as a function of depth, for callers that fill the same
+        field again and again: a plain enum is picked without walking the schema each time."""
+        node = self._deref(schema)
+        plain = isinstance(node, dict) and not {"$ref", "allOf", "const"} & node.keys()
+        if plain and isinstance(node.get("enum"), list) and node["enum"]:
+            choices, choice = _enum_choices(node["enum"]), self.rng.choice
+            return lambda depth: choice(choices)
+        return lambda depth: self.generate(schema, name=name, depth=depth)
 
     def _deref(self, schema: Any) -> Any:
         for _ in range(16):
@@ -333,6 +342,11 @@ _HINTS: tuple[tuple[str, Callable[[Faker], Any]], ...] = (
     ("description", lambda f: f.sentence()),
     ("id", lambda f: f.bothify("??##??##").lower()),
 )
+
+
+def _enum_choices(values: list[Any]) -> tuple[Any, ...]:
+    """The values to pick from: those other than null, else all of them."""
+    return tuple(v for v in values if v is not None) or tuple(values)
 
 
 def _is_null(schema: Any) -> bool:

@@ -65,7 +65,7 @@ class Shapes:
             name: _hidden if gen._hidden(sub) else self._shaper(sub) for name, sub in props.items()
         }
         required = [key for key in node.get("required", []) if isinstance(key, str)]
-        fillers = {key: self._filler(props.get(key, {}), key) for key in required}
+        fillers = {key: gen.filler(props.get(key, {}), key) for key in required}
         items = node.get("items")
         each = self._shaper(items) if isinstance(items, dict) else None
 
@@ -92,16 +92,3 @@ class Shapes:
             return value
 
         return shape
-
-    def _filler(self, schema: Any, name: str) -> Callable[[int], Any]:
-        """A value for a required field the record lacks: an enum's pick without the generator's
-        walk through the schema, anything else from the generator."""
-        gen = self._gen
-        node = gen._deref(schema)
-        plain = isinstance(node, dict) and not {"$ref", "allOf", "const"} & node.keys()
-        if plain and isinstance(node.get("enum"), list) and node["enum"]:
-            # the generator's own choice: the values other than null, else all of them
-            choices = tuple(v for v in node["enum"] if v is not None) or tuple(node["enum"])
-            choice = gen.rng.choice
-            return lambda depth: choice(choices)
-        return lambda depth: gen.generate(schema, name=name, depth=depth)
