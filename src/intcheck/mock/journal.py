@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import heapq
-import json
 import os
 import time
 from collections.abc import Mapping
@@ -103,14 +102,6 @@ def _entry(line: list[Any], worker: str) -> dict[str, Any]:
     return entry
 
 
-def _encoded(line: list[Any]) -> bytes:
-    """One line as JSON, by orjson if it can, else by json (which escapes what orjson refuses)."""
-    try:
-        return orjson.dumps(line) + b"\n"
-    except TypeError:
-        return json.dumps(line, default=str).encode() + b"\n"
-
-
 class Journal:
     """Append-only record of every request the mock answered, redacted, in JSONL files."""
 
@@ -194,7 +185,7 @@ class Journal:
             try:
                 data = b"".join([dumps(line) + b"\n" for line in lines])
             except TypeError:  # a value orjson declines (a lone surrogate): never drop the batch
-                data = b"".join([_encoded(line) for line in lines])
+                data = b"".join([jsonwire.dumps(line) + b"\n" for line in lines])
             os.write(self._fd, data)
 
     def files(self) -> list[Path]:
