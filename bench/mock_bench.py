@@ -3,11 +3,13 @@
     python bench/mock_bench.py [--duration 5] [--rounds 3] [--connections 32]
                                [--callgrind 2000] [--million] [--skip-workers]
 
-Both servers run side by side pinned to CPU 0 (``taskset``); wrk runs pinned to CPU 1. Each
-round measures, for every scenario, the raw server and intcheck one after the other (the order
-alternates between rounds), so both see the same machine; a shared machine drifts by tens of
+The servers run side by side pinned to CPU 0 (``taskset``); wrk runs pinned to CPU 1. Each
+round measures, for every scenario, the raw servers and intcheck one after the other (the order
+rotates between rounds), so all see the same machine; a shared machine drifts by tens of
 percent within a minute, which is why medians over rounds and per-round ratios are printed.
-Scenarios:
+intcheck runs on uvloop, as ``intcheck mock`` does (``intcheck/eventloop.py``), so raw aiohttp
+runs twice: on asyncio's own loop (how the issue's reference figures were taken) and on uvloop
+(like for like). Scenarios:
 
 * ``GET /customer-master/customers/C000001``: intcheck validates parameters and credentials,
   reads the dataset and journals the request (the contract's simulated latency switched off);
@@ -263,7 +265,7 @@ def _journal_total(base: str) -> int:
 
 
 def _median(runs: list[Run], field: str) -> float:
-    return statistics.median(getattr(run, field) for run in runs)
+    return float(statistics.median(getattr(run, field) for run in runs))
 
 
 def _row(name: str, runs: list[Run], versus: list[Run] | None = None, label: str = "") -> None:
@@ -298,8 +300,16 @@ def _pinned(args: argparse.Namespace, tmp: Path) -> None:
         (answers / "post.json").write_bytes(created)
         soap = _fetch(base + SOAP_PATH, GET_ORDER.encode(), SOAP_HEADERS)
         (answers / "soap.xml").write_bytes(soap)
-        raw = _start(["--serve-raw", "18932", str(answers)])
-        raw_base = "http://127.0.0.1:18932"
+        raw_ports = {"raw": ("--serve-raw", 18932), "raw uvloop": ("--serve-raw-uvloop", 18933)}
+        raws = {
+            label: _start([option, str(port), str(answers)])
+            for label, (option, port) in raw_ports.items()
+        }
+        servers = [("intcheck", mock, base)]
+        servers += [
+            (label, raws[label], f"http://127.0.0.1:{port}")
+            for label, (_, port) in raw_ports.items()
+        ]
         post_lua = _lua(tmp / "post.lua", "POST", json.dumps(NEW_CUSTOMER), POST_HEADERS)
         soap_lua = _lua(tmp / "soap.lua", "POST", GET_ORDER, SOAP_HEADERS)
         scenarios = {"GET": (GET_PATH, None), "POST": (POST_PATH, post_lua)}
@@ -310,8 +320,8 @@ def _pinned(args: argparse.Namespace, tmp: Path) -> None:
         try:
             for round_no in range(args.rounds):
                 for name, (path, script) in scenarios.items():
-                    order = [("raw", raw, raw_base), ("intcheck", mock, base)]
-                    for label, server, url in order[:: 1 if round_no % 2 == 0 else -1]:
+                    turn = round_no % len(servers)
+                    for label, server, url in servers[turn:] + servers[:turn]:
                         run = _measured(server, url + path, args, script)
                         results.setdefault((label, name), []).append(run)
                 if round_no == 0:
@@ -324,19 +334,29 @@ def _pinned(args: argparse.Namespace, tmp: Path) -> None:
                     served = _journal_total(base)
             rss_end = mock.rss_mb()
         finally:
-            raw.stop()
+            for server in raws.values():
+                server.stop()
     finally:
         mock.stop()
     print()
-    _row("raw aiohttp GET, same bytes", results[("raw", "GET")])
-    _row("intcheck GET customer", results[("intcheck", "GET")], results[("raw", "GET")])
-    _row("raw aiohttp POST, same bytes", results[("raw", "POST")])
-    _row("intcheck POST customer", results[("intcheck", "POST")], results[("raw", "POST")])
-    _row("  the same POST", results[("intcheck", "POST")], results[("raw", "GET")], "raw GET")
-    _row("raw aiohttp SOAP, same envelope", results[("raw", "SOAP")])
-    _row("intcheck SOAP 1.1 GetOrder", results[("intcheck", "SOAP")], results[("raw", "SOAP")])
-    varied = results[("intcheck", "SOAP varied")], results[("raw", "SOAP varied")]
-    _row("  a new SOAP Header on every request", *varied)
+    ours, raw, fast = (
+        {name: results[(label, name)] for name in scenarios}
+        for label in ("intcheck", "raw", "raw uvloop")
+    )
+    _row("raw aiohttp GET, same bytes", raw["GET"])
+    _row("raw aiohttp on uvloop GET, same bytes", fast["GET"], raw["GET"], "raw")
+    _row("intcheck GET customer", ours["GET"], raw["GET"])
+    _row("  the same GET", ours["GET"], fast["GET"], "raw on uvloop")
+    _row("raw aiohttp POST, same bytes", raw["POST"])
+    _row("raw aiohttp on uvloop POST, same bytes", fast["POST"])
+    _row("intcheck POST customer", ours["POST"], raw["POST"])
+    _row("  the same POST", ours["POST"], raw["GET"], "raw GET")
+    _row("  the same POST", ours["POST"], fast["GET"], "raw GET on uvloop")
+    _row("raw aiohttp SOAP, same envelope", raw["SOAP"])
+    _row("raw aiohttp on uvloop SOAP", fast["SOAP"])
+    _row("intcheck SOAP 1.1 GetOrder", ours["SOAP"], raw["SOAP"])
+    _row("  the same SOAP", ours["SOAP"], fast["SOAP"], "raw on uvloop")
+    _row("  a new SOAP Header on every request", ours["SOAP varied"], raw["SOAP varied"])
     print(
         f"mock RSS: {rss_before:.1f} MiB at start, {rss_after_get:.1f} MiB after the first "
         f"round, {rss_rounds:.1f} MiB after the last, {rss_end:.1f} MiB at the end; "
@@ -408,10 +428,12 @@ def _callgrind(args: argparse.Namespace, tmp: Path) -> None:
         "SOAP": ("POST", SOAP_PATH, GET_ORDER.encode(), SOAP_HEADERS),
     }
     counts: dict[tuple[str, str], int] = {}
-    for label, server_args in (
-        ("raw", ["--serve-raw", "18960", str(answers)]),
-        ("intcheck", ["--serve-intcheck", "18960", str(tmp / "cg-journal")]),
-    ):
+    servers = {
+        "raw": ["--serve-raw", "18960", str(answers)],
+        "raw uvloop": ["--serve-raw-uvloop", "18960", str(answers)],
+        "intcheck": ["--serve-intcheck", "18960", str(tmp / "cg-journal")],
+    }
+    for label, server_args in servers.items():
         out = tmp / f"callgrind-{label}.out"
         tool = ["valgrind", "--tool=callgrind", "--instr-atstart=no"]
         server = _start(server_args, pin=False, tool=[*tool, f"--callgrind-out-file={out}"])
@@ -428,8 +450,11 @@ def _callgrind(args: argparse.Namespace, tmp: Path) -> None:
     print()
     print(f"instructions per request (callgrind, {args.callgrind} sequential requests each)")
     for name in requests:
-        raw, ours = counts[("raw", name)], counts[("intcheck", name)]
-        print(f"  {name:<5} raw {raw:>9,}  intcheck {ours:>9,}  raw/intcheck {raw / ours:6.1%}")
+        raw, fast, ours = (counts[(label, name)] for label in servers)
+        print(
+            f"  {name:<5} raw {raw:>9,}  raw on uvloop {fast:>9,}  intcheck {ours:>9,}"
+            f"  raw/intcheck {raw / ours:6.1%}  uvloop raw/intcheck {fast / ours:6.1%}"
+        )
 
 
 def _control(server: Server, *command: str) -> None:
@@ -518,15 +543,24 @@ def main() -> None:
     )
     parser.add_argument("--serve-raw", nargs=2, metavar=("PORT", "DIR"), help=argparse.SUPPRESS)
     parser.add_argument(
+        "--serve-raw-uvloop", nargs=2, metavar=("PORT", "DIR"), help=argparse.SUPPRESS
+    )
+    parser.add_argument(
         "--serve-raw-shared", nargs=2, metavar=("PORT", "DIR"), help=argparse.SUPPRESS
     )
     args = parser.parse_args()
-    if args.serve_intcheck:
-        asyncio.run(_serve_intcheck(int(args.serve_intcheck[0]), args.serve_intcheck[1]))
+    from intcheck import eventloop
+
+    if args.serve_intcheck:  # on the loop `intcheck mock` runs on
+        eventloop.run(_serve_intcheck(int(args.serve_intcheck[0]), args.serve_intcheck[1]))
         return
-    for option, shared in ((args.serve_raw, False), (args.serve_raw_shared, True)):
+    for option, shared, run in (
+        (args.serve_raw, False, asyncio.run),
+        (args.serve_raw_uvloop, False, eventloop.run),
+        (args.serve_raw_shared, True, asyncio.run),
+    ):
         if option:
-            asyncio.run(_serve_raw(int(option[0]), Path(option[1]), reuse_port=shared))
+            run(_serve_raw(int(option[0]), Path(option[1]), reuse_port=shared))
             return
 
     print(f"cpus: {os.cpu_count()}, python {sys.version.split()[0]}")

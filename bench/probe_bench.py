@@ -1,11 +1,13 @@
 """Probe throughput: checked cases per second against a local intcheck mock of the example plan.
 
     python bench/probe_bench.py [--concurrency 32] [--rounds 20] [--server mock|test]
+                                [--loop uvloop|asyncio]
 
 The server runs in a child process (so it does not share the probe's core and GIL); the
 probe repeats the example plan's REST and SOAP cases ``--rounds`` times in one run_probe call
 per round and reports cases per second over all rounds. ``--server test`` uses the correct
-mode of tests/servers/example_services.py instead of the mock.
+mode of tests/servers/example_services.py instead of the mock. Both sides run on the loop the
+CLI runs on (uvloop, ``intcheck/eventloop.py``) unless ``--loop asyncio`` says otherwise.
 """
 
 from __future__ import annotations
@@ -73,6 +75,7 @@ async def _bench(url: str, kind: str, concurrency: int, rounds: int) -> None:
     print(f"command: {' '.join([Path(sys.executable).name, *sys.argv])}")
     print(
         f"server: {kind} at {url} (child process); concurrency {concurrency}; cpus {os.cpu_count()}"
+        f"; loop {type(asyncio.get_running_loop()).__module__}"
     )
     print(
         f"{cases} cases ({per_round} x {rounds} rounds), {sum(counts.values())} check results "
@@ -87,13 +90,17 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--server", choices=("mock", "test"), default="mock")
+    parser.add_argument("--loop", choices=("uvloop", "asyncio"), default="uvloop")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    from intcheck import eventloop
+
+    run = eventloop.run if args.loop == "uvloop" else asyncio.run
     if args.serve:
-        asyncio.run(_serve(args.server))
+        run(_serve(args.server))
         return
     child = subprocess.Popen(
-        [sys.executable, __file__, "--serve", "--server", args.server],
+        [sys.executable, __file__, "--serve", "--server", args.server, "--loop", args.loop],
         stdout=subprocess.PIPE,
         text=True,
         cwd=ROOT,
@@ -103,7 +110,7 @@ def main() -> None:
         url = child.stdout.readline().strip()
         if not url.startswith("http"):
             raise SystemExit(f"server did not start: {url!r}")
-        asyncio.run(_bench(url, args.server, args.concurrency, args.rounds))
+        run(_bench(url, args.server, args.concurrency, args.rounds))
     finally:
         child.terminate()
         child.wait(10)

@@ -6,7 +6,6 @@ returns an ``ExitCode``. ``main`` maps errors to messages and exit codes.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import tempfile
 import traceback
@@ -14,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from intcheck import __version__
+from intcheck import __version__, eventloop
 from intcheck.console import Output
 from intcheck.contracts import load_plan
 from intcheck.errors import ContractError, ExitCode, IntcheckError
@@ -63,7 +62,7 @@ def mock(out: Output, path: Path, host: str, port: int, seed: int, workers: int)
             "not seen by the others. Use --workers 1 when developing against writes."
         )
     try:
-        asyncio.run(
+        eventloop.run(
             serve(plan, host=host, port=port, seed=seed, workers=workers, on_ready=out.served)
         )
     except KeyboardInterrupt:
@@ -132,7 +131,7 @@ def probe(
 
     started, complete = utc_now(), False
     try:
-        asyncio.run(collect())
+        eventloop.run(collect())
         complete = True
     finally:
         report = build_report(

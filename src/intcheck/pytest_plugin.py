@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 
 import pytest
 
+from intcheck import eventloop
 from intcheck.contracts import load_plan
 from intcheck.mock.server import MockServer
 
@@ -44,7 +45,7 @@ class BackgroundMock:
 
     def __init__(self, server: MockServer) -> None:
         self.server = server
-        self._loop = asyncio.new_event_loop()
+        self._loop = eventloop.new_loop()
         self._thread = threading.Thread(
             target=self._loop.run_forever, name="intcheck-mock", daemon=True
         )

@@ -12,6 +12,7 @@ from typing import Any
 import aiohttp
 import pytest
 
+from intcheck import eventloop
 from intcheck.contracts import load_plan
 from intcheck.mock import JournalQuery, MockServer
 from intcheck.redact import MASK
@@ -135,10 +136,30 @@ async def test_forced_answers(mock: MockServer, session: aiohttp.ClientSession) 
         assert (await resp.json())["first_name"] == "Anna"
 
 
-@pytest.mark.parametrize(
-    "fault", ["http_500", "http_503", "malformed", "slow_body", "reset", "timeout"]
-)
+FAULTS = ["http_500", "http_503", "malformed", "slow_body", "reset", "timeout"]
+
+
+@pytest.mark.parametrize("fault", FAULTS)
 async def test_faults(mock: MockServer, session: aiohttp.ClientSession, fault: str) -> None:
+    await _check_fault(mock, session, fault)
+
+
+def test_faults_on_the_loop_the_cli_runs(example_plan_path: Path) -> None:
+    # `intcheck mock` and its workers run on uvloop (eventloop.py), whose transports hand out
+    # pseudo-sockets: the reset's SO_LINGER, the timeout and the dribble must hold there too
+    async def every_fault() -> str:
+        plan = load_plan(example_plan_path, environ={"CUSTOMER_API_TOKEN": "super-secret-token"})
+        timeout = aiohttp.ClientTimeout(total=10)
+        async with asyncio.timeout(60), MockServer(plan) as server:
+            async with aiohttp.ClientSession(timeout=timeout) as client:
+                for fault in FAULTS:
+                    await _check_fault(server, client, fault)
+        return type(asyncio.get_running_loop()).__module__
+
+    assert eventloop.run(every_fault()).startswith("uvloop")
+
+
+async def _check_fault(mock: MockServer, session: aiohttp.ClientSession, fault: str) -> None:
     body = {**NO_LATENCY, "faults": {"rate": 1.0, "kinds": [fault]}, "timeout_ms": 300}
     assert (await _admin(session, mock, "PUT", "/behaviour/customer-master", body))[0] == 200
     url = mock.url + "/customer-master/customers/C000001"

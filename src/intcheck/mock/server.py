@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from intcheck import eventloop
 from intcheck.data import DataStore
 from intcheck.errors import UsageError
 from intcheck.kinds.base import (
@@ -355,7 +356,7 @@ def _worker(plan_path: str, host: str, port: int, seed: int, directory: str, rea
 
     parent = os.getppid()
     with contextlib.suppress(KeyboardInterrupt, asyncio.CancelledError):
-        asyncio.run(main())
+        eventloop.run(main())
 
 
 _LOST = frozenset({"reset", "timeout"})  # faults after which the client got no answer
