@@ -150,10 +150,13 @@ def test_faults_on_the_loop_the_cli_runs(example_plan_path: Path) -> None:
     async def every_fault() -> str:
         plan = load_plan(example_plan_path, environ={"CUSTOMER_API_TOKEN": "super-secret-token"})
         timeout = aiohttp.ClientTimeout(total=10)
-        async with asyncio.timeout(60), MockServer(plan) as server:
-            async with aiohttp.ClientSession(timeout=timeout) as client:
-                for fault in FAULTS:
-                    await _check_fault(server, client, fault)
+        async with (
+            asyncio.timeout(60),
+            MockServer(plan) as server,
+            aiohttp.ClientSession(timeout=timeout) as client,
+        ):
+            for fault in FAULTS:
+                await _check_fault(server, client, fault)
         return type(asyncio.get_running_loop()).__module__
 
     assert eventloop.run(every_fault()).startswith("uvloop")
