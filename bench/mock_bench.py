@@ -86,10 +86,11 @@ POST_HEADERS = {"Content-Type": "application/json", "Authorization": "Bearer ben
 
 async def _serve_intcheck(port: int, journal: str) -> None:
     from intcheck.contracts import load_plan
-    from intcheck.mock.server import MockServer
+    from intcheck.mock.server import MockServer, freeze_heap
     from intcheck.model import Latency
 
     async with MockServer(load_plan(ROOT / "contracts"), port=port, journal_path=journal) as mock:
+        freeze_heap()  # as `intcheck mock` does
         for name, _, _ in mock.endpoints:
             mock.behaviours.update(name, "", {"latency": Latency()})
         print("ready", flush=True)

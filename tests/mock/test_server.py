@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import time
 from collections.abc import AsyncIterator
@@ -73,6 +74,14 @@ async def test_binds_loopback_and_mounts_every_contract(
     names = {c["name"]: c["url"] for c in index["contracts"]}
     assert names["customer-master"] == mock.url + "/customer-master"
     assert {"rest"} <= {c["kind"] for c in index["contracts"]}
+
+
+async def test_a_library_server_leaves_the_callers_heap_alone(example_plan_path: Path) -> None:
+    # gc.freeze() pins every object of the process: only `intcheck mock`'s own processes may
+    plan = load_plan(example_plan_path)
+    frozen = gc.get_freeze_count()
+    async with asyncio.timeout(60), MockServer(plan):
+        assert gc.get_freeze_count() == frozen
 
 
 async def test_journal_records_redacts_and_filters(

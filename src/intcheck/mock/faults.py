@@ -134,12 +134,11 @@ class Behaviours:
         self._cache.clear()
         layers = [*self._plan.items(), *self.overrides.items()]
         self._forcing = {contract for (contract, _), fields in layers if fields.get("force")}
-        self._active = self._forcing | {
-            contract
-            for (contract, operation), _ in layers
-            if not self.get(contract, operation).latency.is_zero
-            or self.get(contract, operation).faults.rate
-        }
+        self._active = set(self._forcing)
+        for (contract, operation), _ in layers:
+            behaviour = self.get(contract, operation)
+            if not behaviour.latency.is_zero or behaviour.faults.rate:
+                self._active.add(contract)
 
     def clear(self) -> None:
         self.set_overrides({})

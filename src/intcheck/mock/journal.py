@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import orjson
 
@@ -57,17 +57,16 @@ class JournalQuery:
         return self.since is None or float(entry.get("ts", 0)) >= self.since
 
 
-def _tail(path: Path, count: int) -> list[bytes]:
-    """The last ``count`` complete lines of a file, reading backwards in blocks."""
-    with path.open("rb") as handle:
-        end = handle.seek(0, os.SEEK_END)
-        data = b""
-        position = end
-        while position > 0 and data.count(b"\n") <= count:
-            step = min(1 << 16, position)
-            position -= step
-            handle.seek(position)
-            data = handle.read(step) + data
+def _tail(handle: BinaryIO, count: int) -> list[bytes]:
+    """The last ``count`` complete lines of an open file, reading backwards in blocks."""
+    end = handle.seek(0, os.SEEK_END)
+    data = b""
+    position = end
+    while position > 0 and data.count(b"\n") <= count:
+        step = min(1 << 16, position)
+        position -= step
+        handle.seek(position)
+        data = handle.read(step) + data
     lines = data.split(b"\n")
     if position > 0:
         lines = lines[1:]  # the first piece may be a partial line
@@ -195,22 +194,20 @@ class Journal:
         """``(matching count, entries)``: all files merged by time, newest ``limit`` kept."""
         self.flush()
         query = query or JournalQuery()
-        unfiltered = query == JournalQuery(limit=query.limit)
-        if unfiltered and query.limit:
-            # the common "how many, and the newest few" question: count lines, parse the tails
-            total = self.count()
-            query = JournalQuery(limit=query.limit)
+        # the common "how many, and the newest few" question: count lines, parse only the tails
+        newest = query.limit or 0
+        tails_only = newest > 0 and query == JournalQuery(limit=newest)
+        total = self.count() if tails_only else 0
         keep: list[tuple[float, int, dict[str, Any]]] = []  # a min-heap by time when limited
         seen = 0
         for path in self.files():
             worker = path.name.split("-")[1]
             try:
-                lines = _tail(path, query.limit) if unfiltered and query.limit else None
                 handle = path.open("rb")
             except FileNotFoundError:
                 continue
             with handle:
-                for line in handle if lines is None else lines:
+                for line in _tail(handle, newest) if tails_only else handle:
                     try:
                         entry = _entry(jsonwire.loads(line), worker)
                     except (ValueError, TypeError):
@@ -225,9 +222,9 @@ class Journal:
                         heapq.heappush(keep, item)
                     else:
                         heapq.heappushpop(keep, item)
-        if not (unfiltered and query.limit):
-            total = seen
-        return total, [entry for _, _, entry in sorted(keep, key=lambda i: (i[0], i[1]))]
+        return (total if tails_only else seen), [
+            entry for _, _, entry in sorted(keep, key=lambda i: (i[0], i[1]))
+        ]
 
     def count(self) -> int:
         """Entries in every file of the directory (every worker's)."""

@@ -153,10 +153,6 @@ class MockServer:
             await web.SockSite(runner, app_sock).start()
         if self._shared:
             self._poller = asyncio.create_task(self._poll_control())
-        # The compiled specs are large and live as long as the server: keep the collector
-        # from walking them again and again under load.
-        gc.collect()
-        gc.freeze()
 
     async def close(self) -> None:
         """Stop answering, close the journal and remove it if this server created it."""
@@ -282,6 +278,7 @@ async def serve(
         async with MockServer(
             plan, host=host, port=port, seed=seed, journal_path=journal_path
         ) as mock:
+            freeze_heap()
             if on_ready is not None:
                 on_ready(list(mock.endpoints))
             await asyncio.Event().wait()
@@ -344,6 +341,7 @@ def _worker(plan_path: str, host: str, port: int, seed: int, directory: str, rea
         except Exception as exc:  # reported to the parent, which raises it
             ready.put(f"{type(exc).__name__}: {exc}")
             return
+        freeze_heap()
         ready.put(server.endpoints)
         # SIGTERM from the parent: stop cleanly, so the journal's last loop turn is written
         task = asyncio.current_task()
@@ -357,6 +355,18 @@ def _worker(plan_path: str, host: str, port: int, seed: int, directory: str, rea
     parent = os.getppid()
     with contextlib.suppress(KeyboardInterrupt, asyncio.CancelledError):
         eventloop.run(main())
+
+
+def freeze_heap() -> None:
+    """Take what start-up built out of the collector's walks, in a process that only serves.
+
+    The compiled specs, schemas and datasets are large and live as long as the server; frozen,
+    the collector stops walking them again and again under load. It freezes every object of
+    the process, so only process entry points call it, never ``MockServer`` itself (inside an
+    integration engineer's test suite it would pin their objects too).
+    """
+    gc.collect()
+    gc.freeze()
 
 
 _LOST = frozenset({"reset", "timeout"})  # faults after which the client got no answer

@@ -181,7 +181,7 @@ def check_request(op: Op, request: web.Request, path_values: Mapping[str, str]) 
                 errors.append(SchemaError(where, "required", f"{where} is required"))
             continue
         checked.params[param.location][param.name] = value
-        if param.validator is not None and not param.validator.is_valid(value):
+        if param.validator is not None:  # errors() answers a valid value cheaply
             errors.extend(
                 SchemaError(where + e.pointer, e.rule, e.message)
                 for e in param.validator.errors(value, limit=3)
