@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import re
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -23,7 +24,8 @@ from intcheck.kinds.soap.envelope import (
     parse_envelope,
     version_from_content_type,
 )
-from intcheck.kinds.soap.schemas import SchemaSet
+from intcheck.kinds.soap.probe import _element_value
+from intcheck.kinds.soap.schemas import Facets, SchemaSet
 from intcheck.kinds.soap.service import SoapService
 from intcheck.kinds.soap.values import ValueFactory, generate_from_pattern
 
@@ -189,3 +191,16 @@ def test_any_request_gets_a_soap_answer(
     assert etree.QName(root).localname == "Envelope"
     if reply.status != 200:
         assert root.find("{*}Body/{*}Fault") is not None
+
+
+def test_probe_values_read_xsd_patterns_with_xsd_escapes() -> None:
+    # \i and \c are XSD's, not Python's: a probe reading them as Python regexes raised re.error
+    # and lost every case of the operation
+    facets = Facets(values={"pattern": (r"\i\c*",)})
+    schemas = SimpleNamespace(facets=SimpleNamespace(lookup=lambda *_: facets))
+    element = SimpleNamespace(type=SimpleNamespace(name="string", qname=None), qname=None)
+    index = SimpleNamespace(candidates=lambda _: ["12-not-a-name", "order-1"])
+    assert _element_value("Ref", element, index, schemas) == "order-1"
+    index = SimpleNamespace(candidates=lambda _: [])
+    made = _element_value("Ref", element, index, schemas)
+    assert re.fullmatch(r"[A-Za-z_:][A-Za-z0-9._:-]*", made)

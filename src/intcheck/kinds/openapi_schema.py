@@ -17,7 +17,6 @@ from __future__ import annotations
 import decimal
 import functools
 import random
-import re
 from collections.abc import Callable, Iterator
 from fractions import Fraction
 from typing import Any
@@ -29,7 +28,6 @@ from jsonschema.exceptions import ValidationError, best_match
 
 from intcheck.contracts.openapi import resolve_pointer
 from intcheck.contracts.yamlsrc import escape
-from intcheck.kinds.regexgen import generate_matching
 from intcheck.kinds.schema_convert import convert_schema
 from intcheck.kinds.valuegen import Generator
 
@@ -162,12 +160,6 @@ def generate_value(schema: Any, components: Any, *, name: str = "") -> Any:
         ).is_valid(value),
     )
     return generator.generate(schema, name=name)
-
-
-def matching(pattern: str) -> str | None:
-    """A string matching ``pattern``, the same every run; None when none could be made."""
-    made = generate_matching(pattern, random.Random(0))
-    return made if re.search(pattern, made) else None
 
 
 @functools.cache

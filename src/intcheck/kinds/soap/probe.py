@@ -14,7 +14,7 @@ the target itself when it has a path), so one target serves every port.
 
 from __future__ import annotations
 
-import re
+import random
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -24,7 +24,6 @@ from zeep.wsse.username import UsernameToken
 
 from intcheck.contracts.wsdl import safe_parser
 from intcheck.data import field_key
-from intcheck.kinds.openapi_schema import matching
 from intcheck.kinds.probing import (
     Check,
     ProbeCase,
@@ -36,6 +35,7 @@ from intcheck.kinds.soap.dataset import WRITE_VERBS
 from intcheck.kinds.soap.documents import XSD_NS, SpecFiles
 from intcheck.kinds.soap.envelope import SOAP11, SOAP12, SoapVersion
 from intcheck.kinds.soap.schemas import SchemaSet
+from intcheck.kinds.soap.values import generate_from_pattern, xsd_regex
 from intcheck.model import Operation, display_path
 
 if TYPE_CHECKING:
@@ -287,14 +287,16 @@ def _element_value(name: str, element: Any, index: DatasetIndex, schemas: Schema
         return _complex_values(kind, index, schemas)
     facets = schemas.facets.lookup(getattr(kind, "qname", None), getattr(element, "qname", None))
     pattern, choices = facets.first("pattern"), facets.get("enumeration")
+    regex = xsd_regex(pattern) if pattern is not None else None  # XSD's escapes are not Python's
     for value in index.candidates(name):
         text = str(value)
-        if (pattern is None or re.fullmatch(pattern, text)) and (not choices or text in choices):
+        fits = pattern is None or (regex is not None and regex.fullmatch(text))
+        if fits and (not choices or text in choices):
             return value
     if choices:
         return choices[0]
     if pattern is not None:
-        made = matching(f"^(?:{pattern})$")
+        made = generate_from_pattern(pattern, random.Random(0))  # the same every run
         if made is not None:
             return made
     return _BUILTIN_VALUES.get(getattr(kind, "name", None) or "string", "probe")

@@ -240,21 +240,32 @@ def _fit_length(text: str, facets: Facets) -> str:
     return text
 
 
+def xsd_regex(pattern: str) -> re.Pattern[str] | None:
+    """An XSD ``pattern`` as a compiled Python regex, or None when it cannot be compiled.
+
+    XSD's own classes (``\\i``, ``\\c``) are spelled out and ``\\p{..}`` becomes ASCII letters, so
+    the result is a close, not exact, reading of the facet.
+    """
+    translated = _UNICODE_PROPERTY.sub("[A-Za-z]", pattern)
+    for xsd_class, python_class in _XSD_CLASSES.items():
+        translated = translated.replace(xsd_class, python_class)
+    try:
+        return re.compile(translated)
+    except (re.error, ValueError):
+        return None
+
+
 def generate_from_pattern(pattern: str, rng: random.Random, attempts: int = 10) -> str | None:
     """A string matching an XSD ``pattern`` (a regex, implicitly anchored), or None.
 
     >>> generate_from_pattern("O[0-9]{8}", random.Random(1)).startswith("O")
     True
     """
-    translated = _UNICODE_PROPERTY.sub("[A-Za-z]", pattern)
-    for xsd_class, python_class in _XSD_CLASSES.items():
-        translated = translated.replace(xsd_class, python_class)
-    try:
-        compiled = re.compile(translated)
-    except (re.error, ValueError):
+    compiled = xsd_regex(pattern)
+    if compiled is None:
         return None
     for _ in range(attempts):
-        made = generate_matching(translated, rng)
+        made = generate_matching(compiled.pattern, rng)
         if compiled.fullmatch(made):
             return made
     return None
