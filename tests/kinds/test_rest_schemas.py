@@ -16,6 +16,7 @@ import pytest
 from faker import Faker
 
 from intcheck.contracts import load_plan
+from intcheck.kinds.openapi_schema import generate_value
 from intcheck.kinds.regexgen import generate_matching
 from intcheck.kinds.schema_convert import convert_schema
 from intcheck.kinds.valuegen import Generator
@@ -358,3 +359,19 @@ async def test_missing_cookie_and_route_by_pattern(styles: str) -> None:
             assert resp.status == 200 and await resp.text() == "named"
         async with session.get(styles + "/items/ABC") as resp:
             assert resp.status == 400  # matches neither template's pattern
+
+
+@pytest.mark.parametrize(
+    ("schema", "low", "high"),
+    [
+        ({"type": "integer", "minimum": 2147483600, "maximum": 2147483647}, 2147483600, 2**31 - 1),
+        ({"type": "integer", "format": "int32", "maximum": -2147483640}, -(2**31), -2147483640),
+        ({"type": "integer", "format": "int64", "minimum": 2**40}, 2**40, 2**63 - 1),
+    ],
+)
+def test_generated_integers_stay_inside_bounds_near_the_format_limits(
+    schema: dict[str, Any], low: int, high: int
+) -> None:
+    # bounds at the int32/int64 limits are widened for readable values, never past the schema
+    value = generate_value(schema, {})
+    assert isinstance(value, int) and low <= value <= high

@@ -375,7 +375,9 @@ def _bounds(schema: Mapping[str, Any], epsilon: float, *, integer: bool) -> tupl
     fmt = schema.get("format")
     if integer and fmt == "int32":
         low, high = max(low, -(2**31)), min(high, 2**31 - 1)
-    # bounds that only restate int32/int64 make for unreadable values: treat as open
+    declared = low, high
+    # bounds that only restate int32/int64 make for unreadable values: pick near the other
+    # bound, or near zero, and keep the pick inside what is declared
     if low <= -(2**31):
         low = -math.inf
     if high >= 2**31 - 1:
@@ -386,4 +388,4 @@ def _bounds(schema: Mapping[str, Any], epsilon: float, *, integer: bool) -> tupl
         low = high - 1000
     elif math.isinf(high):
         high = low + 1000
-    return low, high
+    return max(low, declared[0]), min(high, declared[1])
