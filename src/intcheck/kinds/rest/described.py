@@ -63,12 +63,7 @@ class SpecView:
             resolve=self.original,
             openapi30=self.openapi30,
         )
-        root = {"components": self.components("request")}
-        for _ in range(16):
-            if not (isinstance(node, dict) and isinstance(node.get("$ref"), str)):
-                break
-            node = resolve_pointer(root, node["$ref"])
-        return node
+        return follow_refs({"components": self.components("request")}, node, "")[0]
 
     def original(self, ref: str) -> Any:
         return resolve_pointer(self.document.data, ref)
@@ -90,10 +85,8 @@ class SpecView:
 @dataclass(slots=True)
 class OperationView:
     operation: Operation
-    pointer: str
     params: list[dict[str, Any]]
     body_pointer: str  # "" when no JSON request body
-    body_required: bool
     responses: dict[str, dict[str, Any]]  # status -> resolved response object
     response_pointers: dict[str, str]  # status -> where that response object really lives
     secured: bool
@@ -128,10 +121,8 @@ def describe(spec: SpecView, operation: Operation) -> OperationView:
     }
     return OperationView(
         operation=operation,
-        pointer=pointer,
         params=list(params.values()),
         body_pointer=body_pointer,
-        body_required=bool(isinstance(body, dict) and body.get("required")),
         responses=responses,
         response_pointers=response_pointers,
         secured=secured,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from lxml import etree
 
@@ -18,9 +18,6 @@ from intcheck.kinds.probing import (
 from intcheck.kinds.soap.envelope import SOAP11, SOAP12, SoapVersion
 from intcheck.kinds.soap.schemas import SchemaSet
 from intcheck.model import Severity, Status
-
-if TYPE_CHECKING:
-    pass
 
 
 class _Parsed:

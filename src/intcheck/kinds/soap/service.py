@@ -84,7 +84,7 @@ class SoapService:
             )
         self.factory = ValueFactory(self.schemas.facets, rng)
         self.answers = DatasetAnswers(store, self.factory)
-        self._published: BoundedCache[tuple[str, str], bytes | None] = BoundedCache(64)
+        self._published: BoundedCache[tuple[str, str], bytes] = BoundedCache(64)
         self.store = store
         # Answers by (content type, SOAPAction, request bytes, store version): parsing,
         # validating and reading the request through zeep, then serialising the answer, cost
@@ -104,7 +104,8 @@ class SoapService:
         found = self._published.get((key, base_url))
         if found is None:
             found = self.files.published(key, base_url)
-            self._published.put((key, base_url), found, len(found or b""))
+            if found is not None:  # unknown names are not kept: they would crowd out the real
+                self._published.put((key, base_url), found, len(found))
         return found
 
     # -- requests ----------------------------------------------------------------------------
