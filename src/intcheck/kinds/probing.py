@@ -92,6 +92,11 @@ class ProbeCase:
     data: Mapping[str, Any] = field(default_factory=dict)  # kind-specific expectations
     skip: str = ""  # why this case is not sent; the runner reports it SKIPPED
     skipped_by: str = "case_can_be_built"  # the check named in that SKIPPED result
+    # For a generated positive case: whether an answer means "the target has no such record"
+    # (a documented 404/410, a declared SOAP fault). Such an answer is conformant; when every
+    # positive case of an operation gets one, the runner reports the operation SKIPPED once
+    # (no record for the generated values) instead of judging it. None: not applicable.
+    not_found: Callable[[Exchange], bool] | None = None
 
     @property
     def integration(self) -> str:
