@@ -169,6 +169,7 @@ class Operation:
     method: str = ""  # HTTP method for rest/cti/sms, empty where not HTTP
     path: str = ""  # path template below the contract's mount point
     source: SourceRef | None = None
+    aliases: tuple[str, ...] = ()  # other names users may write, e.g. the OpenAPI operationId
 
     @property
     def id(self) -> str:
@@ -192,6 +193,13 @@ class Contract:
     operations: tuple[Operation, ...] = ()
     secrets: frozenset[str] = frozenset()  # values that must never appear in output
     case_sources: tuple[SourceRef, ...] = ()  # where each entry of ``cases:`` was written
+
+    def operation(self, name: str) -> Operation | None:
+        """The operation called ``name``, or known by it as an alias (an OpenAPI operationId)."""
+        for operation in self.operations:
+            if name == operation.name or name in operation.aliases:
+                return operation
+        return None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

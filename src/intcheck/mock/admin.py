@@ -84,15 +84,17 @@ class _Admin:
         return web.json_response(out)
 
     async def behaviour(self, request: web.Request) -> web.Response:
-        contract, operation = self._target(request)
-        if contract is None:
-            return _bad(f"unknown contract {request.match_info['contract']!r}", status=404)
+        target = self._target(request)
+        if isinstance(target, web.Response):
+            return target
+        contract, operation = target
         return web.json_response(self.server.behaviours.get(contract, operation).to_json())
 
     async def set_behaviour(self, request: web.Request) -> web.Response:
-        contract, operation = self._target(request)
-        if contract is None:
-            return _bad(f"unknown contract {request.match_info['contract']!r}", status=404)
+        target = self._target(request)
+        if isinstance(target, web.Response):
+            return target
+        contract, operation = target
         try:
             fields = parse_behaviour(await request.json())
         except ValueError as exc:
@@ -111,13 +113,24 @@ class _Admin:
         self.server.share_control(reset=True)
         return web.json_response({"reset": True})
 
-    def _target(self, request: web.Request) -> tuple[str | None, str]:
+    def _target(self, request: web.Request) -> tuple[str, str] | web.Response:
+        """The contract and operation a behaviour route names (an operationId is accepted),
+        or the 404 that names the valid ones: a behaviour switched on a typo would silently
+        never apply."""
         contract = request.match_info["contract"]
-        operation = request.match_info.get("operation", "")
-        if operation.startswith(contract + ":"):
-            operation = operation[len(contract) + 1 :]
-        names = {name for name, _, _ in self.server.endpoints}
-        return (contract if contract in names else None), operation
+        written = request.match_info.get("operation", "")
+        if written.startswith(contract + ":"):
+            written = written[len(contract) + 1 :]
+        names = sorted({name for name, _, _ in self.server.endpoints})
+        if contract not in names:
+            return _bad(f"unknown contract {contract!r}; mocked: {', '.join(names)}", status=404)
+        if not written:
+            return contract, ""
+        operation = self.server.plan.contract(contract).operation(written)
+        if operation is None:
+            known = ", ".join(op.name for op in self.server.plan.contract(contract).operations)
+            return _bad(f"{contract} has no operation {written!r}; operations: {known}", 404)
+        return contract, operation.name
 
 
 def _plain(fields: dict[str, Any]) -> dict[str, Any]:

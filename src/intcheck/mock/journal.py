@@ -86,6 +86,8 @@ FIELDS = (
     "status",
     "duration_ms",
     "fault",
+    "protocol",  # "http", or what a kind's own service speaks ("smtp")
+    "note",  # a kind's verdict in words, e.g. why a CTI callback broke its contract
 )
 
 
@@ -130,8 +132,10 @@ class Journal:
         status: int,
         duration_ms: float,
         fault: str = "",
+        protocol: str = "http",
+        note: str = "",
     ) -> None:
-        """Append one entry; secrets in headers, path and body are masked first."""
+        """Append one entry; secrets in headers, path, body and note are masked first."""
         text = self._redactor.text
         flat = self._headers.get(raw_headers)
         if flat is None:
@@ -151,6 +155,8 @@ class Journal:
                 status,
                 round(duration_ms, 3),
                 fault,
+                protocol,
+                text(note) if note else note,
             ]
         )
         self.written += 1

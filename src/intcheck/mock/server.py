@@ -3,8 +3,11 @@
 >>> async with MockServer(plan) as mock:          # doctest: +SKIP
 ...     url = mock.url + "/customer-master/customers/C000001"
 
-Each contract is mounted at ``/<contract name>`` (and also at ``/`` of its own ``mock.port``
-when the contract sets one). ``serve`` runs the same thing for the CLI, optionally as N worker
+Each contract's kind builds its mock (``Kind.mock``): routes mounted at ``/<contract name>``
+(and also at ``/`` of its own ``mock.port`` when the contract sets one), services of its own
+(listeners, senders) started beside them, and admin routes at
+``/__intcheck/contracts/<contract name>``. A contract whose kind has no mock is listed in
+``uncovered``. ``serve`` runs the same thing for the CLI, optionally as N worker
 processes sharing the port through ``SO_REUSEPORT``, with one journal directory for all.
 """
 
@@ -38,18 +41,20 @@ from intcheck.kinds.base import (
     PREFER,
     VALIDATION,
     MockContext,
+    MockParts,
     mount,
 )
-from intcheck.mock.admin import add_admin_routes
+from intcheck.mock.admin import PREFIX, add_admin_routes
 from intcheck.mock.faults import FAULT, Behaviours, parse_behaviour, problem
 from intcheck.mock.journal import Journal
+from intcheck.plugins import Registry
 from intcheck.redact import Redactor
 
 if TYPE_CHECKING:
     from types import TracebackType
 
-    from intcheck.kinds.base import Handler, MockBuilder
-    from intcheck.model import Plan
+    from intcheck.kinds.base import Handler, JournalSink, MockService
+    from intcheck.model import Contract, Plan
 
 Endpoint = tuple[str, str, str]  # contract name, kind, URL
 CONTROL_FILE = "control.json"
@@ -68,8 +73,10 @@ class MockServer:
         journal_path: str | Path | None = None,
         reuse_port: bool = False,
         shared: bool = False,
+        registry: Registry | None = None,
     ) -> None:
         self.plan = plan
+        self.registry = Registry.default() if registry is None else registry
         self.host = host
         self.port = port
         self.seed = seed
@@ -83,10 +90,12 @@ class MockServer:
         )
         self.journal = Journal(directory, Redactor(plan.secrets))
         self.endpoints: list[Endpoint] = []
+        self.uncovered: list[Contract] = [*self.registry.uncovered(plan, "mock")]
         self.url = ""
         self._reuse_port = reuse_port
         self._shared = shared  # several workers: admin changes go through the control file
         self._runners: list[web.AppRunner] = []
+        self._services: list[tuple[str, str, MockService]] = []  # contract, kind, service
         self._control_seen = 0
         self._reset_seen = 0
         self._poller: asyncio.Task[None] | None = None
@@ -106,42 +115,43 @@ class MockServer:
     async def start(self) -> None:
         """Bind, build every contract's mock, and start answering."""
         sock = _listen_socket(self.host, self.port, reuse_port=self._reuse_port)
+        own: list[tuple[web.Application, socket.socket]] = []
+        try:
+            await self._start(sock, own)
+        except BaseException:
+            # a kind that fails to build or a service that cannot bind leaves nothing behind
+            for listening in (sock, *(s for _, s in own)):
+                listening.close()
+            await self.close()
+            raise
+
+    async def _start(
+        self, sock: socket.socket, own: list[tuple[web.Application, socket.socket]]
+    ) -> None:
         self.port = sock.getsockname()[1]
         self.url = f"http://{_url_host(self.host)}:{self.port}"
         main = web.Application(client_max_size=MAX_BODY_BYTES)
         add_admin_routes(main, self)  # not gated: the journal counts the mocks' answers only
-        own: list[tuple[web.Application, socket.socket]] = []
-        builders = _builders()
         for index, contract in enumerate(self.plan.contracts):
-            builder = builders.get(contract.kind)
-            if builder is None:
+            if not self.registry.covers(contract, "mock"):
                 continue
+            mocker = self.registry.get(contract.kind).mock
+            assert mocker is not None  # covers() said so
             name = contract.name
             rng = random.Random(self.seed * 1_000_003 + index)
-            ctx = MockContext(
-                plan=self.plan,
-                contract=contract,
-                store=self.store,
-                base_url=f"{self.url}/{name}",
-                rng=rng,
-            )
-            mount(main, f"/{name}", builder.build_mock(ctx), partial(self._gate, name))
-            self.endpoints.append((name, contract.kind, ctx.base_url))
-            if contract.mock.port:
+            parts = mocker.build_mock(self._context(contract, f"{self.url}/{name}", rng))
+            self._add(main, f"/{name}", contract, parts)
+            self.endpoints.append((name, contract.kind, f"{self.url}/{name}"))
+            if contract.mock.port and parts.routes:
                 own_sock = _listen_socket(
                     self.host, contract.mock.port, reuse_port=self._reuse_port
                 )
                 own_url = f"http://{_url_host(self.host)}:{own_sock.getsockname()[1]}"
-                ctx = MockContext(
-                    plan=self.plan,
-                    contract=contract,
-                    store=self.store,
-                    base_url=own_url,
-                    rng=random.Random(rng.random()),
-                )
+                ctx = self._context(contract, own_url, random.Random(rng.random()))
+                # the routes only: the kind's services and admin routes run once, above
+                routes = mocker.build_mock(ctx).routes
                 app = web.Application(client_max_size=MAX_BODY_BYTES)
-                routes = [*builder.build_mock(ctx), *self._unmounted_routes()]
-                mount(app, "", routes, partial(self._gate, name))
+                mount(app, "", [*routes, *self._unmounted_routes()], partial(self._gate, name))
                 own.append((app, own_sock))
                 self.endpoints.append((name, contract.kind, own_url))
         # last, below every mount point: a path no contract serves is answered and journaled
@@ -151,8 +161,62 @@ class MockServer:
             await runner.setup()
             self._runners.append(runner)
             await web.SockSite(runner, app_sock).start()
+        for name, kind, service in self._services:
+            await service.start()
+            self.endpoints += [(name, f"{kind} {label}", url) for label, url in service.endpoints]
         if self._shared:
             self._poller = asyncio.create_task(self._poll_control())
+
+    def _context(self, contract: Contract, base_url: str, rng: random.Random) -> MockContext:
+        return MockContext(
+            plan=self.plan,
+            contract=contract,
+            store=self.store,
+            base_url=base_url,
+            rng=rng,
+            host=self.host,
+            journal=self._sink(contract.name),
+        )
+
+    def _add(self, app: web.Application, prefix: str, contract: Contract, parts: MockParts) -> None:
+        """Mount a kind's routes and admin routes, and keep its services to start."""
+        mount(app, prefix, parts.routes, partial(self._gate, contract.name))
+        mount(app, f"{PREFIX}/contracts/{contract.name}", parts.admin)
+        self._services += [(contract.name, contract.kind, s) for s in parts.services]
+
+    def _sink(self, contract: str) -> JournalSink:
+        """How a kind's own service (an SMTP listener, say) journals what it handled."""
+        record = self.journal.record
+
+        def journal(
+            operation: str,
+            *,
+            protocol: str,
+            method: str,
+            path: str = "",
+            headers: tuple[tuple[str, str], ...] = (),
+            body: bytes = b"",
+            validation: str = "ok",
+            status: int = 0,
+            duration_ms: float = 0.0,
+            note: str = "",
+        ) -> None:
+            raw = tuple((n.encode(), v.encode("utf-8", "surrogateescape")) for n, v in headers)
+            record(
+                contract,
+                operation,
+                method,
+                path,
+                raw,
+                body,
+                validation,
+                status,
+                duration_ms,
+                protocol=protocol,
+                note=note,
+            )
+
+        return journal
 
     async def close(self) -> None:
         """Stop answering, close the journal and remove it if this server created it."""
@@ -160,6 +224,9 @@ class MockServer:
             self._poller.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._poller
+        for _, _, service in reversed(self._services):
+            await service.close()
+        self._services.clear()
         for runner in reversed(self._runners):
             await runner.cleanup()
         self._runners.clear()
@@ -388,12 +455,6 @@ async def _orphan_watch(parent: int) -> None:
         await asyncio.sleep(0.5)
         if os.getppid() != parent:
             return
-
-
-def _builders() -> dict[str, MockBuilder]:
-    from intcheck.kinds import mock_builders
-
-    return dict(mock_builders())
 
 
 def _listen_socket(host: str, port: int, *, reuse_port: bool = False) -> socket.socket:
