@@ -122,6 +122,7 @@ def probe(
         timeout_s=timeout_s,
         insecure=insecure,
         read_only=read_only,
+        artifacts=report_dir,
     )
     cases = plan_cases(plan, options)  # bad --only/--target: exit 2 before any request
     out.not_covered("intcheck probe", uncovered_contracts(plan, options))

@@ -255,6 +255,7 @@ class Evidence:
     elapsed_ms: float | None = None
     schema_error: Mapping[str, str] | None = None  # message, instance pointer, schema location
     curl: str = ""
+    details: Mapping[str, Any] = field(default_factory=dict)  # what a kind observed beyond HTTP
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

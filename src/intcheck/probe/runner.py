@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from intcheck.data import merged_collections
 from intcheck.errors import UsageError
-from intcheck.kinds.probing import DatasetIndex, ProbeCase
+from intcheck.kinds.probing import DatasetIndex, PerformContext, ProbeCase
 from intcheck.model import Evidence, Report, Result, Severity, Status
 from intcheck.plugins import Registry, not_covered
 from intcheck.probe.checks import percentile, run_checks
@@ -26,6 +26,8 @@ from intcheck.probe.transport import Timeouts, create_session, send
 from intcheck.redact import Redactor
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from intcheck.model import Contract, Plan
     from intcheck.plugins import Prober
 
@@ -47,6 +49,7 @@ class ProbeOptions:
     insecure: bool = False
     read_only: bool = False  # send nothing that would change the target's data
     registry: Registry = field(default_factory=Registry.default)
+    artifacts: Path | None = None  # where cases may save files they link (screenshots)
 
 
 def parse_targets(pairs: Iterable[str]) -> dict[str, str]:
@@ -175,6 +178,9 @@ async def run_probe(
     limit = asyncio.Semaphore(options.concurrency)
     done: asyncio.Queue[list[Result] | None] = asyncio.Queue()
     latencies: dict[str, list[float]] = {}
+    performing = PerformContext(
+        timeout_s=options.timeout_s, insecure=options.insecure, artifacts=options.artifacts
+    )
 
     async with create_session(
         timeouts, insecure=options.insecure, concurrency=options.concurrency
@@ -185,7 +191,10 @@ async def run_probe(
                 await done.put([_skipped(case)])
                 return
             async with limit:
-                exchange = await send(session, case.request, timeouts)
+                if case.perform is not None:
+                    exchange = await case.perform(performing)
+                else:
+                    exchange = await send(session, case.request, timeouts)
             if not exchange.error:
                 latencies.setdefault(case.integration, []).append(exchange.elapsed_ms)
             await done.put(run_checks(case, exchange, redactor))
