@@ -50,8 +50,22 @@ def validate(out: Output, path: Path, strict: bool) -> ExitCode:
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535))
 @click.option("--seed", default=0, show_default=True, help="Seed for generated data.")
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
+@click.option(
+    "--journal",
+    "journal_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Keep the journal in this folder (for verify-journal) instead of a temporary one.",
+)
 @click.pass_obj
-def mock(out: Output, path: Path, host: str, port: int, seed: int, workers: int) -> ExitCode:
+def mock(
+    out: Output,
+    path: Path,
+    host: str,
+    port: int,
+    seed: int,
+    workers: int,
+    journal_dir: Path | None,
+) -> ExitCode:
     """Serve every contract of the plan at PATH as a live mock until Ctrl-C."""
     from intcheck.mock.server import serve
 
@@ -66,7 +80,15 @@ def mock(out: Output, path: Path, host: str, port: int, seed: int, workers: int)
     out.not_covered("intcheck mock", Registry.default().uncovered(plan, "mock"))
     try:
         eventloop.run(
-            serve(plan, host=host, port=port, seed=seed, workers=workers, on_ready=out.served)
+            serve(
+                plan,
+                host=host,
+                port=port,
+                seed=seed,
+                workers=workers,
+                on_ready=out.served,
+                journal_path=journal_dir,
+            )
         )
     except KeyboardInterrupt:
         out.line("mock stopped")
@@ -247,6 +269,29 @@ def simulate(
     untested = untested_but_required(plan, report.results, "simulate")
     out.untested("intcheck simulate", "simulation", untested)
     bad = report.count(Status.FAILED) + report.count(Status.ERRORED) + len(untested)
+    return ExitCode.FINDINGS if bad else ExitCode.OK
+
+
+@cli.command("verify-journal")
+@PLAN_ARGUMENT
+@click.option("--journal", required=True, metavar="DIR|URL", help="mock --journal DIR, or its URL.")
+@click.option("--only", multiple=True, metavar="NAME", help="Verify only this contract.")
+@click.option(
+    "--report-dir", type=click.Path(path_type=Path, file_okay=False), default=Path("reports")
+)
+@click.pass_obj
+def verify_journal(
+    out: Output, path: Path, journal: str, only: tuple[str, ...], report_dir: Path
+) -> ExitCode:
+    """Turn a mock journal's verdicts (what a PBX or client sent) into the standard report."""
+    from intcheck.model import Status
+    from intcheck.report.writers import write_reports
+    from intcheck.verify import journal_report
+
+    plan = load_plan(path)
+    report = eventloop.run(journal_report(plan, journal, only=only))
+    out.report_summary(report, [str(p) for p in write_reports(report, report_dir)])
+    bad = sum(report.count(s) for s in (Status.FAILED, Status.ERRORED, Status.SKIPPED))
     return ExitCode.FINDINGS if bad else ExitCode.OK
 
 

@@ -13,9 +13,12 @@ if TYPE_CHECKING:
     from intcheck.model import Plan
 
 
+MOCKED = ("customer-master", "order-service", "pbx-screen-pop")
+
+
 async def test_the_mock_passes_its_own_probe(plan: Plan) -> None:
     async with MockServer(plan, port=0) as mock:
-        targets = {name: f"{mock.url}/{name}" for name in ("customer-master", "order-service")}
+        targets = {name: f"{mock.url}/{name}" for name in MOCKED}
         options = ProbeOptions(targets=targets, timeout_s=5)
         results = [r async for r in run_probe(plan, options)]
     not_passed = sorted(
@@ -24,25 +27,26 @@ async def test_the_mock_passes_its_own_probe(plan: Plan) -> None:
         if r.status is not Status.PASSED and r.check != COVERAGE_CHECK
     )
     assert not_passed == []
-    assert {r.integration for r in results if r.check != COVERAGE_CHECK} == {
-        "customer-master",
-        "order-service",
-    }
+    assert {r.integration for r in results if r.check != COVERAGE_CHECK} == set(MOCKED)
     cases = {r.case for r in results}
     # every port of the WSDL is probed, and the credentials are enforced on both
     assert "order-service:GetOrder#soap11:auth:missing-credentials" in cases
     assert "order-service:GetOrder#soap12:auth:missing-credentials" in cases
     assert "customer-master:GET /customers/{id}#example:vip" in cases
+    # the CTI receiver pops a known caller and refuses a forged callback
+    assert "pbx-screen-pop:ringing#known:national" in cases
+    assert "pbx-screen-pop:ringing#forged:bad-signature" in cases
 
 
 async def test_read_only_sends_nothing_that_changes_data(plan: Plan) -> None:
     from intcheck.mock import JournalQuery
 
     async with MockServer(plan, port=0) as mock:
-        targets = {name: f"{mock.url}/{name}" for name in ("customer-master", "order-service")}
+        targets = {name: f"{mock.url}/{name}" for name in MOCKED}
         options = ProbeOptions(targets=targets, timeout_s=5, read_only=True)
         results = [r async for r in run_probe(plan, options)]
-        _, sent = mock.journal.read(JournalQuery())
+        _, journaled = mock.journal.read(JournalQuery())
+    sent = [e for e in journaled if e["protocol"] == "http"]  # not the CTI calls' records
     assert sent, "the read-only probe still sends the reads"
     assert {e["method"] for e in sent} <= {"GET", "POST"}
     # the only POSTs are SOAP calls, and none of them to an operation that writes
