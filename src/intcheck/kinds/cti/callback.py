@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 from intcheck.kinds import signatures
+from intcheck.kinds.cti.contract import TWILIO_REQUIRED
 from intcheck.kinds.cti.events import BAD_SIGNATURE, NO_CREDENTIALS, STALE, UNSIGNED
-from intcheck.kinds.cti.templates import read_back, render
+from intcheck.kinds.cti.templates import SOMETIMES_EMPTY, placeholders_in, read_back, render
 from intcheck.kinds.probing import ProbeRequest
 
 if TYPE_CHECKING:
@@ -158,7 +159,7 @@ def read_fields(
         received = dict(pairs)
         for name, template in templates.items():
             if name not in received:
-                if not _may_be_absent(settings, template):
+                if not _may_be_absent(settings, name, template):
                     broken.append(f"missing-field:{name}")
                 continue
             read = read_back(template, received[name])
@@ -169,13 +170,12 @@ def read_fields(
     return found, broken
 
 
-def _may_be_absent(settings: CtiContract, template: str) -> bool:
-    """Twilio leaves out what does not apply; any PBX may leave out an event's empty fields."""
-    from intcheck.kinds.cti.templates import SOMETIMES_EMPTY, placeholders_in
-
-    names = placeholders_in(template)
+def _may_be_absent(settings: CtiContract, name: str, template: str) -> bool:
+    """Twilio sends its core parameters and leaves out what does not apply; any PBX may
+    leave out an event's empty fields (no duration before the hang-up)."""
     if settings.style == "twilio":
-        return True if not names else all(n in SOMETIMES_EMPTY or n == "timestamp" for n in names)
+        return name not in TWILIO_REQUIRED
+    names = placeholders_in(template)
     return bool(names) and all(n in SOMETIMES_EMPTY for n in names)
 
 

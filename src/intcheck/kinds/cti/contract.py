@@ -46,6 +46,8 @@ TWILIO_FIELDS = {
     "Timestamp": "{timestamp}",
     "CallDuration": "{duration}",
 }
+# What every Twilio callback carries; the others (Caller, Called, Timestamp...) may be left out.
+TWILIO_REQUIRED = frozenset({"CallSid", "From", "To", "CallStatus"})
 # CallStatus per event; a hang-up is spelt by how the call ended.
 TWILIO_EVENT_NAMES = {"ringing": "ringing", "answered": "in-progress", "missed": "no-answer"}
 TWILIO_HANGUP = {
@@ -150,7 +152,8 @@ class CtiContract:
             declared.add("00")  # a national PBX shows callers from abroad with 00
         withheld = caller.get("withheld_as", TWILIO_WITHHELD if style == "twilio" else None)
         withheld = DEFAULT_WITHHELD if withheld is None else withheld
-        query, body, encoding = _fields(style, request)
+        account_sid = "AC" + hashlib.sha256(contract.name.encode()).hexdigest()[:32]
+        query, body, encoding = _fields(style, request, account_sid)
         events = tuple(data.get("events", DEFAULT_EVENTS))
         expect = data.get("expect", {})
         known_status = _statuses(expect.get("status", "2xx"))
@@ -214,7 +217,7 @@ class CtiContract:
             auth=contract.auth,
             p95_ms=contract.sla.p95_ms,
             creates_records=bool(data.get("creates_records", False)),
-            account_sid="AC" + hashlib.sha256(contract.name.encode()).hexdigest()[:32],
+            account_sid=account_sid,
             sources=sources,
         )
 
@@ -248,7 +251,9 @@ class CtiContract:
         return event in self.pop_on
 
 
-def _fields(style: str, request: Mapping[str, Any]) -> tuple[dict[str, str], dict[str, str], str]:
+def _fields(
+    style: str, request: Mapping[str, Any], account_sid: str
+) -> tuple[dict[str, str], dict[str, str], str]:
     """Query fields, body fields and the body's encoding; Twilio's fields by default."""
     query = dict(request.get("query", {}))
     if "json" in request:
@@ -256,9 +261,10 @@ def _fields(style: str, request: Mapping[str, Any]) -> tuple[dict[str, str], dic
     if "form" in request:
         return query, dict(request["form"]), "form"
     if style == "twilio" and not query:
+        twilio = {**TWILIO_FIELDS, "AccountSid": account_sid}
         if request.get("method", "POST") == "GET":
-            return dict(TWILIO_FIELDS), {}, ""
-        return {}, dict(TWILIO_FIELDS), "form"
+            return twilio, {}, ""
+        return {}, twilio, "form"
     return query, {}, ""
 
 

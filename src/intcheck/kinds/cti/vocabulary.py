@@ -30,8 +30,8 @@ def check(source: ContractSource) -> None:
     data = source.data
     request = data["request"]
     style = data.get("style", "generic")
-    _templates(source, request)
-    _request_shape(source, request, style)
+    misspelt = _templates(source, request)
+    _request_shape(source, request, style, misspelt=misspelt)
     events = list(data.get("events", DEFAULT_EVENTS))
     _event_names(source, data.get("event_names", {}), events)
     for index, event in enumerate(data.get("pop_on", [])):
@@ -66,7 +66,9 @@ def _sent(request: Mapping[str, Any], style: str) -> set[str]:
     return {name for template in templates for name in placeholders_in(template)}
 
 
-def _templates(source: ContractSource, request: Mapping[str, Any]) -> None:
+def _templates(source: ContractSource, request: Mapping[str, Any]) -> bool:
+    """Check every template of the request; True when one names an unknown placeholder."""
+    misspelt = False
     written = [("/request/path", request["path"])]
     for part in ("query", "form", "json"):
         written += [
@@ -79,6 +81,7 @@ def _templates(source: ContractSource, request: Mapping[str, Any]) -> None:
             continue
         for name in placeholders_in(template):
             if name not in PLACEHOLDERS:
+                misspelt = True
                 source.error(
                     pointer,
                     f"unknown placeholder {{{name}}}",
@@ -86,9 +89,12 @@ def _templates(source: ContractSource, request: Mapping[str, Any]) -> None:
                     or "placeholders: " + _braced(PLACEHOLDERS),
                     rule="unknown-placeholder",
                 )
+    return misspelt
 
 
-def _request_shape(source: ContractSource, request: Mapping[str, Any], style: str) -> None:
+def _request_shape(
+    source: ContractSource, request: Mapping[str, Any], style: str, *, misspelt: bool
+) -> None:
     method = request.get("method", "POST" if style == "twilio" else "GET")
     if method == "GET":
         for part in ("form", "json"):
@@ -111,6 +117,8 @@ def _request_shape(source: ContractSource, request: Mapping[str, Any], style: st
             rule="twilio-json",
         )
     sent = _sent(request, style)
+    if misspelt:
+        return  # what is missing is most likely what was misspelt, reported already
     if "caller_id" not in sent:
         source.error(
             "/request",
@@ -151,7 +159,8 @@ def _event_names(source: ContractSource, names: Mapping[str, str], events: list[
         if event not in names and event in spelt and spelt[event] != event:
             source.error(
                 f"/event_names/{escape(spelt[event])}",
-                f"{event!r} is also the name of the event {event!r}",
+                f"{event!r} is how the event {event!r} is spelt too: the CRM could not tell "
+                f"{spelt[event]} from {event}",
                 rule="same-spelling",
             )
 
