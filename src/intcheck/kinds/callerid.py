@@ -9,6 +9,8 @@ most common CTI go-live failure. Never shape or parse numbers with regexes.
 
 from __future__ import annotations
 
+import functools
+
 import phonenumbers
 
 from intcheck.data import normalize_phone
@@ -98,6 +100,9 @@ def same_caller(caller: str, e164: str, region: str = "DE") -> bool:
     return e164 in readings(caller, region)
 
 
+# The receiver asks this of every callback; a PBX sends its few callers' numbers again and
+# again, and shaping a number to compare costs a parse and a format (tens of microseconds).
+@functools.lru_cache(maxsize=1 << 14)
 def form_of(caller: str, region: str = "DE") -> str:
     """Which of ``FORMS`` ``caller`` is written in, as a PBX in ``region`` sends it.
 

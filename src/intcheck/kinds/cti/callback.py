@@ -83,7 +83,8 @@ def build_from(
     settings: CtiContract, target: str, filled: Mapping[str, str], *, twist: str, moment: float
 ) -> ProbeRequest:
     """The request for placeholder values ``filled``; ``twist`` forges or strips what it names."""
-    path = render(settings.path, {k: quote(v, safe="") for k, v in filled.items()})
+    in_path = placeholders_in(settings.path)
+    path = render(settings.path, {k: quote(filled.get(k, ""), safe="") for k in in_path})
     query = _pairs(settings, settings.query, filled)
     url = target.rstrip("/") + path + (("?" + urlencode(query, quote_via=quote)) if query else "")
     body = b""

@@ -7,6 +7,7 @@ the mock's receiver reads a value back out of a field whose template holds one p
 
 from __future__ import annotations
 
+import functools
 import string
 from typing import TYPE_CHECKING
 
@@ -30,12 +31,18 @@ PLACEHOLDERS = (
 SOMETIMES_EMPTY = frozenset({"caller_id", "duration", "disposition", "queue"})
 
 _FORMATTER = string.Formatter()
+Parsed = tuple[tuple[str, str | None], ...]  # (literal text, placeholder or None)
+
+
+@functools.lru_cache(maxsize=1024)  # a contract has a few templates, read on every callback
+def _parsed(template: str) -> Parsed:
+    return tuple((literal, name) for literal, name, _, _ in _FORMATTER.parse(template))
 
 
 def placeholders_in(template: str) -> list[str]:
     """The placeholder names in ``template``, in order (none when it is malformed)."""
     try:
-        return [name for _, name, _, _ in _FORMATTER.parse(template) if name is not None]
+        return [name for _, name in _parsed(template) if name is not None]
     except ValueError:
         return []
 
@@ -57,7 +64,7 @@ def template_error(template: str) -> str:
 def render(template: str, values: Mapping[str, str]) -> str:
     """``template`` with each placeholder replaced by its value ("" when it has none)."""
     out: list[str] = []
-    for literal, name, _, _ in _FORMATTER.parse(template):
+    for literal, name in _parsed(template):
         out.append(literal)
         if name is not None:
             out.append(values.get(name, ""))
@@ -73,12 +80,12 @@ def read_back(template: str, value: str) -> dict[str, str] | None:
     >>> read_back("ext-{agent_ext}", "ext-101")
     {'agent_ext': '101'}
     """
-    parsed = list(_FORMATTER.parse(template))
-    names = [name for _, name, _, _ in parsed if name is not None]
+    parsed = _parsed(template)
+    names = [name for _, name in parsed if name is not None]
     if len(names) != 1:
         return {}
     prefix, suffix, seen = "", "", False
-    for literal, name, _, _ in parsed:
+    for literal, name in parsed:
         if seen:
             suffix += literal
         else:
