@@ -153,17 +153,13 @@ class CtiContract:
         withheld = caller.get("withheld_as", TWILIO_WITHHELD if style == "twilio" else None)
         withheld = DEFAULT_WITHHELD if withheld is None else withheld
         account_sid = "AC" + hashlib.sha256(contract.name.encode()).hexdigest()[:32]
-        query, body, encoding = _fields(style, request, account_sid)
+        query, body, encoding = request_fields(style, request, account_sid)
         events = tuple(data.get("events", DEFAULT_EVENTS))
         expect = data.get("expect", {})
         known_status = _statuses(expect.get("status", "2xx"))
         unknown = expect.get("unknown", {})
         duplicates = data.get("duplicates", {})
-        sent = {
-            p
-            for t in (*query.values(), *body.values(), request["path"])
-            for p in placeholders_in(t)
-        }
+        sent = sent_placeholders(request["path"], query, body)
         signature = data.get("signature", {"scheme": "twilio" if style == "twilio" else "none"})
         scheme = signature["scheme"]
         agents = data.get("agents", {})
@@ -244,15 +240,22 @@ class CtiContract:
     @property
     def sent(self) -> frozenset[str]:
         """The placeholders the callback carries (in its path, query or body)."""
-        templates = (self.path, *self.query.values(), *self.body.values())
-        return frozenset(p for t in templates for p in placeholders_in(t))
+        return sent_placeholders(self.path, self.query, self.body)
 
     def pop_event(self, event: str) -> bool:
         return event in self.pop_on
 
 
-def _fields(
-    style: str, request: Mapping[str, Any], account_sid: str
+def sent_placeholders(
+    path: str, query: Mapping[str, str], body: Mapping[str, str]
+) -> frozenset[str]:
+    """The placeholders a request with these templates carries."""
+    templates = (path, *query.values(), *body.values())
+    return frozenset(p for t in templates for p in placeholders_in(t))
+
+
+def request_fields(
+    style: str, request: Mapping[str, Any], account_sid: str = ""
 ) -> tuple[dict[str, str], dict[str, str], str]:
     """Query fields, body fields and the body's encoding; Twilio's fields by default."""
     query = dict(request.get("query", {}))

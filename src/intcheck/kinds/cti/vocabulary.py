@@ -17,7 +17,12 @@ import phonenumbers
 from intcheck.contracts.schema import did_you_mean
 from intcheck.contracts.yamlsrc import dotted, escape
 from intcheck.data import normalize_phone
-from intcheck.kinds.cti.contract import CUSTOMER_PLACEHOLDERS, DEFAULT_EVENTS, TWILIO_FIELDS
+from intcheck.kinds.cti.contract import (
+    CUSTOMER_PLACEHOLDERS,
+    DEFAULT_EVENTS,
+    request_fields,
+    sent_placeholders,
+)
 from intcheck.kinds.cti.templates import PLACEHOLDERS, placeholders_in, template_error
 from intcheck.model import Diagnostic
 
@@ -57,13 +62,9 @@ def check(source: ContractSource) -> None:
         source.error("/calls", "every weight is 0: no call would be played", rule="no-calls")
 
 
-def _sent(request: Mapping[str, Any], style: str) -> set[str]:
-    templates = [request["path"]]
-    for part in ("query", "form", "json"):
-        templates += list(request.get(part, {}).values())
-    if style == "twilio" and not any(p in request for p in ("query", "form", "json")):
-        templates += list(TWILIO_FIELDS.values())
-    return {name for template in templates for name in placeholders_in(template)}
+def _sent(request: Mapping[str, Any], style: str) -> frozenset[str]:
+    query, body, _ = request_fields(style, request)
+    return sent_placeholders(request["path"], query, body)
 
 
 def _templates(source: ContractSource, request: Mapping[str, Any]) -> bool:
@@ -193,7 +194,9 @@ def _expect(source: ContractSource, expect: Mapping[str, Any]) -> None:
                 )
 
 
-def _duplicates(source: ContractSource, duplicates: Mapping[str, Any], sent: set[str]) -> None:
+def _duplicates(
+    source: ContractSource, duplicates: Mapping[str, Any], sent: frozenset[str]
+) -> None:
     for index, name in enumerate(duplicates.get("key", [])):
         if name not in sent:
             source.error(
