@@ -12,7 +12,7 @@ withheld callers in every number form), ``--concurrency`` of them at once, back 
 Printed per round and as medians: the screen-pop latency the simulator measured on the pop
 events (p50/p95/p99, the ``screen_pop_p95_within_sla`` result), the simulator's calls and
 callbacks per second of wall time, and calls per CPU-second of the simulator's process (the
-figure a shared machine moves least).
+figure a shared machine moves least), and the mock's CPU time per callback (from ``/proc``).
 """
 
 from __future__ import annotations
@@ -64,20 +64,29 @@ async def _round(url: str, calls: int, concurrency: int, seed: int) -> dict[str,
     return {**details, "wall": wall, "cpu": cpu, "callbacks": callbacks, "bad": bad}
 
 
-def _bench(url: str, calls: int, concurrency: int, rounds: int) -> None:
+def _cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of process ``pid`` (Linux ``/proc``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return float(int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _bench(url: str, calls: int, concurrency: int, rounds: int, mock_pid: int) -> None:
     from intcheck import eventloop
 
     eventloop.run(_round(url, min(calls, 50), concurrency, seed=99))  # warm-up: imports, pools
     measured = []
     for number in range(rounds):
+        before = _cpu_seconds(mock_pid)
         row = eventloop.run(_round(url, calls, concurrency, seed=number))
+        row["mock_cpu"] = _cpu_seconds(mock_pid) - before
         measured.append(row)
         latency = f"p50 {row['p50_ms']:.1f} ms, p95 {row['p95_ms']:.1f} ms"
         print(
             f"round {number + 1}: screen pop {latency}, p99 {row['p99_ms']:.1f} ms over"
             f" {row['pops']} pops; {calls / row['wall']:.0f} calls/s,"
             f" {row['callbacks'] / row['wall']:.0f} callbacks/s, {calls / row['cpu']:.0f} calls per"
-            f" CPU-second; {row['bad']} failed or errored results"
+            f" CPU-second; mock {1e6 * row['mock_cpu'] / row['callbacks']:.0f} us CPU per"
+            f" callback; {row['bad']} failed or errored results (latency over budget)"
         )
 
     def median(key: str) -> float:
@@ -86,11 +95,12 @@ def _bench(url: str, calls: int, concurrency: int, rounds: int) -> None:
     per_wall = statistics.median(calls / r["wall"] for r in measured)
     per_cpu = statistics.median(calls / r["cpu"] for r in measured)
     callbacks = statistics.median(r["callbacks"] / r["wall"] for r in measured)
+    mock_us = statistics.median(1e6 * r["mock_cpu"] / r["callbacks"] for r in measured)
     print(
         f"median of {rounds}: screen pop p50 {median('p50_ms'):.1f} ms, p95 {median('p95_ms'):.1f}"
         f" ms, p99 {median('p99_ms'):.1f} ms at {concurrency} concurrent calls;"
         f" simulator {per_wall:.0f} calls/s ({callbacks:.0f} callbacks/s) on one core,"
-        f" {per_cpu:.0f} calls per CPU-second"
+        f" {per_cpu:.0f} calls per CPU-second; the mock receiver {mock_us:.0f} us CPU per callback"
     )
 
 
@@ -129,7 +139,7 @@ def main() -> None:
             f"mock {url} (example plan, child process); {args.calls} calls x {args.rounds} rounds,"
             f" {args.concurrency} at once, pace 0; {where}; load average {os.getloadavg()[0]:.1f}"
         )
-        _bench(url, args.calls, args.concurrency, args.rounds)
+        _bench(url, args.calls, args.concurrency, args.rounds, child.pid)
     finally:
         child.terminate()
         child.wait(10)

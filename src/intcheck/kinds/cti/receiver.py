@@ -129,7 +129,7 @@ class Receiver:
         )
         security = self._credentials(request) or signature_problem(
             settings,
-            urls=self._signed_urls(request),
+            urls=self._signed_urls(request) if settings.signing.scheme == "twilio" else (),
             raw_target=request.raw_path,
             body=body,
             form=body_pairs if settings.encoding == "form" else [],

@@ -80,10 +80,23 @@ def read_back(template: str, value: str) -> dict[str, str] | None:
     >>> read_back("ext-{agent_ext}", "ext-101")
     {'agent_ext': '101'}
     """
+    name, prefix, suffix = _reader(template)
+    if name is None:
+        return {}
+    if len(value) < len(prefix) + len(suffix):
+        return None
+    if not (value.startswith(prefix) and value.endswith(suffix)):
+        return None
+    return {name: value[len(prefix) : len(value) - len(suffix)]}
+
+
+@functools.lru_cache(maxsize=1024)  # read on every callback the mock receives
+def _reader(template: str) -> tuple[str | None, str, str]:
+    """The one placeholder of ``template`` and the text before and after it (None: not one)."""
     parsed = _parsed(template)
     names = [name for _, name in parsed if name is not None]
     if len(names) != 1:
-        return {}
+        return None, "", ""
     prefix, suffix, seen = "", "", False
     for literal, name in parsed:
         if seen:
@@ -91,8 +104,4 @@ def read_back(template: str, value: str) -> dict[str, str] | None:
         else:
             prefix += literal
         seen = seen or name is not None
-    if len(value) < len(prefix) + len(suffix):
-        return None
-    if not (value.startswith(prefix) and value.endswith(suffix)):
-        return None
-    return {names[0]: value[len(prefix) : len(value) - len(suffix)]}
+    return names[0], prefix, suffix
