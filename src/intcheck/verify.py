@@ -11,7 +11,8 @@ results. Nothing here knows a kind; it reads the journal's convention:
 Each entry gives one ``meets_contract`` result (PASSED for ``ok``, else FAILED naming the rules)
 and one FAILED result per broken rule, named by the rule. An entry a kind journals about
 something larger than a request (a CTI call, with its events in order) is judged the same way.
-A selected contract the journal holds nothing for is reported SKIPPED, never left out.
+A selected contract the journal holds nothing for is reported SKIPPED, never left out (with
+the requests that reached no contract, the usual sign of a sender given the wrong address).
 The journal is read from a directory (``intcheck mock --journal DIR``) or from a running mock's
 admin API (``http://127.0.0.1:8080``).
 """
@@ -121,7 +122,7 @@ def journal_results(
         held = by_contract.get(contract.name, [])
         judged = [e for e in held if e.get("validation")]
         if not judged:
-            results.append(_nothing(contract, len(held)))
+            results.append(_nothing(contract, len(held), by_contract.get("", [])))
         for number, entry in enumerate(judged, 1):
             results += _entry_results(contract, number, entry, redactor)
     return results
@@ -188,12 +189,19 @@ def _entry_results(
     ]
 
 
-def _nothing(contract: Contract, held: int) -> Result:
+def _nothing(contract: Contract, held: int, astray: list[dict[str, Any]]) -> Result:
     reason = (
         f"the journal holds {held} entries for {contract.name} but no verdict on any"
         if held
         else f"the journal holds nothing for {contract.name}"
     )
+    if astray:
+        # the usual cause: the sender was given the mock's address without /<contract>
+        first = astray[0]
+        reason += (
+            f"; {len(astray)} request{'s' if len(astray) != 1 else ''} reached no contract (e.g. {first.get('method', '')} "
+            f"{first.get('path', '')}): is the sender pointed at /{contract.name}/…?"
+        )
     return Result(
         integration=contract.name,
         operation=f"{contract.name}:*",

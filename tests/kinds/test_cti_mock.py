@@ -243,3 +243,14 @@ async def test_the_journal_becomes_the_standard_report(mock: MockServer, pbx: Pb
     assert [(r.case, r.check, r.status) for r in over_http.results] == [
         (r.case, r.check, r.status) for r in report.results
     ]
+
+
+async def test_a_pbx_given_the_wrong_address_is_told_so(mock: MockServer, pbx: Pbx) -> None:
+    pbx.path = "/cti/incoming"  # the mock's address without /pbx-screen-pop
+    status, _ = await pbx.send("ringing", "5.1")
+    assert status == 404
+    report = await journal_report(mock.plan, str(mock.journal.directory), only=("pbx-screen-pop",))
+    (result,) = report.results
+    assert result.status is Status.SKIPPED
+    assert "the journal holds nothing for pbx-screen-pop" in result.message
+    assert "1 request reached no contract (e.g. GET /cti/incoming?caller=" in result.message
