@@ -6,6 +6,7 @@ returns an ``ExitCode``. ``main`` maps errors to messages and exit codes.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 import traceback
@@ -50,9 +51,33 @@ def validate(out: Output, path: Path, strict: bool) -> ExitCode:
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535))
 @click.option("--seed", default=0, show_default=True, help="Seed for generated data.")
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
+@click.option(
+    "--journal",
+    "journal",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Keep the request journal in this folder (default: a temporary one, removed at exit).",
+)
+@click.option(
+    "--journal-max-mb",
+    type=click.IntRange(min=1),
+    default=256,
+    show_default=True,
+    help="Disk the journal may take per worker; the oldest entries beyond it are dropped, counted.",
+)
 @click.pass_obj
-def mock(out: Output, path: Path, host: str, port: int, seed: int, workers: int) -> ExitCode:
-    """Serve every contract of the plan at PATH as a live mock until Ctrl-C."""
+def mock(
+    out: Output,
+    path: Path,
+    host: str,
+    port: int,
+    seed: int,
+    workers: int,
+    journal: Path | None,
+    journal_max_mb: int,
+) -> ExitCode:
+    """Serve every contract of the plan at PATH as a live mock until Ctrl-C or SIGTERM."""
+    import signal
+
     from intcheck.mock.server import serve
 
     plan = load_plan(path)
@@ -64,12 +89,21 @@ def mock(out: Output, path: Path, host: str, port: int, seed: int, workers: int)
             "not seen by the others. Use --workers 1 when developing against writes."
         )
     out.not_covered("intcheck mock", Registry.default().uncovered(plan, "mock"))
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         eventloop.run(
-            serve(plan, host=host, port=port, seed=seed, workers=workers, on_ready=out.served)
+            serve(
+                plan,
+                host=host,
+                port=port,
+                seed=seed,
+                workers=workers,
+                on_ready=out.served,
+                journal_path=journal,
+                journal_max_bytes=journal_max_mb * 1024 * 1024,
+                stop_signals=(signal.SIGTERM,),
+            )
         )
-    except KeyboardInterrupt:
-        out.line("mock stopped")
+    out.line("mock stopped" + (f"; journal kept in {journal}" if journal else ""))
     return ExitCode.OK
 
 
