@@ -14,7 +14,7 @@ from typing import Any
 
 from intcheck.contracts import channels, schema
 from intcheck.contracts.interpolate import interpolate
-from intcheck.contracts.openapi import load_openapi
+from intcheck.contracts.openapi import load_openapi, probe_warnings
 from intcheck.contracts.wsdl import load_wsdl
 from intcheck.contracts.yamlsrc import SourceDoc, YamlSyntaxError, dotted, parse_yaml
 from intcheck.errors import ContractError
@@ -45,6 +45,7 @@ SECRET_POINTERS = (
     "/wsse/password",
     "/smtp/password",
 )
+_CREDENTIAL_FIELDS = ("token", "password", "value")
 
 
 @dataclass(slots=True)
@@ -205,7 +206,7 @@ def _load_contract(path: Path, run: _Run) -> Contract | None:
     if mock is None:
         return None
     secrets = set()
-    for pointer in SECRET_POINTERS:
+    for pointer in _secret_pointers(data):
         value = _at(data, pointer)
         if not isinstance(value, str) or not value:
             continue
@@ -222,6 +223,10 @@ def _load_contract(path: Path, run: _Run) -> Contract | None:
                 )
             )
     auth = data.get("auth")
+    entries = auth if isinstance(auth, list) else [auth] if auth else []
+    credentials = tuple(Auth(**entry) for entry in entries)
+    if kind == "rest":
+        run.diagnostics.extend(probe_warnings(document, data, doc.ref))
     sla = data.get("sla", {})
     settings = {
         k: v
@@ -233,7 +238,8 @@ def _load_contract(path: Path, run: _Run) -> Contract | None:
         name=name,
         source=doc.ref("/name"),
         target=data.get("target", ""),
-        auth=Auth(**auth) if auth else None,
+        auth=credentials[0] if credentials else None,
+        credentials=credentials,
         sla=Sla(p95_ms=sla.get("p95_ms"), error_rate=sla.get("error_rate")),
         spec=spec_path,
         document=document,
@@ -326,9 +332,21 @@ def _looked_for(written: str, resolved: Path) -> str:
     return "" if shown == written else f"looked for {shown}"
 
 
+def _secret_pointers(data: Mapping[str, Any]) -> list[str]:
+    """SECRET_POINTERS, with ``/auth/...`` repeated for each entry when ``auth`` is a list."""
+    auth = data.get("auth")
+    if not isinstance(auth, list):
+        return list(SECRET_POINTERS)
+    listed = [f"/auth/{i}/{name}" for i in range(len(auth)) for name in _CREDENTIAL_FIELDS]
+    return listed + [p for p in SECRET_POINTERS if not p.startswith("/auth/")]
+
+
 def _at(data: Any, pointer: str) -> Any:
     for token in pointer.split("/")[1:]:
-        if not isinstance(data, dict) or token not in data:
+        if isinstance(data, list) and token.isdigit() and int(token) < len(data):
+            data = data[int(token)]
+        elif isinstance(data, dict) and token in data:
+            data = data[token]
+        else:
             return None
-        data = data[token]
     return data
