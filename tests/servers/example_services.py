@@ -239,7 +239,9 @@ class ExampleServices:
             "created_at": "2026-11-01T10:00:00Z",
         }
         self.created[ident] = record
-        headers = {} if self.defect is Defect.MISSING_HEADER else {"Location": f"/customers/{ident}"}
+        headers = (
+            {} if self.defect is Defect.MISSING_HEADER else {"Location": f"/customers/{ident}"}
+        )
         return self._json(self._customer(record), 201, headers)
 
     async def customer(self, request: web.Request) -> web.StreamResponse:

@@ -95,10 +95,10 @@ def _taken(need: Need, exchange: Exchange | None) -> Any:
 
 def _why_not(need: Need, answers: Mapping[str, Exchange]) -> str:
     if not need.sources:
-        return f"not sent: nothing in this run supplies {need.what}"
+        return f"not sent: no case of this run gives its {need.what}"
     heard = [(s, answers[s]) for s in need.sources if s in answers]
     if not heard:
-        return f"not sent: it takes {need.what} from {need.sources[0]}, which was not sent"
+        return f"not sent: its {need.what} comes from the answer to {need.sources[0]}, not sent"
     source, exchange = heard[0]
     answer = exchange.error or f"status {exchange.status}"
     return f"not sent: the answer to {source} ({answer}) gave no {need.what}"

@@ -44,7 +44,7 @@ class Supply:
 
     slot: str  # "path:id", "query:cursor", "header:If-Match"
     take: Callable[[Exchange], Any]
-    what: str  # for messages: "id from the answer's records"
+    what: str  # for messages: the parameter it fills
     names_record: bool = False  # the answer's value is the last segment: the record itself
 
 
@@ -111,19 +111,20 @@ def _inferred(source: OperationView, target: OperationView, fields: set[str]) ->
         collection = _collection(target.operation.path, param)
         in_collection = source.operation.path == collection
         segments = [s for s in collection.split("/") if s and not s.startswith("{")]
-        owner = _singular(field_key(segments[-1])) + key if segments else ""
+        noun = _singular(field_key(segments[-1])) if segments else ""
         candidates = [key] if key not in GENERIC or in_collection else []
-        if in_collection:
-            candidates.append("id")
-        if key in GENERIC and owner:
-            candidates.append(owner)
+        if in_collection:  # the record's own id: `id`, or `sid` for `ServiceSid` in /Services
+            candidates += ["id", key.removeprefix(noun)]
+            candidates += [g for g in sorted(GENERIC, key=len, reverse=True) if key.endswith(g)]
+        if key in GENERIC and noun:  # `customer_id` for the `{id}` of /customers/{id}/orders
+            candidates.append(noun + key)
         field = next((c for c in candidates if c in fields), None)
         if field is not None or (in_collection and creates):
             supplies.append(
                 Supply(
                     slot=f"path:{param}",
                     take=_record_field(field, located=in_collection and creates),
-                    what=f"{param} from the records of {source.operation.name}",
+                    what=param,
                     names_record=_is_last(target, param),
                 )
             )
@@ -133,7 +134,7 @@ def _inferred(source: OperationView, target: OperationView, fields: set[str]) ->
                 Supply(
                     slot=f"path:{param}",
                     take=_request_path(source.operation.path, param),
-                    what=f"{param} as {source.operation.name} was called",
+                    what=param,
                 )
             )
         else:
@@ -255,7 +256,7 @@ def _declared_supplies(
             Supply(
                 slot=f"{param.get('in', 'query')}:{name}",
                 take=take,
-                what=f"{name} from {expression}",
+                what=name,
                 names_record=answered and param.get("in") == "path" and _is_last(target, name),
             )
         )
@@ -268,7 +269,7 @@ def _declared_supplies(
                 Supply(
                     slot=f"path:{left}",
                     take=_request_path(source.operation.path, left),
-                    what=f"{left} as {source.operation.name} was called",
+                    what=left,
                 )
             )
     return tuple(supplies)
