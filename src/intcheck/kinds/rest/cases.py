@@ -169,7 +169,11 @@ class OperationCases:
     ) -> ProbeCase:
         checks = self.checks + expectation_checks(data or {})
         generated = kind in ("example", "positive", "linked")
-        deletes = self.op.operation.method == "DELETE" and kind not in ("negative", "auth")
+        # Deletes go last: first those of records the probe created (linked), then those of
+        # made-up or written ids, which must not erase a created record before its own delete.
+        stage = 0
+        if self.op.operation.method == "DELETE" and kind not in ("negative", "auth"):
+            stage = 1 if kind == "linked" else 2
         return ProbeCase(
             id=self.case_id(suffix),
             operation=self.op.operation,
@@ -181,7 +185,7 @@ class OperationCases:
             source=source or self.op.operation.source,
             data=data or {},
             not_found=self._not_found() if generated else None,
-            stage=1 if deletes else 0,
+            stage=stage,
             **fields,
         )
 
