@@ -104,20 +104,20 @@ class ProbeCase:
 
     id: str
     operation: Operation
-    kind: str  # contract | example | positive | negative | auth | fault
+    kind: str  # contract | example | positive | linked | negative | auth | fault | unbuildable
     request: ProbeRequest
     checks: tuple[Check, ...]
     expect_status: tuple[str, ...] = ()
     documented: tuple[str, ...] = ()
-    sla_ms: float | None = None
+    sla_ms: float | None = None  # the SLA p95, for reference: the runner judges it over the run
     source: SourceRef | None = None
     data: Mapping[str, Any] = field(default_factory=dict)  # kind-specific expectations
     skip: str = ""  # why this case is not sent; the runner reports it SKIPPED
     skipped_by: str = "case_can_be_built"  # the check named in that SKIPPED result
     # For a generated positive case: whether an answer means "the target has no such record"
-    # (a documented 404/410, a declared SOAP fault). Such an answer is conformant; when every
-    # positive case of an operation gets one, the runner reports the operation SKIPPED once
-    # (no record for the generated values) instead of judging it. None: not applicable.
+    # (a 404/410, a declared SOAP fault). Such an answer is conformant; the runner sums these
+    # up once per operation (``record_exists``): SKIPPED when every positive case got one and
+    # none carried a known record, FAILED when a known record did. None: not applicable.
     not_found: Callable[[Exchange], bool] | None = None
     # Where the values came from when they are real: "" for generated or dataset values,
     # "probe.data" for the contract's known test data, "harvested from <case id>" for values
