@@ -226,7 +226,7 @@ def _load_contract(path: Path, run: _Run) -> Contract | None:
     entries = auth if isinstance(auth, list) else [auth] if auth else []
     credentials = tuple(Auth(**entry) for entry in entries)
     if kind == "rest":
-        run.diagnostics.extend(probe_warnings(document, data, doc.ref))
+        run.diagnostics.extend(probe_warnings(document, data, credentials, doc.ref))
     sla = data.get("sla", {})
     settings = {
         k: v

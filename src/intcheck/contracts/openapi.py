@@ -291,7 +291,10 @@ def unserved(
 
 
 def probe_warnings(
-    document: OpenApiDocument | None, data: dict[str, Any], ref: Callable[[str], SourceRef]
+    document: OpenApiDocument | None,
+    data: dict[str, Any],
+    credentials: tuple[Auth, ...],
+    ref: Callable[[str], SourceRef],
 ) -> list[Diagnostic]:
     """What the probe will not be able to do with this contract, as warnings for ``validate``.
 
@@ -302,8 +305,6 @@ def probe_warnings(
     if document is None:
         return []
     auth = data.get("auth")
-    entries = auth if isinstance(auth, list) else [auth] if isinstance(auth, dict) else []
-    credentials = tuple(Auth(**entry) for entry in entries)
     schemes = security_schemes(document)
     found: list[Diagnostic] = []
 
