@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from intcheck.contracts import load_plan
-from intcheck.contracts.openapi import SecurityScheme, serves
+from intcheck.contracts.security import SecurityScheme, serves
 from intcheck.model import Auth, Level
 
 if TYPE_CHECKING:

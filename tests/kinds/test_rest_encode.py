@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from intcheck.contracts.openapi import SecurityScheme
+from intcheck.contracts.security import SecurityScheme
 from intcheck.kinds.rest import encode
 from intcheck.model import Auth
 

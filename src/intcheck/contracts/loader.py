@@ -14,7 +14,8 @@ from typing import Any
 
 from intcheck.contracts import channels, schema
 from intcheck.contracts.interpolate import interpolate
-from intcheck.contracts.openapi import load_openapi, probe_warnings
+from intcheck.contracts.openapi import load_openapi
+from intcheck.contracts.security import probe_warnings
 from intcheck.contracts.wsdl import load_wsdl
 from intcheck.contracts.yamlsrc import SourceDoc, YamlSyntaxError, dotted, parse_yaml
 from intcheck.errors import ContractError

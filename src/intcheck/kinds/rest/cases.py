@@ -12,7 +12,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from intcheck.contracts.openapi import resolve_pointer, serves, unserved
+from intcheck.contracts.openapi import resolve_pointer
+from intcheck.contracts.security import serves, unserved
 from intcheck.kinds.probing import ProbeCase, ProbeRequest, status_matches, unbuildable
 from intcheck.kinds.rest import encode
 from intcheck.kinds.rest.checks import expectation_checks, rest_checks
@@ -21,7 +22,7 @@ from intcheck.kinds.rest.values import Values, named_examples, wrong_value
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from intcheck.contracts.openapi import SecurityScheme
+    from intcheck.contracts.security import SecurityScheme
     from intcheck.kinds.probing import DatasetIndex, Exchange
     from intcheck.kinds.rest.described import OperationView, SpecView
     from intcheck.model import Contract, SourceRef

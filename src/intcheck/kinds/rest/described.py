@@ -11,7 +11,8 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from intcheck.contracts.openapi import follow_refs, requirements, resolve_pointer
+from intcheck.contracts.openapi import follow_refs, resolve_pointer
+from intcheck.contracts.security import requirements
 from intcheck.contracts.yamlsrc import escape
 from intcheck.kinds import openapi_schema
 from intcheck.kinds.rest.encode import body_media

@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from intcheck.contracts.openapi import serves
+from intcheck.contracts.security import serves
 
 if TYPE_CHECKING:
-    from intcheck.contracts.openapi import SecurityScheme
+    from intcheck.contracts.security import SecurityScheme
     from intcheck.model import Auth
 
 _PREFERRED_MEDIA = ("application/json", "application/x-www-form-urlencoded", "text/plain")

@@ -20,7 +20,7 @@ import functools
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from intcheck.contracts.openapi import security_schemes
+from intcheck.contracts.security import security_schemes
 from intcheck.kinds.probing import Need, ProbeCase, unbuildable, written_cases
 from intcheck.kinds.rest.cases import OperationCases
 from intcheck.kinds.rest.described import SpecView, describe
