@@ -6,9 +6,6 @@ returns an ``ExitCode``. ``main`` maps errors to messages and exit codes.
 
 from __future__ import annotations
 
-import os
-import tempfile
-import traceback
 from pathlib import Path
 
 import click
@@ -21,22 +18,40 @@ from intcheck.errors import ContractError, ExitCode, IntcheckError
 PLAN_ARGUMENT = click.argument("path", type=click.Path(path_type=Path), default=Path("contracts"))
 
 
+def _no_color(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value:
+        ctx.ensure_object(Output).set_color(False)
+
+
+# Accepted before the verb and after it (`intcheck probe --no-color …`), on every command.
+NO_COLOR_OPTION = click.option(
+    "--no-color",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_no_color,
+    help="Plain text on stderr (also: NO_COLOR=1).",
+)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="intcheck")
-@click.option("--no-color", is_flag=True, help="Plain text on stderr.")
+@NO_COLOR_OPTION
 @click.pass_context
-def cli(ctx: click.Context, no_color: bool) -> None:
+def cli(ctx: click.Context) -> None:
     """Is the CRM ready to go live? Contracts, mocks, probes, load and the go/no-go report."""
-    ctx.obj = Output(color=not no_color and "NO_COLOR" not in os.environ)
+    ctx.ensure_object(Output)
 
 
 @cli.command()
 @PLAN_ARGUMENT
+@NO_COLOR_OPTION
 @click.option("--strict", is_flag=True, help="Treat warnings about the plan's documents as errors.")
 @click.pass_obj
 def validate(out: Output, path: Path, strict: bool) -> ExitCode:
     """Load the plan at PATH (a plan file or a folder with plan.yaml) and report every mistake."""
     plan = load_plan(path, strict=strict)
+    out.hide(plan.secrets)
     out.diagnostics(plan.warnings)
     out.plan_table(plan)
     return ExitCode.OK
@@ -44,6 +59,7 @@ def validate(out: Output, path: Path, strict: bool) -> ExitCode:
 
 @cli.command()
 @PLAN_ARGUMENT
+@NO_COLOR_OPTION
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535))
 @click.option("--seed", default=0, show_default=True, help="Seed for generated data.")
@@ -54,6 +70,7 @@ def mock(out: Output, path: Path, host: str, port: int, seed: int, workers: int)
     from intcheck.mock.server import serve
 
     plan = load_plan(path)
+    out.hide(plan.secrets)
     out.diagnostics(plan.warnings)
     if workers > 1:
         out.line(
@@ -72,6 +89,7 @@ def mock(out: Output, path: Path, host: str, port: int, seed: int, workers: int)
 
 @cli.command()
 @PLAN_ARGUMENT
+@NO_COLOR_OPTION
 @click.option(
     "--only", multiple=True, metavar="NAME", help="Contract, operation or case id (globs)."
 )
@@ -109,9 +127,11 @@ def probe(
     from intcheck.model import Result, Status
     from intcheck.probe import ProbeOptions, build_report, plan_cases, run_probe
     from intcheck.probe.runner import parse_targets, utc_now
+    from intcheck.redact import Redactor
     from intcheck.report.writers import write_reports
 
     plan = load_plan(path)
+    out.hide(plan.secrets)
     options = ProbeOptions(
         only=only,
         targets=parse_targets(targets),
@@ -137,17 +157,23 @@ def probe(
         report = build_report(
             plan, results, started_at=started, complete=complete, targets=options.targets
         )
-        out.report_summary(report, [str(p) for p in write_reports(report, report_dir)])
+        written = write_reports(report, report_dir, redactor=Redactor(plan.secrets))
+        out.report_summary(report, written)
+    if written.record_lost:
+        return ExitCode.INTERNAL_ERROR  # nothing records the verdict: a failed run
+    # The verdict stands when only a rendering failed: report.json holds it.
     bad = report.count(Status.FAILED) + report.count(Status.ERRORED)
     return ExitCode.FINDINGS if bad else ExitCode.OK
 
 
 @cli.group()
+@NO_COLOR_OPTION
 def schema() -> None:
     """Print the JSON Schemas intcheck ships."""
 
 
 @schema.command("report")
+@NO_COLOR_OPTION
 def schema_report() -> ExitCode:
     """The JSON Schema of report.json, which probe, simulate and load write."""
     from intcheck.report.document import schema_text
@@ -157,6 +183,7 @@ def schema_report() -> ExitCode:
 
 
 @schema.command("contract")
+@NO_COLOR_OPTION
 def schema_contract() -> ExitCode:
     """The JSON Schema of contracts (one $defs entry per kind)."""
     from importlib import resources
@@ -172,9 +199,11 @@ def schema_contract() -> ExitCode:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; the only place that turns outcomes into exit codes."""
-    out = Output(color="NO_COLOR" not in os.environ)
+    out = Output()
     try:
-        code = cli.main(args=argv, prog_name="intcheck", standalone_mode=False)
+        # One Output for the verbs and for the errors below: both honour --no-color and
+        # mask the plan's secrets once it is loaded.
+        code = cli.main(args=argv, prog_name="intcheck", standalone_mode=False, obj=out)
     except ContractError as exc:
         out.diagnostics(exc.diagnostics)
         return ExitCode.INVALID_INPUT
@@ -190,12 +219,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         out.line("interrupted")
         return ExitCode.INTERRUPTED
-    except Exception:
-        with tempfile.NamedTemporaryFile(
-            "w", prefix="intcheck-crash-", suffix=".log", delete=False
-        ) as log:
-            traceback.print_exc(file=log)
-        out.line(f"internal error: intcheck crashed; details in {log.name}")
+    except Exception as exc:
+        log = out.crash_log(exc)
+        out.line(f"internal error: intcheck crashed; details in {log}")
         return ExitCode.INTERNAL_ERROR
     if isinstance(code, int):
         return code

@@ -1,11 +1,15 @@
 """People-facing output on stderr: diagnostics, tables, progress. Data goes to stdout elsewhere.
 
-Only this module and ``cli.py`` import rich or click.
+Only this module and ``cli.py`` import rich or click. Every line goes through the plan's
+``Redactor`` once the plan is known (``Output.hide``), crash logs included.
 """
 
 from __future__ import annotations
 
+import os
 import sys
+import tempfile
+import traceback
 from typing import TYPE_CHECKING
 
 from rich.console import Console
@@ -20,43 +24,74 @@ from rich.progress import (
 from rich.table import Table
 
 from intcheck.model import Diagnostic, Level, Report, Status
+from intcheck.redact import Redactor, printable
+from intcheck.report.summary import no_answer, summarize
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
     from intcheck.model import Plan, Result
+    from intcheck.report.writers import Written
+
+
+def color_wanted() -> bool:
+    """Colour unless NO_COLOR is set to anything but the empty string (no-color.org)."""
+    return not os.environ.get("NO_COLOR")
 
 
 class Output:
     """Where people-facing text goes; colour and progress follow the terminal."""
 
-    def __init__(self, *, color: bool = True) -> None:
+    def __init__(self, *, color: bool | None = None) -> None:
         self.interactive = sys.stderr.isatty()
+        self.redactor = Redactor()
+        self.err = self._console(color_wanted() if color is None else color)
+
+    def _console(self, color: bool) -> Console:
         # In CI logs there is no terminal width to follow; a wide fixed width keeps tables whole.
         width = None if self.interactive else 160
-        self.err = Console(
+        return Console(
             stderr=True, no_color=not color, highlight=False, soft_wrap=True, width=width
         )
 
+    def set_color(self, color: bool) -> None:
+        """Turn colour on or off (``--no-color`` may come after the verb)."""
+        self.err = self._console(color)
+
+    def hide(self, secrets: Iterable[str]) -> None:
+        """Mask ``secrets`` (the plan's) in everything printed or logged from now on."""
+        self.redactor = Redactor(secrets)
+
+    def _say(self, text: str, style: str | None = None) -> None:
+        self.err.print(printable(self.redactor.text(text)), style=style, markup=False)
+
     def line(self, text: str) -> None:
-        self.err.print(text, markup=False)
+        self._say(text)
+
+    def crash_log(self, exc: BaseException) -> str:
+        """Write ``exc``'s traceback, redacted, to a temporary file and return its path."""
+        text = "".join(traceback.format_exception(exc))
+        with tempfile.NamedTemporaryFile(
+            "w", prefix="intcheck-crash-", suffix=".log", delete=False, encoding="utf-8"
+        ) as log:
+            log.write(printable(self.redactor.text(text)))
+        return log.name
 
     def diagnostics(self, diagnostics: Iterable[Diagnostic]) -> None:
         items = list(diagnostics)
         for d in items:
             style = "yellow" if d.level is Level.WARNING else "red"
             head, _, hint = d.render().partition("\n")
-            self.err.print(head, style=style, markup=False)
+            self._say(head, style)
             if hint:
-                self.err.print(hint, style="dim", markup=False)
+                self._say(hint, "dim")
         errors = sum(1 for d in items if d.level is Level.ERROR)
         warnings = len(items) - errors
         if errors:
-            self.err.print(
+            self._say(
                 f"{errors} error{'s' * (errors != 1)}"
                 + (f", {warnings} warning{'s' * (warnings != 1)}" if warnings else ""),
-                style="bold red",
-                markup=False,
+                "bold red",
             )
 
     def plan_table(self, plan: Plan) -> None:
@@ -71,35 +106,44 @@ class Output:
                 c.name,
                 c.kind,
                 str(len(c.operations)),
-                c.target or "-",
+                printable(self.redactor.text(c.target)) or "-",
                 ", ".join(integration.gates),
             )
         self.err.print(table)
 
     def served(self, endpoints: Iterable[tuple[str, str, str]]) -> None:
         for name, kind, url in endpoints:
-            self.err.print(f"{name:<24} {kind:<7} {url}", markup=False)
+            self._say(f"{name:<24} {kind:<7} {url}")
 
     def result(self, result: Result) -> None:
         """One line per result that needs attention; passes are counted, not printed."""
         if result.status in (Status.FAILED, Status.ERRORED):
             style = "red" if result.status is Status.FAILED else "magenta"
-            self.err.print(
+            self._say(
                 f"{result.status.value.upper():<8} {result.case} [{result.check}] {result.message}",
-                style=style,
-                markup=False,
+                style,
             )
 
     def probe_progress(self, total: int) -> ProbeProgress:
         """A context manager counting checked cases out of ``total``."""
         return ProbeProgress(self, total)
 
-    def report_summary(self, report: Report, files: Iterable[str]) -> None:
-        counts = ", ".join(f"{report.count(s)} {s.value}" for s in Status)
+    def report_summary(self, report: Report, written: Written) -> None:
+        """Outages first, then the counts every report file shows, then the files."""
+        summary = summarize(report)
+        for outage in summary.outages:
+            self._say(outage.line(), "magenta")
         state = "" if report.complete else " (INCOMPLETE: interrupted)"
-        self.err.print(f"{len(report.results)} results: {counts}{state}", markup=False)
-        for path in files:
-            self.err.print(f"  wrote {path}", style="dim", markup=False)
+        self._say(summary.cases.sentence("case") + state)
+        self._say(summary.results.sentence("result"))
+        for path in written.paths:
+            self._say(f"  wrote {path}", "dim")
+        for name, exc in written.failures:
+            log = self.crash_log(exc)
+            self._say(
+                f"  could not write {name}: {type(exc).__name__}: {exc} (details in {log})",
+                "bold red",
+            )
 
 
 class ProbeProgress:
@@ -136,11 +180,18 @@ class ProbeProgress:
 
     def update(self, result: Result) -> None:
         """Count ``result``'s case once, and print the result if it needs attention."""
-        # A case nobody answered errs on every check for one reason: say it once.
-        said = (result.case, result.message)
-        if result.status is not Status.ERRORED or said not in self._said:
+        # A target that does not answer errs on every check of every case for one reason:
+        # say it once per integration (the summary counts them), not hundreds of times.
+        said = (result.integration, result.message)
+        if not no_answer(result):
+            self.output.result(result)
+        elif said not in self._said:
             self._said.add(said)
             self.output.result(result)
+            self.output.line(
+                f"         (further checks of {result.integration} without an answer for this"
+                " reason are counted, not printed)"
+            )
         if result.case in self.cases or "#" not in result.case or result.case.endswith("#p95"):
             return
         self.cases.add(result.case)
