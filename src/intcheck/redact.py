@@ -23,7 +23,6 @@ from typing import Any, TypeVar
 
 MASK = "***"
 MIN_SECRET = 4  # shorter values would mask ordinary words
-_MIN_BASE64_CORE = 4
 
 # Headers that carry credentials or signatures, whatever their value.
 SECRET_HEADERS = frozenset(
@@ -46,8 +45,9 @@ SECRET_FIELDS = re.compile(
     r"(pass(word)?|secret|token|api[_-]?key|signature|^sig$|auth)", re.IGNORECASE
 )
 _XML_NAMED = {"&": "amp", "<": "lt", ">": "gt", '"': "quot", "'": "apos"}
-_JSON_SHORT = {'"': '"', "\\": "\\", "/": "/", "\b": "b", "\f": "f", "\n": "n", "\r": "r"}
-_JSON_SHORT["\t"] = "t"
+_JSON_SHORT = {"\b": "b", "\f": "f", "\n": "n", "\r": "r", "\t": "t"}
+# One or more backslashes (or their percent-encoding): each level of escaping doubles them.
+_BACKSLASHES = r"(?:\\|%5[cC])+"
 # What a base64 run is made of (both alphabets, padding, and the escapes of + / =).
 _BASE64_RUN = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=-_%\\")
 
@@ -61,28 +61,38 @@ def _hex(value: int, width: int) -> str:
 
 
 def _char_forms(char: str) -> str:
-    """A regex matching ``char`` as it is, percent-, JSON-, repr- or XML-escaped."""
+    """A regex matching ``char`` as it is, or percent-, JSON-, repr- or XML-escaped.
+
+    Escapes nest when a service echoes what it got inside what it answers: JSON inside JSON
+    doubles the backslashes (``\\"`` becomes ``\\\\\\"``), XML inside XML doubles the
+    ampersands (``&amp;quot;``), a URL inside a URL the percent signs (``%2522``). Each form
+    allows any depth.
+    """
     if char.isascii() and char.isalnum():
         return char  # nobody escapes letters and digits
     code = ord(char)
-    forms = [re.escape(char)]
-    forms.append("".join("%" + _hex(byte, 2) for byte in char.encode("utf-8")))
+    bare = [] if char == "\\" else [re.escape(char)]
+    bare.append("".join("%(?:25)*" + _hex(byte, 2) for byte in char.encode("utf-8")))
+    if char in _XML_NAMED:
+        bare.append(f"&(?:amp;)*{_XML_NAMED[char]};")
+    bare += [f"&(?:amp;)*#0*{code};", "&(?:amp;)*#[xX]0*" + _hex(code, 1) + ";"]
+    forms = list(bare)
+    if char == "\\":
+        forms.append(_BACKSLASHES)
+    else:
+        forms.append(_BACKSLASHES + "(?:" + "|".join(bare) + ")")  # \", \', \/ (JSON, repr)
     if char == " ":
         forms.append(r"\+")  # application/x-www-form-urlencoded
     if code > 0xFFFF:  # JSON spells it as a UTF-16 surrogate pair
         high, low = divmod(code - 0x10000, 0x400)
-        forms.append(r"\\u" + _hex(0xD800 + high, 4) + r"\\u" + _hex(0xDC00 + low, 4))
+        pair = ("u" + _hex(0xD800 + high, 4), "u" + _hex(0xDC00 + low, 4))
+        forms.append(_BACKSLASHES + pair[0] + _BACKSLASHES + pair[1])
     else:
-        forms.append(r"\\u" + _hex(code, 4))
-    if char in _JSON_SHORT:
-        forms.append(r"\\" + re.escape(_JSON_SHORT[char]))
-    if char == "'":
-        forms.append(r"\\'")  # Python repr
+        forms.append(_BACKSLASHES + "u" + _hex(code, 4))
+    if char in _JSON_SHORT and _JSON_SHORT[char].isalpha():
+        forms.append(_BACKSLASHES + _JSON_SHORT[char])  # \n, \t...
     if code < 0x100:
-        forms.append(r"\\x" + _hex(code, 2))
-    if char in _XML_NAMED:
-        forms.append(f"&{_XML_NAMED[char]};")
-    forms += [f"&#0*{code};", "&#[xX]0*" + _hex(code, 1) + ";"]
+        forms.append(_BACKSLASHES + "x" + _hex(code, 2))
     return "(?:" + "|".join(forms) + ")"
 
 
@@ -98,7 +108,7 @@ def _base64_cores(secret: bytes) -> set[str]:
         start = -(-8 * offset // 6)  # the first character with no bit of the padding
         end = 8 * (offset + len(secret)) // 6  # past the last with no bit of what follows
         core = encoded[start:end]
-        if len(core) >= _MIN_BASE64_CORE:
+        if len(core) >= MIN_SECRET:
             cores.add(core)
             cores.add(core.replace("+", "-").replace("/", "_"))
     return cores
@@ -142,7 +152,9 @@ class Redactor:
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         # Longest first, so a secret that contains another is masked whole.
         self._secrets = sorted({s for s in secrets if len(s) >= MIN_SECRET}, key=len, reverse=True)
-        plain = "|".join("".join(_char_forms(c) for c in secret) for secret in self._secrets)
+        # In any letter case: a lower-cased secret (a normalised header, say) is still a secret.
+        lowered = sorted({s.lower() for s in self._secrets}, key=len, reverse=True)
+        plain = "|".join("".join(_char_forms(c) for c in secret) for secret in lowered)
         cores = sorted(
             {core for s in self._secrets for core in _base64_cores(s.encode("utf-8"))},
             key=len,
@@ -150,14 +162,21 @@ class Redactor:
         )
         # Two patterns, not one: each keeps the regex engine's scan for its first characters,
         # which one alternation of both loses (six times slower on a clean 2 KiB body).
+        # Searched in the lower-cased text: IGNORECASE would cost ten times as much.
         self._plain = re.compile(plain) if plain else None
+        self._plain_any_case = re.compile(plain, re.IGNORECASE) if plain else None
         self._base64 = re.compile("|".join(_base64_forms(c) for c in cores)) if cores else None
         # The longest text one match can span: an excerpt redacts this far past its cut.
-        self._reach = 12 * max((len(s) for s in self._secrets), default=0)
+        self._reach = 32 * max((len(s) for s in self._secrets), default=0)
 
     def _spans(self, value: str) -> list[tuple[int, int]]:
         """Where secrets are in ``value``, merged; a base64 match widens to its whole run."""
-        found = [m.span() for m in self._plain.finditer(value)] if self._plain else []
+        found = []
+        if self._plain is not None and self._plain_any_case is not None:
+            lowered = value.lower()
+            # lower() keeps offsets unless a character lowers to two ("İ"): rare, slower path
+            plain = self._plain if len(lowered) == len(value) else self._plain_any_case
+            found = [m.span() for m in plain.finditer(lowered if plain is self._plain else value)]
         if self._base64 is not None:
             for match in self._base64.finditer(value):
                 start, end = match.span()
@@ -186,12 +205,10 @@ class Redactor:
 
     def text(self, value: str) -> str:
         """``value`` with every secret masked, whatever its spelling."""
-        plain, encoded = self._plain, self._base64
-        if (plain is None or plain.search(value) is None) and (
-            encoded is None or encoded.search(value) is None
-        ):
-            return value
-        return self._masked(value, self._spans(value))
+        if self._plain is None or len(value) < MIN_SECRET:
+            return value  # no secrets, or too short to hold one in any spelling
+        spans = self._spans(value)
+        return self._masked(value, spans) if spans else value
 
     def clip(self, value: str, limit: int) -> str:
         """At most about ``limit`` characters of ``value``: redacted first, then cut.
