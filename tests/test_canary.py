@@ -50,17 +50,14 @@ SLICE = 8
 
 def _canary_plan(folder: Path) -> Path:
     """Three REST contracts (bearer, basic, API key) and a SOAP one (basic), all on the echo."""
+    basic = f'{{type: basic, username: {USER}, password: "${{CANARY_PASSWORD}}"}}'
     contracts = {
         "echo-bearer": 'kind: rest\nauth: {type: bearer, token: "${CANARY_TOKEN}"}\n',
-        "echo-basic": (
-            f'kind: rest\nauth: {{type: basic, username: {USER}, password: "${{CANARY_PASSWORD}}"}}\n'
-        ),
+        "echo-basic": f"kind: rest\nauth: {basic}\n",
         "echo-key": (
             'kind: rest\nauth: {type: apikey, header: X-Partner-Key, value: "${CANARY_KEY}"}\n'
         ),
-        "echo-soap": (
-            f'kind: soap\nauth: {{type: basic, username: {USER}, password: "${{CANARY_PASSWORD}}"}}\n'
-        ),
+        "echo-soap": f"kind: soap\nauth: {basic}\n",
     }
     lines = ["name: Canary plan", "integrations:"]
     for name, text in contracts.items():

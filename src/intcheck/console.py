@@ -50,8 +50,13 @@ class Output:
     def _console(self, color: bool) -> Console:
         # In CI logs there is no terminal width to follow; a wide fixed width keeps tables whole.
         width = None if self.interactive else 160
+        # Without colour, no styles either (no bold, no italics): plain text, no escape codes.
         return Console(
-            stderr=True, no_color=not color, highlight=False, soft_wrap=True, width=width
+            stderr=True,
+            color_system="auto" if color else None,
+            highlight=False,
+            soft_wrap=True,
+            width=width,
         )
 
     def set_color(self, color: bool) -> None:

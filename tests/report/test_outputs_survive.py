@@ -101,7 +101,8 @@ async def test_failing_writer_keeps_other_formats(
     # unless report.json, which records it, is the file that was lost.
     assert code == expected, stderr
     assert f"could not write {broken}: IsADirectoryError" in stderr
-    (log,) = tmp_path.glob("intcheck-crash-*.log")  # the traceback, named in the message
+    logs = await asyncio.to_thread(lambda: list(tmp_path.glob("intcheck-crash-*.log")))
+    (log,) = logs  # the traceback, named in the message
     assert str(log) in stderr and "IsADirectoryError" in log.read_text("utf-8")
     written = {"report.json", "junit.xml", "report.md", "report.html"} - {broken}
     for name in written:

@@ -144,8 +144,9 @@ class EchoServer:
         )
         if soap12:
             fault = (
-                f'<e:Fault><e:Code><e:Value>e:{code}</e:Value></e:Code><e:Reason><e:Text xml:lang="en">'
-                f"{reason}</e:Text></e:Reason><e:Detail><echo>{detail}</echo></e:Detail></e:Fault>"
+                f"<e:Fault><e:Code><e:Value>e:{code}</e:Value></e:Code>"
+                f'<e:Reason><e:Text xml:lang="en">{reason}</e:Text></e:Reason>'
+                f"<e:Detail><echo>{detail}</echo></e:Detail></e:Fault>"
             )
             namespace, media = SOAP12, "application/soap+xml"
         else:
