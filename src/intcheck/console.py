@@ -187,16 +187,19 @@ class ProbeProgress:
         """Count ``result``'s case once, and print the result if it needs attention."""
         # A target that does not answer errs on every check of every case for one reason:
         # say it once per integration (the summary counts them), not hundreds of times.
-        said = (result.integration, result.message)
-        if not no_answer(result):
+        # A case that errs on every check for one reason is said once per case.
+        outage = no_answer(result)
+        said = (result.integration if outage else result.case, result.message)
+        if result.status is not Status.ERRORED:
             self.output.result(result)
         elif said not in self._said:
             self._said.add(said)
             self.output.result(result)
-            self.output.line(
-                f"         (further checks of {result.integration} without an answer for this"
-                " reason are counted, not printed)"
-            )
+            if outage:
+                self.output.line(
+                    f"         (further checks of {result.integration} without an answer for"
+                    " this reason are counted, not printed)"
+                )
         if result.case in self.cases or "#" not in result.case or result.case.endswith("#p95"):
             return
         self.cases.add(result.case)

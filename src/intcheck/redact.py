@@ -174,9 +174,10 @@ class Redactor:
         found = []
         if self._plain is not None and self._plain_any_case is not None:
             lowered = value.lower()
-            # lower() keeps offsets unless a character lowers to two ("İ"): rare, slower path
-            plain = self._plain if len(lowered) == len(value) else self._plain_any_case
-            found = [m.span() for m in plain.finditer(lowered if plain is self._plain else value)]
+            if len(lowered) == len(value):
+                found = [m.span() for m in self._plain.finditer(lowered)]
+            else:  # a character lowers to two ("İ"): offsets differ, take the slower way
+                found = [m.span() for m in self._plain_any_case.finditer(value)]
         if self._base64 is not None:
             for match in self._base64.finditer(value):
                 start, end = match.span()
@@ -205,8 +206,15 @@ class Redactor:
 
     def text(self, value: str) -> str:
         """``value`` with every secret masked, whatever its spelling."""
-        if self._plain is None or len(value) < MIN_SECRET:
+        plain, encoded = self._plain, self._base64
+        if plain is None or len(value) < MIN_SECRET:
             return value  # no secrets, or too short to hold one in any spelling
+        # The common case, nothing to mask, answered by two searches (offsets do not matter
+        # here, so the lower-cased text serves even where lower() changed its length).
+        if plain.search(value.lower()) is None and (
+            encoded is None or encoded.search(value) is None
+        ):
+            return value
         spans = self._spans(value)
         return self._masked(value, spans) if spans else value
 
