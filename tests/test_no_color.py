@@ -71,3 +71,23 @@ def test_no_color_is_accepted_by_the_schema_verbs(
 ) -> None:
     assert main(argv) == ExitCode.OK
     assert '"title": "intcheck report"' in capsys.readouterr().out
+
+
+def test_library_warnings_go_through_the_redactor(capsys: pytest.CaptureFixture[str]) -> None:
+    """A warning logged by any library after the plan is loaded has its secrets masked."""
+    import logging
+
+    from intcheck.console import Output
+
+    output = Output(color=False)
+    output.take_logging()
+    try:
+        output.hide(["s3cr3t-token-value"])
+        logging.getLogger("zeep.transports").warning("retrying with token s3cr3t-token-value")
+    finally:
+        root = logging.getLogger()
+        for handler in [h for h in root.handlers if type(h).__name__ == "_Lines"]:
+            root.removeHandler(handler)
+    err = capsys.readouterr().err
+    assert "WARNING zeep.transports: retrying with token ***" in err
+    assert "s3cr3t" not in err

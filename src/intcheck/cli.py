@@ -200,6 +200,7 @@ def schema_contract() -> ExitCode:
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; the only place that turns outcomes into exit codes."""
     out = Output()
+    out.take_logging()
     try:
         # One Output for the verbs and for the errors below: both honour --no-color and
         # mask the plan's secrets once it is loaded.

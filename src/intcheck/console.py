@@ -6,6 +6,7 @@ Only this module and ``cli.py`` import rich or click. Every line goes through th
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import tempfile
@@ -72,6 +73,15 @@ class Output:
 
     def line(self, text: str) -> None:
         self._say(text)
+
+    def take_logging(self) -> None:
+        """Route warnings that libraries log (zeep, aiohttp, ours) through this, redacted."""
+        root = logging.getLogger()
+        for old in [h for h in root.handlers if isinstance(h, _Lines)]:
+            root.removeHandler(old)  # an earlier Output's (main() called again, in tests)
+        handler = _Lines(self)
+        handler.setLevel(logging.WARNING)
+        root.addHandler(handler)
 
     def crash_log(self, exc: BaseException) -> str:
         """Write ``exc``'s traceback, redacted, to a temporary file and return its path."""
@@ -149,6 +159,21 @@ class Output:
                 f"  could not write {name}: {type(exc).__name__}: {exc} (details in {log})",
                 "bold red",
             )
+
+
+class _Lines(logging.Handler):
+    """A logging handler that prints each record as one line of an ``Output``."""
+
+    def __init__(self, output: Output) -> None:
+        super().__init__()
+        self.output = output
+        self.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.output.line(self.format(record))
+        except Exception:  # a log line must never break the verb that logged it
+            self.handleError(record)
 
 
 class ProbeProgress:
