@@ -301,7 +301,7 @@ class LoadSummary:
     operations: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
 
 
-REPORT_SCHEMA_VERSION = "1.0"
+REPORT_SCHEMA_VERSION = "1.1"  # 1.1 added `cases`
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -32,7 +32,7 @@ import orjson
 
 from intcheck import jsonwire
 from intcheck.cache import BoundedCache
-from intcheck.redact import Redactor
+from intcheck.redact import Redactor, decode
 
 BODY_LIMIT = 2048  # bytes of a request body kept in an entry
 MAX_BYTES = 256 * 1024 * 1024  # disk a process's journal may take, in two segments
@@ -154,8 +154,13 @@ class Journal:
         protocol: str = "http",
         note: str = "",
     ) -> None:
-        """Append one entry; secrets in headers, path, body and note are masked first."""
-        text = self._redactor.text
+        """Append one entry; secrets in headers, path, body and note are masked first.
+
+        Everything the client chose (method, path, headers, body) is redacted here, the body
+        before it is cut to ``body_limit``, so a secret across the cut is masked whole.
+        """
+        redactor = self._redactor
+        text = redactor.text
         flat = self._headers.get(raw_headers)
         if flat is None:
             flat = self._redact_headers(raw_headers)
@@ -165,12 +170,12 @@ class Journal:
                 time.time(),
                 contract,
                 operation,
-                method,
+                text(method),
                 text(path),
                 flat,
-                text(body[: self._body_limit].decode("utf-8", "replace")) if body else "",
+                redactor.excerpt(body, self._body_limit) if body else "",
                 len(body) > self._body_limit,
-                validation,
+                text(validation),
                 status,
                 round(duration_ms, 3),
                 fault,
@@ -187,8 +192,8 @@ class Journal:
         header = self._redactor.header
         flat: list[str] = []  # cheaper to encode than an object
         for raw_name, raw_value in raw_headers:
-            name = raw_name.decode("utf-8", "replace")
-            flat += (name, header(name, raw_value.decode("utf-8", "replace")))
+            name = decode(raw_name)
+            flat += (name, header(name, decode(raw_value)))
         result = tuple(flat)
         self._headers.put(raw_headers, result)
         return result
