@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from intcheck.contracts.digest import contract_digests
 from intcheck.data import merged_collections
 from intcheck.errors import UsageError
 from intcheck.kinds import probe_builders
@@ -247,6 +248,7 @@ def build_report(
             "python": platform.python_version(),
             "platform": platform.platform(),
             "targets": used,
+            "contracts": contract_digests(plan),
         },
         results=tuple(results),
     )

@@ -14,7 +14,18 @@ from typing import Any
 from jsonschema import Draft202012Validator
 
 from intcheck import __version__
-from intcheck.model import Evidence, LoadSummary, Report, Result, Severity, SourceRef, Status
+from intcheck.model import (
+    Attachment,
+    Evidence,
+    LatencyBucket,
+    LoadSample,
+    LoadSummary,
+    Report,
+    Result,
+    Severity,
+    SourceRef,
+    Status,
+)
 
 
 def schema_text() -> str:
@@ -72,7 +83,7 @@ def _result(result: Result) -> dict[str, Any]:
         }
     if result.evidence is not None:
         out["evidence"] = {
-            k: v for k, v in asdict(result.evidence).items() if v not in (None, "", {})
+            k: v for k, v in asdict(result.evidence).items() if v not in (None, "", {}, ())
         }
     return out
 
@@ -101,7 +112,7 @@ def from_document(document: dict[str, Any]) -> Report:
                 )
                 if source
                 else None,
-                evidence=Evidence(**evidence) if evidence else None,
+                evidence=_evidence(evidence) if evidence else None,
             )
         )
     return Report(
@@ -113,8 +124,23 @@ def from_document(document: dict[str, Any]) -> Report:
         complete=document["complete"],
         environment=document["environment"],
         results=tuple(results),
-        load=tuple(LoadSummary(**s) for s in document["load"]),
+        load=tuple(_load_summary(s) for s in document["load"]),
         schema_version=document["schema_version"],
+    )
+
+
+def _evidence(data: dict[str, Any]) -> Evidence:
+    attachments = tuple(Attachment(**a) for a in data.get("attachments", ()))
+    return Evidence(**{**data, "attachments": attachments})
+
+
+def _load_summary(data: dict[str, Any]) -> LoadSummary:
+    return LoadSummary(
+        **{
+            **data,
+            "series": tuple(LoadSample(**p) for p in data.get("series", ())),
+            "histogram": tuple(LatencyBucket(**b) for b in data.get("histogram", ())),
+        }
     )
 
 
