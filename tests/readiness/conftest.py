@@ -94,7 +94,7 @@ def result(
             request={"method": operation.split()[0], "url": f"http://127.0.0.1:1/{integration}"},
             status=answer if status is not Status.ERRORED else None,
             elapsed_ms=elapsed_ms,
-            body='{"id": "C000001"}',
+            body="" if status is Status.ERRORED else '{"id": "C000001"}',
             curl=f"curl http://127.0.0.1:1/{integration}",
         ),
     )

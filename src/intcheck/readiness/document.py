@@ -74,6 +74,7 @@ def to_document(readiness: Readiness) -> dict[str, Any]:
         "verdict": readiness.verdict.value,
         "exit_code": int(readiness.exit_code),
         "reasons": list(readiness.reasons),
+        "risks": list(readiness.risks),
         "gates": list(readiness.gate_names),
         "integrations": [_integration(v) for v in readiness.integrations],
         "rollout": {

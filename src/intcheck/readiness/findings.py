@@ -46,8 +46,9 @@ class Issue:
     detail: str = ""  # why it weighs as it does
     status: Status | None = None  # FAILED or ERRORED for findings from a report
     severity: Severity | None = None
-    check: str = ""
-    operation: str = ""
+    check: str = ""  # empty when the issue spans several checks
+    operation: str = ""  # empty when the issue spans several operations
+    operations: tuple[str, ...] = ()
     cases: tuple[str, ...] = ()
     results: int = 0  # how many results the issue stands for
     evidence: Evidence | None = None  # of the first case, redacted
@@ -171,8 +172,9 @@ def _issue(
     message = redact(first.message)
     severity = max((r.severity for r in results), key=lambda s: s.rank)
     plural = "s" * (len(cases) != 1)
+    operations = tuple(dict.fromkeys(r.operation for r in results))
+    checks = {r.check for r in results}
     if first.status is Status.ERRORED:
-        operations = {r.operation for r in results}
         if len(results) == judged and len(results) > 1:
             what = f"unreachable or unusable: {message}"
         else:
@@ -197,8 +199,9 @@ def _issue(
         detail=redact(detail),
         status=first.status,
         severity=severity,
-        check=first.check,
-        operation=first.operation,
+        check=first.check if len(checks) == 1 else "",
+        operation=first.operation if len(operations) == 1 else "",
+        operations=operations,
         cases=cases,
         results=len(results),
         evidence=redact_evidence(first.evidence, weighing.redactor),

@@ -89,7 +89,10 @@ class GateContext:
 class Gate(Protocol):
     """A gate of the readiness verdict; ``evaluate`` is called once per integration."""
 
-    name: str
+    @property
+    def name(self) -> str:
+        """The gate's name: a column of the matrix, a testcase of the JUnit suite."""
+        ...
 
     def evaluate(self, integration: Integration, context: GateContext) -> GateOutcome:
         """The outcome for ``integration``, NOT_REQUIRED when the plan does not ask for it."""

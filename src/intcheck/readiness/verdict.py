@@ -95,7 +95,8 @@ class Readiness:
     generated_at: str
     max_age: timedelta
     verdict: Verdict
-    reasons: tuple[str, ...]
+    reasons: tuple[str, ...]  # why NO-GO (the blockers), or the risks of a GO WITH RISKS
+    risks: tuple[str, ...]  # every risk the go-live carries, whatever the verdict
     integrations: tuple[IntegrationVerdict, ...]
     rollout: GateOutcome  # the plan's own checklist, weighed
     rollout_manual: tuple[ManualItem, ...]  # the plan's own checklist, as written
@@ -129,8 +130,8 @@ def evaluate_readiness(
     ``previous`` is an earlier readiness.json to compare with. A report that breaks the report
     schema is a ``UsageError`` naming its file.
 
-    >>> readiness = evaluate_readiness(load_plan("contracts/"), [Path("reports")])  # doctest: +SKIP
-    >>> readiness.verdict                                                            # doctest: +SKIP
+    >>> plan = load_plan("contracts/")                          # doctest: +SKIP
+    >>> evaluate_readiness(plan, [Path("reports")]).verdict      # doctest: +SKIP
     <Verdict.GO_WITH_RISKS: 'GO WITH RISKS'>
     """
     now = now or datetime.now(UTC)
@@ -145,7 +146,7 @@ def evaluate_readiness(
     )
     verdicts = tuple(_integration_verdict(i, gates, context) for i in plan.integrations)
     rollout = manual_outcome(plan.manual, "rollout", context.today)
-    verdict, reasons = _overall(verdicts, rollout)
+    verdict, reasons, risks = _overall(verdicts, rollout)
     used = evidence.used()
     readiness = Readiness(
         plan_name=plan.name,
@@ -154,6 +155,7 @@ def evaluate_readiness(
         max_age=max_age,
         verdict=verdict,
         reasons=reasons,
+        risks=risks,
         integrations=verdicts,
         rollout=rollout,
         rollout_manual=plan.manual,
@@ -225,7 +227,8 @@ def _waiver_uses(integration: Integration, context: GateContext) -> tuple[Waiver
 
 def _overall(
     verdicts: Sequence[IntegrationVerdict], rollout: GateOutcome
-) -> tuple[Verdict, tuple[str, ...]]:
+) -> tuple[Verdict, tuple[str, ...], tuple[str, ...]]:
+    """The rollout's verdict, its reasons, and every risk it carries."""
     blocking: list[str] = []
     risks: list[str] = []
     for item in rollout.issues:
@@ -245,7 +248,7 @@ def _overall(
         elif v.verdict is Verdict.GO_WITH_RISKS:
             risks.append(f"{v.name}: {first}{more}")
     if blocking:
-        return Verdict.NO_GO, tuple(blocking)
+        return Verdict.NO_GO, tuple(blocking), tuple(risks)
     if risks:
-        return Verdict.GO_WITH_RISKS, tuple(risks)
-    return Verdict.GO, ()
+        return Verdict.GO_WITH_RISKS, tuple(risks), tuple(risks)
+    return Verdict.GO, (), ()
