@@ -125,6 +125,8 @@ class Output:
                 *cells,
             )
         self.err.print(table)
+        if not readiness.reports:
+            self.line("no report.json was found: every gate that needs evidence is NOT TESTED")
         if readiness.rollout_manual:
             self.line(f"rollout checklist: {readiness.rollout.summary}")
         for reason in readiness.reasons[:12]:

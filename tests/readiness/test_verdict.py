@@ -10,7 +10,7 @@ import pytest
 
 from intcheck.contracts import load_plan
 from intcheck.errors import ExitCode, UsageError
-from intcheck.model import Severity, Status
+from intcheck.model import Attachment, Evidence, Severity, Status
 from intcheck.readiness import Verdict, evaluate_readiness
 from intcheck.readiness.findings import Disposition
 from intcheck.readiness.gates import GateStatus
@@ -366,3 +366,35 @@ def test_secrets_known_to_the_plan_are_masked(rollout: Rollout) -> None:
     text = " ".join(i.title + i.detail for i in readiness.issues)
     assert "canary-token-1234" not in text
     assert "echoed Bearer *** in the body" in text
+
+
+def test_a_screenshot_must_lie_in_its_report_folder(rollout: Rollout) -> None:
+    rollout.green()
+    shots = [
+        Attachment(kind="screenshot", path="shots/page.png"),
+        Attachment(kind="screenshot", path="shots/link.png"),  # a symlink to outside
+        Attachment(kind="screenshot", path="shots/gone.png"),
+    ]
+    page = result(
+        "erp-order-page",
+        "embed /orders/view",
+        "embed",
+        "embeddable_by_crm_origin",
+        evidence=Evidence(status=200, elapsed_ms=30.0, attachments=tuple(shots)),
+    )
+    folder = rollout.report("probe", "probe", [*green_probe(), page]).parent
+    (folder / "shots").mkdir()
+    (folder / "shots" / "page.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    outside = rollout.root / "outside.png"
+    outside.write_bytes(b"\x89PNG\r\n\x1a\n")
+    (folder / "shots" / "link.png").symlink_to(outside)
+    readiness = rollout.evaluate()
+    verdict = next(v for v in readiness.integrations if v.name == "erp-order-page")
+    conformance = verdict.gate("conformance")
+    assert conformance is not None
+    found = {s.written: s.file for s in conformance.screenshots}
+    assert found == {
+        "shots/page.png": (folder / "shots" / "page.png").resolve(),
+        "shots/link.png": None,
+        "shots/gone.png": None,
+    }

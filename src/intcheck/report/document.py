@@ -59,7 +59,16 @@ def to_document(report: Report) -> dict[str, Any]:
         "environment": dict(report.environment),
         "summary": {status.value: report.count(status) for status in Status},
         "results": [_result(r) for r in report.results],
-        "load": [asdict(s) for s in report.load],
+        "load": [_load(s) for s in report.load],
+    }
+
+
+def _load(summary: LoadSummary) -> dict[str, Any]:
+    # the optional 1.1 fields are left out when empty, and tuples become JSON arrays
+    return {
+        k: list(v) if isinstance(v, tuple) else v
+        for k, v in asdict(summary).items()
+        if k not in ("scenario", "series", "histogram") or v
     }
 
 
@@ -83,7 +92,9 @@ def _result(result: Result) -> dict[str, Any]:
         }
     if result.evidence is not None:
         out["evidence"] = {
-            k: v for k, v in asdict(result.evidence).items() if v not in (None, "", {}, ())
+            k: list(v) if isinstance(v, tuple) else v
+            for k, v in asdict(result.evidence).items()
+            if v not in (None, "", {}, ())
         }
     return out
 
