@@ -91,35 +91,23 @@ def weigh_findings(results: Iterable[Result], weighing: Weighing) -> list[Issue]
     """The issues of one gate's FAILED and ERRORED results, worst first."""
     results = list(results)
     findings = [r for r in results if r.status in (Status.FAILED, Status.ERRORED)]
-    placed: list[tuple[Result, Disposition, str, Waiver | None]] = []
-    for result in findings:
-        waiver = next((w for w in weighing.waivers if waiver_matches(w, result)), None)
-        if waiver is not None and waiver.until >= weighing.today:
-            detail = f"waived until {waiver.until} by {waiver.accepted_by}: {waiver.reason}"
-            placed.append((result, Disposition.WAIVED, detail, waiver))
-        else:
-            expired = (
-                f"the waiver by {waiver.accepted_by} expired on {waiver.until}; "
-                if waiver is not None
-                else ""
-            )
-            disposition, why = _weigh(result, weighing)
-            placed.append((result, disposition, expired + why, waiver))
-    errored_cases = {
+    waived = {id(r): _waiver_of(r, weighing) for r in findings}
+    # ERRORED weighs per gate: the count of unjudged cases against thresholds.max_errored
+    errored = {
         r.case
-        for r, d, _, _ in placed
-        if r.status is Status.ERRORED and d is not Disposition.WAIVED
+        for r in findings
+        if r.status is Status.ERRORED and not _active(waived[id(r)], weighing)
     }
-    limit = weighing.thresholds.max_errored
-    errored_blocks = len(errored_cases) > limit
     groups: dict[tuple[str, ...], list[tuple[Result, Disposition, str, Waiver | None]]] = {}
-    for result, disposition, detail, waiver in placed:
-        if result.status is Status.ERRORED and disposition is not Disposition.WAIVED:
-            disposition = Disposition.BLOCKING if errored_blocks else Disposition.RISK
-            detail = (
-                f"{len(errored_cases)} case{'s' * (len(errored_cases) != 1)} could not be "
-                f"judged; the gate tolerates {limit} (thresholds.max_errored)"
-            )
+    for result in findings:
+        waiver = waived[id(result)]
+        if waiver is not None and _active(waiver, weighing):
+            disposition = Disposition.WAIVED
+            detail = f"waived until {waiver.until} by {waiver.accepted_by}: {waiver.reason}"
+        else:
+            disposition, detail = _weigh(result, weighing, len(errored))
+            if waiver is not None:
+                detail = f"the waiver by {waiver.accepted_by} expired on {waiver.until}; {detail}"
         if not weighing.required and disposition is Disposition.BLOCKING:
             disposition = Disposition.RISK
             detail = f"{weighing.gate} is not a gate of this integration, so only a risk; {detail}"
@@ -131,10 +119,23 @@ def weigh_findings(results: Iterable[Result], weighing: Weighing) -> list[Issue]
     return sorted(issues, key=lambda i: (order.index(i.disposition), _rank(i.severity), i.id))
 
 
-def _weigh(result: Result, weighing: Weighing) -> tuple[Disposition, str]:
+def _waiver_of(result: Result, weighing: Weighing) -> Waiver | None:
+    return next((w for w in weighing.waivers if waiver_matches(w, result)), None)
+
+
+def _active(waiver: Waiver | None, weighing: Weighing) -> bool:
+    return waiver is not None and waiver.until >= weighing.today
+
+
+def _weigh(result: Result, weighing: Weighing, errored_cases: int) -> tuple[Disposition, str]:
     thresholds = weighing.thresholds
     if result.status is Status.ERRORED:
-        return Disposition.BLOCKING, ""  # settled per gate, once all errored cases are counted
+        limit = thresholds.max_errored
+        told = (
+            f"{errored_cases} case{'s' * (errored_cases != 1)} could not be judged; the gate "
+            f"tolerates {limit} (thresholds.max_errored)"
+        )
+        return (Disposition.BLOCKING if errored_cases > limit else Disposition.RISK), told
     if result.check.startswith(SLO_PREFIX):
         if thresholds.slo_breach_blocks:
             return Disposition.BLOCKING, "a breached SLO blocks (thresholds.slo_breach: blocks)"
