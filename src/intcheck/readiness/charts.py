@@ -30,17 +30,27 @@ FAILURES = "#c0392b"
 _LADDER = tuple(m * 10**e for e in range(0, 6) for m in (1, 2, 5) if m * 10**e <= 200_000)
 
 
-def latency_buckets(values_ms: Sequence[float]) -> list[tuple[float, float, int]]:
-    """``values_ms`` counted into 1-2-5 buckets ``(from_ms, to_ms, count)``, empty ends cut."""
+def latency_buckets(
+    values_ms: Sequence[float], *, include_ms: float | None = None
+) -> list[tuple[float, float, int]]:
+    """``values_ms`` counted into 1-2-5 buckets ``(from_ms, to_ms, count)``, empty ends cut.
+
+    ``include_ms`` (an SLA, say) widens the range so that value lies on the axis too.
+    """
     if not values_ms:
         return []
     edges = [0.0, *(float(e) for e in _LADDER), math.inf]
     counts = [0] * (len(edges) - 1)
+
+    def index_of(value: float) -> int:
+        return next(i for i in range(len(counts)) if value <= edges[i + 1])
+
     for value in values_ms:
-        index = next(i for i in range(len(counts)) if value <= edges[i + 1])
-        counts[index] += 1
+        counts[index_of(value)] += 1
     first = next(i for i, c in enumerate(counts) if c)
     last = max(i for i, c in enumerate(counts) if c)
+    if include_ms is not None:
+        first, last = min(first, index_of(include_ms)), max(last, index_of(include_ms))
     while last - first < 4:  # a few cases in one bucket still show where they sit
         if last + 1 < len(counts) - 1:
             last += 1
@@ -88,7 +98,17 @@ def histogram_svg(
             f'<line class="mark" x1="{x:.1f}" y1="{top}" x2="{x:.1f}" y2="{top + plot_h}" '
             f'stroke="{FAILURES}" stroke-width="1.5" stroke-dasharray="5 3"/>'
         )
-        parts.append(_text(x + 4, top + 10, mark_label, anchor="start", fill=FAILURES))
+        # the label sits right of the line, or left of it near the right edge
+        right_side = x < left + plot_w - 7 * len(mark_label)
+        parts.append(
+            _text(
+                x + 4 if right_side else x - 4,
+                top + 10,
+                mark_label,
+                anchor="start" if right_side else "end",
+                fill=FAILURES,
+            )
+        )
     parts.append(_text(left + plot_w / 2, height - 12, "latency (ms)"))
     parts.append("</svg>")
     return "".join(parts)

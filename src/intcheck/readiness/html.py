@@ -208,7 +208,7 @@ def _charts(verdict: IntegrationVerdict) -> list[str]:
             parts.append(
                 '<figure class="chart-box">'
                 + histogram_svg(
-                    latency_buckets(outcome.latencies_ms),
+                    latency_buckets(outcome.latencies_ms, include_ms=sla),
                     title=title,
                     mark_ms=sla,
                     mark_label=f"SLA p95 {sla:g} ms" if sla is not None else "",
