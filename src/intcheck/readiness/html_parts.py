@@ -54,7 +54,7 @@ td.go{background:#e7f6ee;color:#0d5c45}td.risk{background:#fff4e0;color:#7a4300}
 td.nogo{background:#fdeceb;color:#8f1b13}td.untested{background:repeating-linear-gradient(
 135deg,#fdeceb,#fdeceb 6px,#f8d7d4 6px,#f8d7d4 12px);color:#8f1b13;font-weight:700}
 td.none{color:#9a9aa5;text-align:center}td a{color:inherit}
-.matrix td{white-space:nowrap}.matrix td:nth-child(2){white-space:normal}
+.matrix td:first-child{white-space:nowrap}.matrix td:nth-child(2){min-width:7rem}
 td.date,.waivers td:nth-child(4),.manual td:nth-child(5){white-space:nowrap}
 .head,.keep{break-inside:avoid;page-break-inside:avoid}
 .charts{display:flex;flex-wrap:wrap;gap:0 1.5rem}
@@ -84,7 +84,8 @@ figcaption{font-size:.85em;color:#4a4a55}
 @page{size:A4;margin:14mm 12mm}
 @media print{body{font-size:10pt;padding:0;max-width:none}
 .verdict{break-inside:avoid}
-pre{max-height:none;overflow:visible}a{text-decoration:none}}
+pre{max-height:none;overflow:visible}a{text-decoration:none}
+.matrix{font-size:.9em}.matrix th,.matrix td{padding:.25rem .35rem}}
 """
 
 _CLASSES = {
