@@ -6,6 +6,7 @@ returns an ``ExitCode``. ``main`` maps errors to messages and exit codes.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 import traceback
@@ -17,6 +18,7 @@ from intcheck import __version__, eventloop
 from intcheck.console import Output
 from intcheck.contracts import load_plan
 from intcheck.errors import ContractError, ExitCode, IntcheckError
+from intcheck.plugins import Registry, untested_but_required
 
 PLAN_ARGUMENT = click.argument("path", type=click.Path(path_type=Path), default=Path("contracts"))
 
@@ -36,9 +38,10 @@ def cli(ctx: click.Context, no_color: bool) -> None:
 @click.pass_obj
 def validate(out: Output, path: Path, strict: bool) -> ExitCode:
     """Load the plan at PATH (a plan file or a folder with plan.yaml) and report every mistake."""
-    plan = load_plan(path, strict=strict)
+    registry = Registry.default()
+    plan = load_plan(path, strict=strict, registry=registry)
     out.diagnostics(plan.warnings)
-    out.plan_table(plan)
+    out.plan_table(plan, registry)
     return ExitCode.OK
 
 
@@ -48,9 +51,33 @@ def validate(out: Output, path: Path, strict: bool) -> ExitCode:
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535))
 @click.option("--seed", default=0, show_default=True, help="Seed for generated data.")
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
+@click.option(
+    "--journal",
+    "journal",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Keep the request journal in this folder (default: a temporary one, removed at exit).",
+)
+@click.option(
+    "--journal-max-mb",
+    type=click.IntRange(min=1),
+    default=256,
+    show_default=True,
+    help="Disk the journal may take per worker; the oldest entries beyond it are dropped, counted.",
+)
 @click.pass_obj
-def mock(out: Output, path: Path, host: str, port: int, seed: int, workers: int) -> ExitCode:
-    """Serve every contract of the plan at PATH as a live mock until Ctrl-C."""
+def mock(
+    out: Output,
+    path: Path,
+    host: str,
+    port: int,
+    seed: int,
+    workers: int,
+    journal: Path | None,
+    journal_max_mb: int,
+) -> ExitCode:
+    """Serve every contract of the plan at PATH as a live mock until Ctrl-C or SIGTERM."""
+    import signal
+
     from intcheck.mock.server import serve
 
     plan = load_plan(path)
@@ -61,12 +88,22 @@ def mock(out: Output, path: Path, host: str, port: int, seed: int, workers: int)
             "keeps its own copy of the data: a record created or changed through one worker is "
             "not seen by the others. Use --workers 1 when developing against writes."
         )
-    try:
+    out.not_covered("intcheck mock", Registry.default().uncovered(plan, "mock"))
+    with contextlib.suppress(KeyboardInterrupt):
         eventloop.run(
-            serve(plan, host=host, port=port, seed=seed, workers=workers, on_ready=out.served)
+            serve(
+                plan,
+                host=host,
+                port=port,
+                seed=seed,
+                workers=workers,
+                on_ready=out.served,
+                journal_path=journal,
+                journal_max_bytes=journal_max_mb * 1024 * 1024,
+                stop_signals=(signal.SIGTERM,),
+            )
         )
-    except KeyboardInterrupt:
-        out.line("mock stopped")
+    out.line("mock stopped" + (f"; journal kept in {journal}" if journal else ""))
     return ExitCode.OK
 
 
@@ -105,10 +142,10 @@ def probe(
     insecure: bool,
     read_only: bool,
 ) -> ExitCode:
-    """Check the real endpoint of every REST and SOAP contract; write reports to --report-dir."""
+    """Check the real endpoints against the contracts; write reports to --report-dir."""
     from intcheck.model import Result, Status
     from intcheck.probe import ProbeOptions, build_report, plan_cases, run_probe
-    from intcheck.probe.runner import parse_targets, utc_now
+    from intcheck.probe.runner import parse_targets, uncovered_contracts, utc_now
     from intcheck.report.writers import write_reports
 
     plan = load_plan(path)
@@ -119,8 +156,10 @@ def probe(
         timeout_s=timeout_s,
         insecure=insecure,
         read_only=read_only,
+        artifacts=report_dir,
     )
     cases = plan_cases(plan, options)  # bad --only/--target: exit 2 before any request
+    out.not_covered("intcheck probe", uncovered_contracts(plan, options))
     results: list[Result] = []  # owned here, so Ctrl-C still leaves what was done
 
     async def collect() -> None:
@@ -138,7 +177,110 @@ def probe(
             plan, results, started_at=started, complete=complete, targets=options.targets
         )
         out.report_summary(report, [str(p) for p in write_reports(report, report_dir)])
-    bad = report.count(Status.FAILED) + report.count(Status.ERRORED)
+    untested = untested_but_required(plan, report.results, "probe")
+    out.untested("intcheck probe", "conformance", untested)
+    bad = report.count(Status.FAILED) + report.count(Status.ERRORED) + len(untested)
+    return ExitCode.FINDINGS if bad else ExitCode.OK
+
+
+@cli.command()
+@PLAN_ARGUMENT
+@click.option("--only", multiple=True, metavar="NAME", help="Simulate only this contract.")
+@click.option("--target", "targets", multiple=True, metavar="NAME=URL", help="Override a target.")
+@click.option(
+    "--flows",
+    "--calls",
+    type=click.IntRange(min=1),
+    default=20,
+    show_default=True,
+    help="Call flows (CTI) or messages (SMS, email) per contract.",
+)
+@click.option("--concurrency", type=click.IntRange(min=1), default=10, show_default=True)
+@click.option("--chaos", is_flag=True, help="Also send duplicates, reordered and forged events.")
+@click.option(
+    "--pace",
+    type=click.FloatRange(0),
+    default=1.0,
+    show_default=True,
+    help="Scale of the gaps between a flow's events; 0 sends back to back.",
+)
+@click.option("--seed", default=0, show_default=True, help="Seed for callers, messages, timing.")
+@click.option(
+    "--report-dir", type=click.Path(path_type=Path, file_okay=False), default=Path("reports")
+)
+@click.option(
+    "--timeout",
+    "timeout_s",
+    type=click.FloatRange(0, min_open=True),
+    default=10.0,
+    show_default=True,
+)
+@click.option("--insecure", is_flag=True, help="Do not verify TLS certificates.")
+@click.pass_obj
+def simulate(
+    out: Output,
+    path: Path,
+    only: tuple[str, ...],
+    targets: tuple[str, ...],
+    flows: int,
+    concurrency: int,
+    chaos: bool,
+    pace: float,
+    seed: int,
+    report_dir: Path,
+    timeout_s: float,
+    insecure: bool,
+) -> ExitCode:
+    """Play the other side (phone system, SMS gateway, mail) against the CRM; write reports."""
+    from intcheck.model import Result, Status
+    from intcheck.probe.runner import build_report, parse_targets, utc_now
+    from intcheck.report.writers import write_reports
+    from intcheck.simulate import SimulationOptions, run_simulation, selected_contracts
+
+    registry = Registry.default()
+    plan = load_plan(path, registry=registry)
+    overrides = parse_targets(targets)
+    chosen = selected_contracts(plan, only=only, targets=overrides, registry=registry)
+    out.not_covered(
+        "intcheck simulate",
+        [c for c in registry.uncovered(plan, "simulate") if not only or c.name in only],
+    )
+    options = SimulationOptions(
+        flows=flows, concurrency=concurrency, chaos=chaos, seed=seed, timeout_s=timeout_s, pace=pace
+    )
+    results: list[Result] = []  # owned here, so Ctrl-C still leaves what was done
+
+    async def collect() -> None:
+        with out.simulation_progress([c.name for c in chosen]) as progress:
+            async for result in run_simulation(
+                plan,
+                options,
+                only=only,
+                targets=overrides,
+                insecure=insecure,
+                registry=registry,
+                artifacts=report_dir,
+            ):
+                results.append(result)
+                progress.update(result)
+
+    started, complete = utc_now(), False
+    try:
+        eventloop.run(collect())
+        complete = True
+    finally:
+        report = build_report(
+            plan,
+            results,
+            started_at=started,
+            complete=complete,
+            targets=overrides,
+            kind="simulate",
+        )
+        out.report_summary(report, [str(p) for p in write_reports(report, report_dir)])
+    untested = untested_but_required(plan, report.results, "simulate")
+    out.untested("intcheck simulate", "simulation", untested)
+    bad = report.count(Status.FAILED) + report.count(Status.ERRORED) + len(untested)
     return ExitCode.FINDINGS if bad else ExitCode.OK
 
 
@@ -212,14 +354,9 @@ def schema_readiness() -> ExitCode:
 @schema.command("contract")
 def schema_contract() -> ExitCode:
     """The JSON Schema of contracts (one $defs entry per kind)."""
-    from importlib import resources
+    import json
 
-    click.echo(
-        resources.files("intcheck.contracts")
-        .joinpath("schemas", "contract.schema.json")
-        .read_text("utf-8"),
-        nl=False,
-    )
+    click.echo(json.dumps(Registry.default().contract_schema(), indent=2, ensure_ascii=False))
     return ExitCode.OK
 
 

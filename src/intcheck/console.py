@@ -6,6 +6,7 @@ Only this module and ``cli.py`` import rich or click.
 from __future__ import annotations
 
 import sys
+import time
 from typing import TYPE_CHECKING
 
 from rich.console import Console
@@ -21,11 +22,13 @@ from rich.table import Table
 from rich.text import Text
 
 from intcheck.model import Diagnostic, Level, Report, Status
+from intcheck.plugins import COVERAGE_CHECK
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from intcheck.model import Plan, Result
+    from intcheck.model import Contract, Plan, Result
+    from intcheck.plugins import Registry
     from intcheck.readiness import Readiness
     from intcheck.readiness.gates import GateOutcome
 
@@ -62,11 +65,11 @@ class Output:
                 markup=False,
             )
 
-    def plan_table(self, plan: Plan) -> None:
+    def plan_table(self, plan: Plan, registry: Registry) -> None:
         table = Table(
             title=f"{plan.name}: {len(plan.integrations)} integrations", title_justify="left"
         )
-        for column in ("integration", "kind", "operations", "target", "gates"):
+        for column in ("integration", "kind", "operations", "target", "gates", "intcheck can"):
             table.add_column(column)
         for integration in plan.integrations:
             c = integration.contract
@@ -76,8 +79,19 @@ class Output:
                 str(len(c.operations)),
                 c.target or "-",
                 ", ".join(integration.gates),
+                ", ".join(registry.get(c.kind).capabilities) or "validate only",
             )
         self.err.print(table)
+
+    def not_covered(self, verb: str, contracts: Iterable[Contract]) -> None:
+        """Say which contracts ``verb`` leaves out: never skip an integration silently."""
+        names = [f"{c.name} ({c.kind})" for c in contracts]
+        if names:
+            self.err.print(
+                f"not covered by {verb} (reported as not tested): {', '.join(names)}",
+                style="yellow",
+                markup=False,
+            )
 
     def served(self, endpoints: Iterable[tuple[str, str, str]]) -> None:
         for name, kind, url in endpoints:
@@ -93,9 +107,23 @@ class Output:
                 markup=False,
             )
 
+    def untested(self, verb: str, gate: str, names: list[str]) -> None:
+        """Name the integrations whose required evidence the run could not produce."""
+        if names:
+            self.err.print(
+                f"NOT TESTED: the plan needs {gate} evidence of {', '.join(names)}, "
+                f"which {verb} cannot produce for their kind",
+                style="bold red",
+                markup=False,
+            )
+
     def probe_progress(self, total: int) -> ProbeProgress:
         """A context manager counting checked cases out of ``total``."""
         return ProbeProgress(self, total)
+
+    def simulation_progress(self, contracts: list[str]) -> SimulationProgress:
+        """A context manager counting judged exchanges per simulated contract."""
+        return SimulationProgress(self, contracts)
 
     def report_summary(self, report: Report, files: Iterable[str]) -> None:
         counts = ", ".join(f"{report.count(s)} {s.value}" for s in Status)
@@ -202,7 +230,12 @@ class ProbeProgress:
         if result.status is not Status.ERRORED or said not in self._said:
             self._said.add(said)
             self.output.result(result)
-        if result.case in self.cases or "#" not in result.case or result.case.endswith("#p95"):
+        if (
+            result.case in self.cases
+            or "#" not in result.case
+            or result.case.endswith("#p95")
+            or result.check == COVERAGE_CHECK
+        ):
             return
         self.cases.add(result.case)
         done = len(self.cases)
@@ -212,3 +245,37 @@ class ProbeProgress:
             # In CI, a line every tenth of the run: enough to see it moves, not a flood.
             self.output.line(f"  {done}/{self.total} cases checked")
             self._next_line = done + max(1, self.total // 10)
+
+
+class SimulationProgress:
+    """Progress of a simulation: exchanges judged per contract, a line every few seconds."""
+
+    def __init__(self, output: Output, contracts: list[str]) -> None:
+        self.output = output
+        self.contracts = contracts
+        self.cases: dict[str, set[str]] = {name: set() for name in contracts}
+        self.bad = 0
+        self._last = 0.0
+
+    def __enter__(self) -> SimulationProgress:
+        self.output.line(f"simulating {', '.join(self.contracts) or 'nothing'}")
+        self._last = time.monotonic()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._say()
+
+    def update(self, result: Result) -> None:
+        self.output.result(result)
+        if result.check == COVERAGE_CHECK:
+            return  # said once before the run began
+        if result.status in (Status.FAILED, Status.ERRORED):
+            self.bad += 1
+        self.cases.setdefault(result.integration, set()).add(result.case)
+        if time.monotonic() - self._last >= 2.0:
+            self._say()
+
+    def _say(self) -> None:
+        self._last = time.monotonic()
+        done = ", ".join(f"{name} {len(cases)}" for name, cases in self.cases.items())
+        self.output.line(f"  exchanges judged: {done}; {self.bad} findings")

@@ -184,6 +184,7 @@ class Operation:
     method: str = ""  # HTTP method for rest/cti/sms, empty where not HTTP
     path: str = ""  # path template below the contract's mount point
     source: SourceRef | None = None
+    aliases: tuple[str, ...] = ()  # other names users may write, e.g. the OpenAPI operationId
 
     @property
     def id(self) -> str:
@@ -208,9 +209,12 @@ class Contract:
     secrets: frozenset[str] = frozenset()  # values that must never appear in output
     case_sources: tuple[SourceRef, ...] = ()  # where each entry of ``cases:`` was written
 
-
-# The evidence a readiness gate can require, and the report kind that brings each.
-EVIDENCE_GATES = ("conformance", "simulation", "load")
+    def operation(self, name: str) -> Operation | None:
+        """The operation called ``name``, or known by it as an alias (an OpenAPI operationId)."""
+        for operation in self.operations:
+            if name == operation.name or name in operation.aliases:
+                return operation
+        return None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -271,7 +275,7 @@ class Integration:
 
     contract: Contract
     owner: str = ""
-    gates: tuple[str, ...] = ("conformance",)  # evidence needed, from EVIDENCE_GATES
+    gates: tuple[str, ...] = ("conformance",)  # evidence needed: conformance, simulation, load
     criticality: str = "medium"  # critical | high | medium | low; low never blocks the go-live
     thresholds: Thresholds = field(default_factory=Thresholds)
     manual: tuple[ManualItem, ...] = ()
@@ -336,6 +340,7 @@ class Evidence:
     elapsed_ms: float | None = None
     schema_error: Mapping[str, str] | None = None  # message, instance pointer, schema location
     curl: str = ""
+    details: Mapping[str, Any] = field(default_factory=dict)  # what a kind observed beyond HTTP
     attachments: tuple[Attachment, ...] = ()
 
 
@@ -353,10 +358,6 @@ class Result:
     duration_ms: float = 0.0
     evidence: Evidence | None = None
     source: SourceRef | None = None  # the contract line that set the expectation
-
-
-# A check whose SKIPPED result says the verb does not cover this contract's kind at all.
-NOT_COVERED_CHECK = "contract_is_covered"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -89,6 +89,7 @@ def test_invalid_cases_cover_the_required_rules() -> None:
         "broken-wsdl",
         "missing-env",
         "duplicate-name",
+        "unknown-operation",
     }
     assert required <= set(CASES)
 

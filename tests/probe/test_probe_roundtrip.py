@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from intcheck.mock.server import MockServer
 from intcheck.model import Status
+from intcheck.plugins import COVERAGE_CHECK
 from intcheck.probe import ProbeOptions, run_probe
 
 if TYPE_CHECKING:
@@ -20,10 +21,13 @@ async def test_the_mock_passes_its_own_probe(plan: Plan) -> None:
     not_passed = sorted(
         f"{r.status.value} {r.case} [{r.check}] {r.message}"
         for r in results
-        if r.status is not Status.PASSED
+        if r.status is not Status.PASSED and r.check != COVERAGE_CHECK
     )
     assert not_passed == []
-    assert {r.integration for r in results} == {"customer-master", "order-service"}
+    assert {r.integration for r in results if r.check != COVERAGE_CHECK} == {
+        "customer-master",
+        "order-service",
+    }
     cases = {r.case for r in results}
     # every port of the WSDL is probed, and the credentials are enforced on both
     assert "order-service:GetOrder#soap11:auth:missing-credentials" in cases

@@ -16,7 +16,6 @@ import pytest
 from intcheck.contracts import load_plan
 from intcheck.contracts.digest import contract_digests
 from intcheck.model import (
-    NOT_COVERED_CHECK,
     Evidence,
     LoadSummary,
     Plan,
@@ -25,6 +24,7 @@ from intcheck.model import (
     Severity,
     Status,
 )
+from intcheck.plugins import COVERAGE_CHECK
 from intcheck.readiness import evaluate_readiness
 from intcheck.report.document import write_report
 from tests.conftest import REPO
@@ -228,10 +228,10 @@ def not_covered(integration: str, verb: str) -> Result:
         integration=integration,
         operation=f"{integration}:*",
         case=f"{integration}:*#not-covered",
-        check=NOT_COVERED_CHECK,
+        check=COVERAGE_CHECK,
         status=Status.SKIPPED,
         severity=Severity.INFO,
-        message=f"{verb} does not cover this contract's kind yet",
+        message=f"not tested: {verb} does not cover this contract's kind yet",
     )
 
 

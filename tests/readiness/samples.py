@@ -189,6 +189,7 @@ def _probe(rng: random.Random) -> list[Result]:
                 status=200,
                 headers={"x-frame-options": "SAMEORIGIN"},
                 elapsed_ms=290.0,
+                details={"frame": "refused by the page", "console": ["Refused to display"]},
                 attachments=(shot_bad,),
             ),
         )

@@ -139,6 +139,7 @@ def test_html_is_self_contained_with_charts_and_screenshots(
     assert charts.count("histogram") >= 6
     assert page.count('src="data:image/png;base64,') == 2
     assert "not tested" in page
+    assert "refused by the page" in page  # what the kind observed beyond HTTP
 
 
 def test_hostile_and_secret_text_is_escaped_and_masked(rollout: Rollout, tmp_path: Path) -> None:

@@ -83,3 +83,15 @@ def test_invalid_cases_cover_the_rules() -> None:
         "expected one of open, in_progress, done",
     ):
         assert expected in text, expected
+
+
+def test_a_waiver_may_name_an_operation_by_its_operation_id(tmp_path: Path) -> None:
+    contract = EXAMPLE_PLAN.parent / "customer-master.yaml"
+    (tmp_path / "plan.yaml").write_text(
+        f"name: x\nintegrations:\n  - contract: {contract}\n    waivers:\n"
+        "      - operation: getCustomer\n        reason: known\n"
+        "        accepted_by: Head of customer service\n        until: 2027-01-31\n"
+    )
+    [integration] = load_plan(tmp_path, environ={}).integrations
+    [waiver] = integration.waivers
+    assert waiver.operation == "GET /customers/{id}"  # what results carry

@@ -114,7 +114,11 @@ class PlanEntries:
             )
             return None
         operation = item.get("operation", "")
-        if operation and not _GLOB & set(operation) and not _names_operation(contract, operation):
+        exact = bool(operation) and not _GLOB & set(operation)
+        known = contract.operation(operation.removeprefix(f"{contract.name}:")) if exact else None
+        if known is not None:
+            operation = known.name  # an operationId names it too; results carry the name
+        elif exact:
             names = [op.name for op in contract.operations]
             close = difflib.get_close_matches(operation.split(":", 1)[-1], names, n=1)
             self._error(
@@ -161,7 +165,3 @@ class PlanEntries:
                 rule=rule,
             )
         )
-
-
-def _names_operation(contract: Contract, written: str) -> bool:
-    return any(written in (op.id, op.name) for op in contract.operations)

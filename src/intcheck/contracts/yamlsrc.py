@@ -35,6 +35,19 @@ def dotted(pointer: str) -> str:
     return out
 
 
+def value_at(data: Any, pointer: str) -> Any:
+    """The value at ``pointer`` in plain data, or None where the path does not exist."""
+    for token in pointer.split("/")[1:]:
+        token = token.replace("~1", "/").replace("~0", "~")
+        if isinstance(data, dict) and token in data:
+            data = data[token]
+        elif isinstance(data, list) and token.isdigit() and int(token) < len(data):
+            data = data[int(token)]
+        else:
+            return None
+    return data
+
+
 def pointer_of(parts: list[str | int] | tuple[str | int, ...]) -> str:
     return "".join("/" + escape(str(p)) for p in parts)
 

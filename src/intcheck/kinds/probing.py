@@ -8,7 +8,7 @@ cannot judge the answer (a refused XML bomb, say) raises ``CannotEvaluate`` and 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -16,6 +16,8 @@ from intcheck.data import field_key
 from intcheck.model import Severity, Status
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from intcheck.model import Contract, Operation, SourceRef
 
 
@@ -39,6 +41,9 @@ class Exchange:
     body: bytes = b""
     elapsed_ms: float = 0.0
     error: str = ""  # transport-level problem: refused, timeout, TLS, body too large, ...
+    # What a kind observed beyond HTTP (an SMTP server's capabilities, a browser's rendering,
+    # a screenshot's path); checks read it, and it reaches the evidence as ``details``.
+    observed: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def content_type(self) -> str:
@@ -60,6 +65,18 @@ class CannotEvaluate(Exception):
 
 
 CheckFunction = Callable[["ProbeCase", Exchange], Finding | None]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PerformContext:
+    """What a case that is not one HTTP request (an SMTP dialogue, a browser visit) gets."""
+
+    timeout_s: float
+    insecure: bool = False
+    artifacts: Path | None = None  # a folder for files the case links from its evidence
+
+
+Perform = Callable[[PerformContext], Awaitable[Exchange]]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -97,6 +114,9 @@ class ProbeCase:
     # positive case of an operation gets one, the runner reports the operation SKIPPED once
     # (no record for the generated values) instead of judging it. None: not applicable.
     not_found: Callable[[Exchange], bool] | None = None
+    # A case that is not one HTTP request performs itself; ``request`` then only describes it
+    # (method "SMTP", url "smtp://host:port") for reports. None: the runner sends ``request``.
+    perform: Perform | None = None
 
     @property
     def integration(self) -> str:

@@ -159,7 +159,10 @@ def build_evidence(
         body=redactor.text(truncate(exchange.body)),
         elapsed_ms=round(exchange.elapsed_ms, 3),
         schema_error=dict(schema_error) if schema_error else None,
-        curl=curl_line(request.method, redactor.text(request.url), headers, request.body, redactor),
+        curl=curl_line(request.method, redactor.text(request.url), headers, request.body, redactor)
+        if request.url.startswith(("http://", "https://"))
+        else "",
+        details=redactor.value(dict(exchange.observed)) if exchange.observed else {},
     )
 
 

@@ -1,4 +1,4 @@
-"""``run_probe``: every case of every REST and SOAP contract, sent concurrently, checked.
+"""``run_probe``: every case of every contract whose kind can be probed, sent concurrently, checked.
 
 The runner yields ``Result``s as cases complete and knows nothing of who reads them (progress
 bar, report writer, a test); ``build_report`` folds what was read into a ``Report``.
@@ -19,15 +19,18 @@ from typing import TYPE_CHECKING
 from intcheck.contracts.digest import contract_digests
 from intcheck.data import merged_collections
 from intcheck.errors import UsageError
-from intcheck.kinds import probe_builders
-from intcheck.kinds.probing import DatasetIndex, ProbeCase
+from intcheck.kinds.probing import DatasetIndex, PerformContext, ProbeCase
 from intcheck.model import Evidence, Report, Result, Severity, Status
+from intcheck.plugins import Registry, not_covered
 from intcheck.probe.checks import percentile, run_checks
 from intcheck.probe.transport import Timeouts, create_session, send
 from intcheck.redact import Redactor
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from intcheck.model import Contract, Plan
+    from intcheck.plugins import Prober
 
 P95_CHECK = "p95_latency_within_sla"
 
@@ -46,6 +49,8 @@ class ProbeOptions:
     timeout_s: float = 10.0
     insecure: bool = False
     read_only: bool = False  # send nothing that would change the target's data
+    registry: Registry = field(default_factory=Registry.default)
+    artifacts: Path | None = None  # where cases may save files they link (screenshots)
 
 
 def parse_targets(pairs: Iterable[str]) -> dict[str, str]:
@@ -72,14 +77,16 @@ def plan_cases(plan: Plan, options: ProbeOptions) -> list[ProbeCase]:
     index = dataset_index(plan)
     cases: list[ProbeCase] = []
     for contract in plan.contracts:
-        if contract.kind not in probe_builders() or contract.document is None:
+        prober = _prober(contract, options)
+        if prober is None:
             continue
-        built = [c for c in _contract_cases(contract, options, index) if _selected(c, options)]
+        built = [
+            c for c in _contract_cases(contract, prober, options, index) if _selected(c, options)
+        ]
         if options.read_only:
-            writes = probe_builders()[contract.kind].writes
-            built = [_held_back(c) if writes(c.operation) else c for c in built]
+            built = [_held_back(c) if prober.writes(c.operation) else c for c in built]
         cases += built
-    if options.only and not cases:
+    if options.only and not cases and not uncovered_results(plan, options):
         raise UsageError(f"--only matches no case: {', '.join(options.only)}")
     return cases
 
@@ -89,8 +96,32 @@ def dataset_index(plan: Plan) -> DatasetIndex:
     return DatasetIndex(merged_collections(plan))
 
 
+def _prober(contract: Contract, options: ProbeOptions) -> Prober | None:
+    kind = options.registry.kinds.get(contract.kind)
+    return None if kind is None else kind.probe
+
+
+def uncovered_contracts(plan: Plan, options: ProbeOptions) -> list[Contract]:
+    """The selected contracts whose kind the probe cannot check."""
+    return [
+        contract
+        for contract in options.registry.uncovered(plan, "probe")
+        if not options.only or any(_names_contract(contract.name, p) for p in options.only)
+    ]
+
+
+def _names_contract(contract: str, pattern: str) -> bool:
+    """Whether ``pattern`` (a contract, operation or case id, globs allowed) is of ``contract``."""
+    return _matches(contract, pattern) or _matches(contract, pattern.split(":", 1)[0])
+
+
+def uncovered_results(plan: Plan, options: ProbeOptions) -> list[Result]:
+    """A SKIPPED result for each selected contract whose kind the probe cannot check."""
+    return [not_covered(contract, "probe") for contract in uncovered_contracts(plan, options)]
+
+
 def _contract_cases(
-    contract: Contract, options: ProbeOptions, index: DatasetIndex
+    contract: Contract, prober: Prober, options: ProbeOptions, index: DatasetIndex
 ) -> list[ProbeCase]:
     if options.only and not any(_may_select(contract.name, p) for p in options.only):
         return []
@@ -100,7 +131,7 @@ def _contract_cases(
             f"{contract.name} has no target: set `target:` in {contract.source.path.name} "
             f"or pass --target {contract.name}=URL"
         )
-    return probe_builders()[contract.kind].build_cases(contract, target, index)
+    return prober.build_cases(contract, target, index)
 
 
 def _may_select(contract: str, pattern: str) -> bool:
@@ -141,11 +172,16 @@ async def run_probe(
     """
     if cases is None:
         cases = plan_cases(plan, options)
+    for result in uncovered_results(plan, options):
+        yield result
     redactor = Redactor(plan.secrets)
     timeouts = Timeouts.from_total(options.timeout_s)
     limit = asyncio.Semaphore(options.concurrency)
     done: asyncio.Queue[list[Result] | None] = asyncio.Queue()
     latencies: dict[str, list[float]] = {}
+    performing = PerformContext(
+        timeout_s=options.timeout_s, insecure=options.insecure, artifacts=options.artifacts
+    )
 
     async with create_session(
         timeouts, insecure=options.insecure, concurrency=options.concurrency
@@ -156,7 +192,10 @@ async def run_probe(
                 await done.put([_skipped(case)])
                 return
             async with limit:
-                exchange = await send(session, case.request, timeouts)
+                if case.perform is not None:
+                    exchange = await case.perform(performing)
+                else:
+                    exchange = await send(session, case.request, timeouts)
             if not exchange.error:
                 latencies.setdefault(case.integration, []).append(exchange.elapsed_ms)
             await done.put(run_checks(case, exchange, redactor))
@@ -228,16 +267,14 @@ def build_report(
     started_at: str,
     complete: bool,
     targets: Mapping[str, str],
+    kind: str = "probe",
 ) -> Report:
-    """The probe Report of ``results``; ``complete`` False marks an interrupted run."""
+    """The Report of a probe (or simulate, ``kind``) run; ``complete`` False marks an interrupted
+    run."""
     redactor = Redactor(plan.secrets)
-    used = {
-        c.name: redactor.text(targets.get(c.name) or c.target)
-        for c in plan.contracts
-        if c.kind in probe_builders()
-    }
+    used = {c.name: redactor.text(targets.get(c.name) or c.target) for c in plan.contracts}
     return Report(
-        kind="probe",
+        kind=kind,
         plan_name=plan.name,
         plan_path=str(plan.source.path),
         started_at=started_at,

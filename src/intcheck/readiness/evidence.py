@@ -8,30 +8,27 @@ with the reason, so the readiness output can say why it was not used instead of 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from intcheck.errors import UsageError
-from intcheck.model import NOT_COVERED_CHECK, Status
+from intcheck.model import Status, display_path
+from intcheck.plugins import COVERAGE_CHECK, GATE_OF
 from intcheck.report.document import read_report
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping, Sequence
+    from collections.abc import Iterable, Sequence
 
     from intcheck.model import Plan, Report, Result
 
 REPORT_FILE = "report.json"
 MAX_REPORTS = 1000  # a --reports folder is a folder of runs, not a file system to crawl
 
-# Which report kind brings which evidence; a new verb (say `scenario run`) is one line here
-# and one word in the plan schema's ``gates`` enum.
-EVIDENCE_KINDS: Mapping[str, str] = {
-    "conformance": "probe",
-    "simulation": "simulate",
-    "load": "load",
-}
+# Which report kind brings which gate's evidence: a report's kind is the verb's capability.
+EVIDENCE_KINDS: Mapping[str, str] = {gate: capability for capability, gate in GATE_OF.items()}
 
 _AGE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)\s*$")
 _AGE_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -78,7 +75,7 @@ class Selection:
     """The report a gate uses for one integration, or why there is none."""
 
     coverage: Coverage | None
-    not_covered: tuple[str, ...] = ()  # "report.json: reason" for reports that list it as such
+    not_covered: tuple[str, ...] = ()  # "reason (report.json)" of reports that say so
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -173,8 +170,9 @@ class EvidenceIndex:
         for result in file.report.results:
             if result.integration not in names:
                 self.unknown.setdefault(file.path, set()).add(result.integration)
-            elif result.check == NOT_COVERED_CHECK and result.status is Status.SKIPPED:
-                reason = f"{file.path}: {result.message or 'not covered by ' + kind}"
+            elif result.check == COVERAGE_CHECK and result.status is Status.SKIPPED:
+                told = result.message.removeprefix("not tested: ") or f"{kind} does not cover it"
+                reason = f"{told} ({display_path(file.path)})"
                 self._not_covered.setdefault((kind, result.integration), []).append(reason)
             else:
                 by_name.setdefault(result.integration, []).append(result)

@@ -223,6 +223,7 @@ def redact_evidence(evidence: Evidence | None, redactor: Redactor) -> Evidence |
         body=redactor.text(evidence.body),
         schema_error=redactor.value(dict(evidence.schema_error)) if evidence.schema_error else None,
         curl=redactor.text(evidence.curl),
+        details=redactor.value(dict(evidence.details)),
     )
 
 

@@ -7,6 +7,7 @@ rows and figures do not split across pages, and a heading stays with what follow
 from __future__ import annotations
 
 import base64
+import json
 import os
 from html import escape
 from typing import TYPE_CHECKING
@@ -180,6 +181,9 @@ def issue_item(issue: Issue, anchor: str, shots: Mapping[str, str], *, full: boo
         body = evidence.body[:MAX_BODY_CHARS]
         cut = " (cut)" if len(evidence.body) > MAX_BODY_CHARS else ""
         parts.append(f'<div class="sub">body{cut}</div><pre>{escape(body)}</pre>')
+    if evidence is not None and evidence.details:
+        told = json.dumps(evidence.details, indent=1, ensure_ascii=False, default=str)
+        parts.append(f'<div class="sub">observed</div><pre>{escape(told[:MAX_BODY_CHARS])}</pre>')
     if evidence is not None and evidence.curl:
         parts.append(f'<div class="sub">rerun</div><pre>{escape(evidence.curl)}</pre>')
     parts.append("</li>")
