@@ -328,6 +328,50 @@ def _verdict(
     return ExitCode.FINDINGS if bad else ExitCode.OK
 
 
+@cli.command()
+@PLAN_ARGUMENT
+@click.option(
+    "--reports",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    default=(Path("reports"),),
+    show_default=True,
+    metavar="DIR",
+    help="A folder searched for report.json files, or one report.json; repeatable.",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("reports/readiness"),
+    show_default=True,
+)
+@click.option(
+    "--previous",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="An earlier readiness.json: say what was fixed, what is new, what is still open.",
+)
+@click.option("--max-age", default="7d", show_default=True, help="Older reports are stale.")
+@click.pass_obj
+def readiness(
+    out: Output,
+    path: Path,
+    reports: tuple[Path, ...],
+    out_dir: Path,
+    previous: Path | None,
+    max_age: str,
+) -> ExitCode:
+    """Weigh the reports against the plan's gates: GO, GO WITH RISKS or NO-GO (exit 1)."""
+    from intcheck.readiness import evaluate_readiness, parse_age
+    from intcheck.readiness.writers import write_readiness
+
+    plan = load_plan(path)
+    age = parse_age(max_age)  # a bad --max-age: exit 2 before any report is read
+    result = evaluate_readiness(plan, list(reports), max_age=age, previous=previous)
+    out.readiness(result, [str(p) for p in write_readiness(result, out_dir)])
+    return result.exit_code
+
+
 @cli.group()
 @NO_COLOR_OPTION
 def schema() -> None:
@@ -339,6 +383,15 @@ def schema() -> None:
 def schema_report() -> ExitCode:
     """The JSON Schema of report.json, which probe, simulate and load write."""
     from intcheck.report.document import schema_text
+
+    click.echo(schema_text(), nl=False)
+    return ExitCode.OK
+
+
+@schema.command("readiness")
+def schema_readiness() -> ExitCode:
+    """The JSON Schema of readiness.json, which readiness writes."""
+    from intcheck.readiness.document import schema_text
 
     click.echo(schema_text(), nl=False)
     return ExitCode.OK

@@ -24,6 +24,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 from rich.table import Table
+from rich.text import Text
 
 from intcheck.model import Diagnostic, Level, Report, Status
 from intcheck.plugins import COVERAGE_CHECK
@@ -35,6 +36,8 @@ if TYPE_CHECKING:
 
     from intcheck.model import Contract, Plan, Result
     from intcheck.plugins import Registry
+    from intcheck.readiness import Readiness
+    from intcheck.readiness.gates import GateOutcome
     from intcheck.report.writers import Written
 
 
@@ -185,6 +188,53 @@ class Output:
                 "bold red",
             )
 
+    def readiness(self, readiness: Readiness, files: Iterable[str]) -> None:
+        """The verdict table, the reasons, what changed, and where the outputs are."""
+        style = _VERDICT_STYLE[readiness.verdict.value]
+        table = Table(
+            title=f"{readiness.plan_name}: {readiness.verdict.value}",
+            title_justify="left",
+            title_style=style,
+        )
+        gates = readiness.gate_names
+        for column in ("integration", "criticality", "owner", "verdict", *gates):
+            table.add_column(column)
+        for v in readiness.integrations:
+            cells = [_gate_cell(v.gate(gate)) for gate in gates]
+            table.add_row(
+                v.name,
+                v.integration.criticality,
+                v.integration.owner or "-",
+                Text(v.verdict.value, style=_VERDICT_STYLE[v.verdict.value]),
+                *cells,
+            )
+        self.err.print(table)
+        if not readiness.reports:
+            self.line("no report.json was found: every gate that needs evidence is NOT TESTED")
+        if readiness.rollout_manual:
+            self.line(f"rollout checklist: {readiness.rollout.summary}")
+        for reason in readiness.reasons[:12]:
+            self.err.print(f"  {reason}", style=style, markup=False)
+        if len(readiness.reasons) > 12:
+            self.line(f"  …and {len(readiness.reasons) - 12} more in readiness.md")
+        changes = readiness.changes
+        if changes is not None:
+            moved = "; ".join(f"{c.name} {c.before} -> {c.after}" for c in changes.verdicts)
+            self.line(
+                f"since {changes.previous}: {len(changes.fixed)} fixed, {len(changes.new)} new, "
+                f"{len(changes.still_open)} still open" + (f"; {moved}" if moved else "")
+            )
+        for path in files:
+            self.err.print(f"  wrote {path}", style="dim", markup=False)
+        self.err.print(
+            f"verdict: {readiness.verdict.value} (exit {int(readiness.exit_code)})",
+            style=style,
+            markup=False,
+        )
+
+
+_VERDICT_STYLE = {"GO": "bold green", "GO WITH RISKS": "bold yellow", "NO-GO": "bold red"}
+
 
 class _Lines(logging.Handler):
     """A logging handler that prints each record as one line of an ``Output``."""
@@ -199,6 +249,17 @@ class _Lines(logging.Handler):
             self.output.line(self.format(record))
         except Exception:  # a log line must never break the verb that logged it
             self.handleError(record)
+
+
+def _gate_cell(outcome: GateOutcome | None) -> Text:
+    """A gate's status for the verdict table; NOT TESTED shouts, as it blocks like a failure."""
+    status = outcome.status.value if outcome is not None else "not required"
+    if status == "not required":
+        return Text("-", style="dim")
+    if outcome is not None and not outcome.required:
+        status += " (advisory)"
+    style = {"met": "green", "met with risks": "yellow"}.get(status, "red")
+    return Text(status.upper() if status == "not tested" else status, style=style)
 
 
 class ProbeProgress:

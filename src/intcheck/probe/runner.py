@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from intcheck.contracts.digest import contract_digests
 from intcheck.data import merged_collections
 from intcheck.errors import UsageError
 from intcheck.kinds.probing import DatasetIndex, PerformContext, ProbeCase
@@ -317,6 +318,7 @@ def build_report(
             "python": platform.python_version(),
             "platform": platform.platform(),
             "targets": used,
+            "contracts": contract_digests(plan),
         },
         results=tuple(results),
     )

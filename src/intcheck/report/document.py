@@ -14,7 +14,18 @@ from typing import Any
 from jsonschema import Draft202012Validator
 
 from intcheck import __version__
-from intcheck.model import Evidence, LoadSummary, Report, Result, Severity, SourceRef, Status
+from intcheck.model import (
+    Attachment,
+    Evidence,
+    LatencyBucket,
+    LoadSample,
+    LoadSummary,
+    Report,
+    Result,
+    Severity,
+    SourceRef,
+    Status,
+)
 from intcheck.report.summary import summarize
 
 
@@ -51,7 +62,16 @@ def to_document(report: Report) -> dict[str, Any]:
         "summary": summary.results.as_dict(),
         "cases": summary.cases.as_dict(),
         "results": [_result(r) for r in report.results],
-        "load": [asdict(s) for s in report.load],
+        "load": [_load(s) for s in report.load],
+    }
+
+
+def _load(summary: LoadSummary) -> dict[str, Any]:
+    # the optional 1.1 fields are left out when empty, and tuples become JSON arrays
+    return {
+        k: list(v) if isinstance(v, tuple) else v
+        for k, v in asdict(summary).items()
+        if k not in ("scenario", "series", "histogram") or v
     }
 
 
@@ -75,7 +95,9 @@ def _result(result: Result) -> dict[str, Any]:
         }
     if result.evidence is not None:
         out["evidence"] = {
-            k: v for k, v in asdict(result.evidence).items() if v not in (None, "", {})
+            k: list(v) if isinstance(v, tuple) else v
+            for k, v in asdict(result.evidence).items()
+            if v not in (None, "", {}, ())
         }
     return out
 
@@ -104,7 +126,7 @@ def from_document(document: dict[str, Any]) -> Report:
                 )
                 if source
                 else None,
-                evidence=Evidence(**evidence) if evidence else None,
+                evidence=_evidence(evidence) if evidence else None,
             )
         )
     return Report(
@@ -116,8 +138,23 @@ def from_document(document: dict[str, Any]) -> Report:
         complete=document["complete"],
         environment=document["environment"],
         results=tuple(results),
-        load=tuple(LoadSummary(**s) for s in document["load"]),
+        load=tuple(_load_summary(s) for s in document["load"]),
         schema_version=document["schema_version"],
+    )
+
+
+def _evidence(data: dict[str, Any]) -> Evidence:
+    attachments = tuple(Attachment(**a) for a in data.get("attachments", ()))
+    return Evidence(**{**data, "attachments": attachments})
+
+
+def _load_summary(data: dict[str, Any]) -> LoadSummary:
+    return LoadSummary(
+        **{
+            **data,
+            "series": tuple(LoadSample(**p) for p in data.get("series", ())),
+            "histogram": tuple(LatencyBucket(**b) for b in data.get("histogram", ())),
+        }
     )
 
 
