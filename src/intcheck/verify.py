@@ -197,10 +197,11 @@ def _nothing(contract: Contract, held: int, astray: list[dict[str, Any]]) -> Res
     )
     if astray:
         # the usual cause: the sender was given the mock's address without /<contract>
-        first = astray[0]
+        first, many = astray[0], "s" if len(astray) != 1 else ""
         reason += (
-            f"; {len(astray)} request{'s' if len(astray) != 1 else ''} reached no contract (e.g. {first.get('method', '')} "
-            f"{first.get('path', '')}): is the sender pointed at /{contract.name}/…?"
+            f"; {len(astray)} request{many} reached no contract (e.g. "
+            f"{first.get('method', '')} {first.get('path', '')}): "
+            f"is the sender pointed at /{contract.name}/…?"
         )
     return Result(
         integration=contract.name,

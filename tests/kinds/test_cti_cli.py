@@ -28,7 +28,7 @@ from intcheck.report.document import validation_errors
 from tests.conftest import EXAMPLE_PLAN, REPO
 from tests.kinds.test_cti_mock import SECRET
 
-TIMED = ("latency_within_sla", "screen_pop_p95_within_sla", "p95_latency_within_sla")
+TIMED = ("latency_within_max_ms", "screen_pop_p95_within_sla", "p95_latency_within_sla")
 
 
 @contextmanager

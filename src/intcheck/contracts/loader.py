@@ -14,7 +14,8 @@ from typing import Any
 
 from intcheck.contracts import schema
 from intcheck.contracts.interpolate import interpolate
-from intcheck.contracts.source import ContractSource
+from intcheck.contracts.plan_entries import PlanEntries, dates_as_text
+from intcheck.contracts.source import ContractSource, credentials_of
 from intcheck.contracts.yamlsrc import (
     SourceDoc,
     YamlSyntaxError,
@@ -25,7 +26,6 @@ from intcheck.contracts.yamlsrc import (
 )
 from intcheck.errors import ContractError
 from intcheck.model import (
-    Auth,
     Contract,
     Dataset,
     Diagnostic,
@@ -47,6 +47,7 @@ PLAN_FILE = "plan.yaml"
 # Common fields whose values are credentials: redacted everywhere and expected to come from
 # ${ENV}. A kind adds its own (``Kind.secret_fields``).
 SECRET_POINTERS = ("/auth/token", "/auth/password", "/auth/value", "/signature/secret")
+_CREDENTIAL_FIELDS = ("token", "password", "value")
 
 
 @dataclass(slots=True)
@@ -100,7 +101,10 @@ def load_plan(
     doc, data = _read(plan_path, run)
     if doc is None:
         raise ContractError(run.diagnostics)
-    run.diagnostics.extend(schema.validate_plan(doc, data))
+    data = doc.data = dates_as_text(data)
+    plan_problems = schema.validate_plan(doc, data)
+    run.diagnostics.extend(plan_problems)
+    readiness = PlanEntries(doc, run.diagnostics)
     entries = data.get("integrations") if isinstance(data, dict) else None
     if not isinstance(entries, list):
         raise ContractError(run.diagnostics)
@@ -134,14 +138,15 @@ def load_plan(
             )
             continue
         first_seen[contract.name] = contract.source
+        # Gates, checklist and waivers are built only from a schema-valid plan; otherwise
+        # the run ends with the schema's errors anyway.
         integrations.append(
-            Integration(
-                contract=contract,
-                owner=entry.get("owner", ""),
-                gates=tuple(entry.get("gates", ("conformance",))),
-            )
+            Integration(contract=contract)
+            if plan_problems
+            else readiness.integration(contract, entry, index)
         )
 
+    manual = () if plan_problems else readiness.manual(data.get("manual", []), "/manual")
     errors = [d for d in run.diagnostics if d.level is Level.ERROR]
     warnings = [d for d in run.diagnostics if d.level is Level.WARNING]
     if strict and warnings:
@@ -157,6 +162,7 @@ def load_plan(
         integrations=tuple(integrations),
         datasets=dict(run.datasets),
         warnings=tuple(sorted(warnings, key=lambda d: d.sort_key)),
+        manual=manual,
     )
 
 
@@ -203,7 +209,7 @@ def _load_contract(path: Path, run: _Run) -> Contract | None:
     canonical = {alias: op.name for op in parts.operations for alias in op.aliases}
     mock = replace(mock, operations={canonical.get(k, k): v for k, v in mock.operations.items()})
     secrets = set()
-    for pointer in (*SECRET_POINTERS, *kind.secret_fields):
+    for pointer in (*_secret_pointers(data), *kind.secret_fields):
         value = value_at(data, pointer)
         if not isinstance(value, str) or not value:
             continue
@@ -219,7 +225,7 @@ def _load_contract(path: Path, run: _Run) -> Contract | None:
                     rule="literal-secret",
                 )
             )
-    auth = data.get("auth")
+    credentials = credentials_of(data)
     sla = data.get("sla", {})
     settings = {
         k: v
@@ -238,7 +244,8 @@ def _load_contract(path: Path, run: _Run) -> Contract | None:
         name=data["name"],
         source=doc.ref("/name"),
         target=data.get("target", ""),
-        auth=Auth(**auth) if auth else None,
+        auth=credentials[0] if credentials else None,
+        credentials=credentials,
         sla=Sla(p95_ms=sla.get("p95_ms"), error_rate=sla.get("error_rate")),
         spec=parts.spec,
         document=parts.document,
@@ -362,3 +369,12 @@ def _looked_for(written: str, resolved: Path) -> str:
     """A hint naming where a relative path was looked for, when that is not obvious."""
     shown = display_path(resolved)
     return "" if shown == written else f"looked for {shown}"
+
+
+def _secret_pointers(data: Mapping[str, Any]) -> list[str]:
+    """SECRET_POINTERS, with ``/auth/...`` repeated for each entry when ``auth`` is a list."""
+    auth = data.get("auth")
+    if not isinstance(auth, list):
+        return list(SECRET_POINTERS)
+    listed = [f"/auth/{i}/{name}" for i in range(len(auth)) for name in _CREDENTIAL_FIELDS]
+    return listed + [p for p in SECRET_POINTERS if not p.startswith("/auth/")]

@@ -47,6 +47,10 @@ _PLAN_HINTS = {
     "name": "the rollout's name, shown on every report: name: CRM go-live",
     "integrations": "list the contracts: integrations: [{contract: customer-master.yaml}]",
     "contract": "the contract file, relative to the plan: contract: customer-master.yaml",
+    "item": "what must be true: item: Softphone installed on every agent desktop",
+    "reason": "why the finding is acceptable for now, in a sentence",
+    "accepted_by": "who accepted the risk: accepted_by: Head of customer service",
+    "until": "the last day the waiver holds: until: 2026-06-30",
 }
 
 

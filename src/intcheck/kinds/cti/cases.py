@@ -92,6 +92,9 @@ def case_for(
         if settings.popped:
             data["popped"] = settings.popped
             own.append(checks.NOT_POPPED_TWICE)
+    if settings.max_ms is not None:
+        data["max_ms"] = settings.max_ms
+        own.append(checks.LATENCY)
     return ProbeCase(
         id=case_id,
         operation=operation,
@@ -99,7 +102,7 @@ def case_for(
         request=request,
         checks=tuple(own),
         expect_status=status,
-        sla_ms=settings.max_ms,
+        sla_ms=settings.p95_ms,
         source=source,
         data=data,
     )

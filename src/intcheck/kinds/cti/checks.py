@@ -12,7 +12,12 @@ probe for one caller and event) and returns a ``Finding`` when the answer breaks
 ``repeat_gets_the_same_answer``     a duplicate or a retry is answered like the first
 ``repeat_is_not_popped_twice``      ... and its answer says it popped nothing
 ``late_event_is_tolerated``         an event after the hang-up gets no 5xx
+``latency_within_max_ms``           each callback is answered within ``expect.max_ms``
 ==================================  =======================================================
+
+The SLA's p95 is judged once over a run (the simulator's ``screen_pop_p95_within_sla``, the
+probe runner's ``p95_latency_within_sla``); ``expect.max_ms`` bounds every single callback,
+as the PBX's lookup timeout does.
 """
 
 from __future__ import annotations
@@ -155,6 +160,14 @@ def late_event_is_tolerated(case: ProbeCase, exchange: Exchange) -> Finding | No
     return Finding(f"an event after the hang-up (out of order) got {exchange.status}")
 
 
+def latency_within_max_ms(case: ProbeCase, exchange: Exchange) -> Finding | None:
+    """The callback was answered within the contract's ``expect.max_ms``."""
+    limit = float(case.data["max_ms"])
+    if exchange.elapsed_ms <= limit:
+        return None
+    return Finding(f"answered in {exchange.elapsed_ms:.0f} ms, expect.max_ms is {limit:g} ms")
+
+
 CALLER_IS_POPPED = Check(
     name="caller_is_popped", function=caller_is_popped, severity=Severity.CRITICAL
 )
@@ -179,3 +192,6 @@ REJECTS = {
 SAME_ANSWER = Check(name="repeat_gets_the_same_answer", function=repeat_gets_the_same_answer)
 NOT_POPPED_TWICE = Check(name="repeat_is_not_popped_twice", function=repeat_is_not_popped_twice)
 LATE_TOLERATED = Check(name="late_event_is_tolerated", function=late_event_is_tolerated)
+LATENCY = Check(
+    name="latency_within_max_ms", function=latency_within_max_ms, severity=Severity.MEDIUM
+)

@@ -3,8 +3,10 @@
 Each declared event once for a known customer in the contract's primary form (the pop event
 must pop them), an unknown caller and each withheld spelling (they must pop nobody), and where
 the contract signs its callbacks a wrongly signed, an unsigned and (with ``max_age_s``) a stale
-one, which must be refused. Each case is its own call, so the cases can run concurrently:
-a CRM answers an event of a call it has not seen rung as the contract says it answers any.
+one, which must be refused. The known customer's events are one call, each event a probe stage
+of its own (the runner sends a stage after the one before), so the CRM sees them in order; the
+other cases are calls of their own, sent concurrently. Requests are signed when the cases are
+built, so a run whose other contracts take longer than ``max_age_s`` would see them refused.
 Nothing is marked as a write unless the contract says the CRM creates records on callbacks
 (``creates_records``); then ``--read-only`` holds every callback back.
 """
@@ -12,6 +14,7 @@ Nothing is marked as a write unless the contract says the CRM creates records on
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from intcheck.kinds.cti import callback
@@ -52,31 +55,38 @@ class CtiProbe:
         pop = settings.pop_on[0]
         cases: list[ProbeCase] = []
 
-        def add(event: str, suffix: str, caller: Caller, twist: str = "") -> None:
+        def add(
+            event: str,
+            suffix: str,
+            caller: Caller,
+            twist: str = "",
+            *,
+            call_id: str = "",
+            stage: int = 0,
+        ) -> None:
             operation = contract.operation(event)
             assert operation is not None  # an event of the contract
             step = _step(settings.extensions[0], event, twist)
             call = Call(
                 index=len(cases) + 1,
                 flow="probe",
-                call_id=new_call_id(settings.style),
+                call_id=call_id or new_call_id(settings.style),
                 caller=caller,
                 queue=settings.queues[0],
                 steps=(step,),
             )
             request, values = callback.build(settings, target, call, step)
-            cases.append(
-                case_for(
-                    settings,
-                    operation,
-                    f"{operation.id}#{suffix}",
-                    request,
-                    step=step,
-                    caller=caller,
-                    values=values,
-                    refusals=refusals,
-                )
+            case = case_for(
+                settings,
+                operation,
+                f"{operation.id}#{suffix}",
+                request,
+                step=step,
+                caller=caller,
+                values=values,
+                refusals=refusals,
             )
+            cases.append(replace(case, stage=stage))
 
         unknown = book.unknown(rng, settings.region, settings.primary_form)
         known = (
@@ -84,8 +94,11 @@ class CtiProbe:
             if customer is not None
             else unknown
         )
-        for event in settings.events:
-            add(event, f"known:{known.form}" if customer is not None else "unknown", known)
+        # one call, its events in order: each a stage of its own, sent after the one before
+        call_id = new_call_id(settings.style)
+        for stage, event in enumerate(settings.events):
+            suffix = f"known:{known.form}" if customer is not None else "unknown"
+            add(event, suffix, known, call_id=call_id, stage=stage)
         if customer is not None:
             add(pop, "unknown", unknown)
         for word in settings.withheld_as:
