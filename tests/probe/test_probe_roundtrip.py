@@ -26,7 +26,9 @@ async def test_the_mock_passes_its_own_probe(plan: Plan) -> None:
         for r in results
         if r.status is not Status.PASSED and r.check != COVERAGE_CHECK
     )
-    assert not_passed == []
+    # the CTI pass is a dozen callbacks: too few for a p95, which is said, not judged
+    too_few = "skipped pbx-screen-pop:*#p95 [p95_latency_within_sla] only "
+    assert [line for line in not_passed if not line.startswith(too_few)] == []
     assert {r.integration for r in results if r.check != COVERAGE_CHECK} == set(MOCKED)
     cases = {r.case for r in results}
     # every port of the WSDL is probed, and the credentials are enforced on both
