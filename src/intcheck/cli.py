@@ -20,7 +20,7 @@ from intcheck.plugins import GATE_OF, VERB_OF, Registry, untested_but_required
 
 if TYPE_CHECKING:
     from intcheck.model import Plan, Report
-    from intcheck.plugins import Capability
+    from intcheck.plugins import ReportKind
     from intcheck.report.writers import Written
 
 PLAN_ARGUMENT = click.argument("path", type=click.Path(path_type=Path), default=Path("contracts"))
@@ -138,7 +138,10 @@ def mock(
 )
 @click.option("--target", "targets", multiple=True, metavar="NAME=URL", help="Override a target.")
 @click.option(
-    "--report-dir", type=click.Path(path_type=Path, file_okay=False), default=Path("reports")
+    "--report-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("reports/probe"),
+    show_default=True,
 )
 @click.option("--concurrency", type=click.IntRange(min=1), default=16, show_default=True)
 @click.option(
@@ -228,7 +231,10 @@ def probe(
 )
 @click.option("--seed", default=0, show_default=True, help="Seed for callers, messages, timing.")
 @click.option(
-    "--report-dir", type=click.Path(path_type=Path, file_okay=False), default=Path("reports")
+    "--report-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("reports/simulate"),
+    show_default=True,
 )
 @click.option(
     "--timeout",
@@ -314,7 +320,7 @@ def _write(out: Output, plan: Plan, report: Report, report_dir: Path) -> Written
 
 
 def _verdict(
-    out: Output, plan: Plan, report: Report, written: Written, capability: Capability
+    out: Output, plan: Plan, report: Report, written: Written, capability: ReportKind
 ) -> ExitCode:
     """A verb's exit code: findings, or integrations the plan needs but it could not test."""
     from intcheck.model import Status
@@ -328,8 +334,92 @@ def _verdict(
     return ExitCode.FINDINGS if bad else ExitCode.OK
 
 
+@cli.group()
+@NO_COLOR_OPTION
+def scenario() -> None:
+    """Key users' test scenarios: stories across integrations (scenarios/*.yaml)."""
+
+
+@scenario.command("run")
+@click.argument("path", type=click.Path(path_type=Path), default=Path("scenarios"))
+@NO_COLOR_OPTION
+@click.option("--only", multiple=True, metavar="NAME", help="Play only this scenario.")
+@click.option("--target", "targets", multiple=True, metavar="NAME=URL", help="Override a target.")
+@click.option(
+    "--report-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("reports/scenarios"),
+    show_default=True,
+)
+@click.option(
+    "--timeout",
+    "timeout_s",
+    type=click.FloatRange(0, min_open=True),
+    default=10.0,
+    show_default=True,
+)
+@click.option("--insecure", is_flag=True, help="Do not verify TLS certificates.")
+@click.pass_obj
+def scenario_run(
+    out: Output,
+    path: Path,
+    only: tuple[str, ...],
+    targets: tuple[str, ...],
+    report_dir: Path,
+    timeout_s: float,
+    insecure: bool,
+) -> ExitCode:
+    """Play the scenarios at PATH (a file or a folder) against the targets; write reports."""
+    from intcheck.model import Result
+    from intcheck.probe.runner import build_report, parse_targets, utc_now
+    from intcheck.scenario import (
+        Outcome,
+        ScenarioOptions,
+        load_scenarios,
+        run_scenarios,
+        shared_plan,
+    )
+
+    scenarios = load_scenarios(path)
+    plan = shared_plan(scenarios, only)
+    out.hide(plan.secrets)
+    options = ScenarioOptions(
+        only=only,
+        targets=parse_targets(targets),
+        timeout_s=timeout_s,
+        insecure=insecure,
+        artifacts=report_dir,
+    )
+    results: list[Result] = []  # owned here, so Ctrl-C still leaves what was done
+    outcomes: list[Outcome] = []
+
+    async def collect() -> None:
+        async for result in run_scenarios(scenarios, options, outcomes):
+            results.append(result)
+            out.result(result)
+
+    started, complete = utc_now(), False
+    try:
+        eventloop.run(collect())
+        complete = True
+    finally:
+        report = build_report(
+            plan,
+            results,
+            started_at=started,
+            complete=complete,
+            targets=options.targets,
+            kind="scenario",
+            environment={"scenarios": [o.as_dict() for o in outcomes]},
+        )
+        out.scenarios(outcomes)
+        written = _write(out, plan, report, report_dir)
+    return _verdict(out, plan, report, written, "scenario")
+
+
 @cli.command()
 @PLAN_ARGUMENT
+@NO_COLOR_OPTION
 @click.option(
     "--reports",
     multiple=True,

@@ -14,7 +14,7 @@ import socket
 from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from intcheck.contracts.digest import contract_digests
 from intcheck.data import merged_collections
@@ -301,9 +301,10 @@ def build_report(
     complete: bool,
     targets: Mapping[str, str],
     kind: str = "probe",
+    environment: Mapping[str, Any] | None = None,
 ) -> Report:
-    """The Report of a probe (or simulate, ``kind``) run; ``complete`` False marks an interrupted
-    run."""
+    """The Report of a probe run (or another verb's, ``kind``, with ``environment`` entries of
+    its own); ``complete`` False marks an interrupted run."""
     redactor = Redactor(plan.secrets)
     used = {c.name: redactor.text(targets.get(c.name) or c.target) for c in plan.contracts}
     return Report(
@@ -319,6 +320,7 @@ def build_report(
             "platform": platform.platform(),
             "targets": used,
             "contracts": contract_digests(plan),
+            **(environment or {}),
         },
         results=tuple(results),
     )
