@@ -19,7 +19,7 @@ CLEF = "𝄞"  # U+1D11E, a non-BMP character that is no emoji
 
 def test_the_alphabet_is_the_128_codes_less_escape_and_the_10_extensions() -> None:
     assert len(GSM7_BASIC) == 127 and "\x1b" not in GSM7_BASIC
-    assert GSM7_EXTENSION == frozenset("\f^{}\\[~]|€")
+    assert frozenset("\f^{}\\[~]|€") == GSM7_EXTENSION
     assert not GSM7_BASIC & GSM7_EXTENSION
 
 
