@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import phonenumbers
 
+from intcheck.contracts.yamlsrc import dotted
 from intcheck.kinds.sms.providers import PROVIDERS, Provider
 from intcheck.model import Auth, Operation
 
@@ -259,7 +260,7 @@ def _check(source: ContractSource, provider: Provider) -> None:
         if path in seen:
             source.error(
                 pointer,
-                f"expected a path of its own, got {path!r}, which {seen[path][1:]} uses",
+                f"expected a path of its own, got {path!r}, which {dotted(seen[path])} uses",
                 hint="the mock serves the send API and both webhooks side by side",
                 rule="path-clash",
             )
