@@ -78,12 +78,13 @@ def write_plan(
     retries: int = 2,
     retry_ms: int = 50,
     max_segments: int = 3,
+    record_id: str | None = None,
 ) -> Plan:
     """A plan with one sms contract ``sms`` of ``provider`` (receipts without delay)."""
     contract = (
         f"kind: sms\nname: sms\ntarget: {target}\n"
         + CONTRACTS[provider].lstrip()
-        + f"""inbound: {{path: /hooks/inbound}}
+        + f"""inbound: {{path: /hooks/inbound{_record(provider, record_id)}}}
 delivery_receipts:
   path: /hooks/status
   outcomes: {outcomes}
@@ -104,6 +105,12 @@ mock: {{dataset: master-data.yaml}}
     )
     (folder / "master-data.yaml").write_text((REPO / "mocks" / "master-data.yaml").read_text())
     return load_plan(folder / "plan.yaml", environ={})
+
+
+def _record(provider: str, record_id: str | None) -> str:
+    """Where the CRM's answer names its record: /id, except under Twilio (TwiML answers)."""
+    pointer = record_id if record_id is not None else ("" if provider == "twilio" else "/id")
+    return f", record_id: {pointer}" if pointer else ""
 
 
 @dataclass

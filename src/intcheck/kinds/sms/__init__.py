@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from intcheck.kinds.sms.contract import read
 from intcheck.kinds.sms.mock import SmsMock
+from intcheck.kinds.sms.simulator import SmsSimulator
 from intcheck.plugins import Kind, read_vocabulary
 
 KIND = Kind(
@@ -26,4 +27,5 @@ KIND = Kind(
     read=read,
     secret_fields=("/send/auth/token", "/send/auth/password", "/send/auth/value"),
     mock=SmsMock(),
+    simulate=SmsSimulator(),
 )
