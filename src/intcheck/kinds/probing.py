@@ -117,6 +117,10 @@ class ProbeCase:
     # A case that is not one HTTP request performs itself; ``request`` then only describes it
     # (method "SMTP", url "smtp://host:port") for reports. None: the runner sends ``request``.
     perform: Perform | None = None
+    # Whether sending this case may change the target's data (``--read-only`` holds it back);
+    # None: as the kind's ``writes(operation)`` says. An SMS send refused by design (invalid
+    # recipient) writes nothing, one to a test number sends a real message.
+    writes: bool | None = None
 
     @property
     def integration(self) -> str:

@@ -83,7 +83,7 @@ def plan_cases(plan: Plan, options: ProbeOptions) -> list[ProbeCase]:
             c for c in _contract_cases(contract, prober, options, index) if _selected(c, options)
         ]
         if options.read_only:
-            built = [_held_back(c) if prober.writes(c.operation) else c for c in built]
+            built = [_held_back(c) if _writes(c, prober) else c for c in built]
         cases += built
     if options.only and not cases and not uncovered_results(plan, options):
         raise UsageError(f"--only matches no case: {', '.join(options.only)}")
@@ -138,6 +138,10 @@ def _may_select(contract: str, pattern: str) -> bool:
     if any(c in pattern for c in "*?["):
         return True  # a glob may match anything: build the cases, then filter them
     return pattern == contract or pattern.startswith(contract + ":")
+
+
+def _writes(case: ProbeCase, prober: Prober) -> bool:
+    return prober.writes(case.operation) if case.writes is None else case.writes
 
 
 def _held_back(case: ProbeCase) -> ProbeCase:
