@@ -16,7 +16,9 @@ load        signed inbound messages or send requests for Locust
 from __future__ import annotations
 
 from intcheck.kinds.sms.contract import read
+from intcheck.kinds.sms.load import SmsLoadDriver
 from intcheck.kinds.sms.mock import SmsMock
+from intcheck.kinds.sms.probe import SmsProber
 from intcheck.kinds.sms.simulator import SmsSimulator
 from intcheck.plugins import Kind, read_vocabulary
 
@@ -27,5 +29,7 @@ KIND = Kind(
     read=read,
     secret_fields=("/send/auth/token", "/send/auth/password", "/send/auth/value"),
     mock=SmsMock(),
+    probe=SmsProber(),
     simulate=SmsSimulator(),
+    load=SmsLoadDriver(),
 )
