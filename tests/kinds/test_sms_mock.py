@@ -8,6 +8,7 @@ import hashlib
 import hmac
 import itertools
 import json
+import socket
 from collections import Counter
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 import pytest
 
+from intcheck.contracts import load_plan
 from intcheck.kinds import signatures
 from intcheck.kinds.sms.providers import PROVIDERS as TABLES
 from intcheck.mock import JournalQuery, MockServer
@@ -372,3 +374,47 @@ async def _receipts_done(
         and (m["receipts"][-1]["sent"] or len(m["receipts"][-1]["attempts"]) == attempts)
         for m in messages
     )
+
+
+async def test_an_infobip_bulk_answers_each_destination(
+    tmp_path: Path, session: aiohttp.ClientSession
+) -> None:
+    message = {
+        "from": "ExampleCo",
+        "destinations": [{"to": CUSTOMER[1:], "messageId": "my-id-1"}, {"to": "1555"}],
+        "text": "Ihr Paket ist da.",
+        "callbackData": "order=O20260001",
+    }
+    headers = {"Authorization": "App infobip-key-123"}
+    async with asyncio.timeout(30), MockServer(write_plan(tmp_path, "infobip")) as mock:
+        url = f"{mock.url}/sms/sms/2/text/advanced"
+        async with session.post(url, json={"messages": [message]}, headers=headers) as response:
+            assert response.status == 200
+            body = await response.json()
+        inbox = await _inbox(session, mock)
+    accepted, refused = body["messages"]
+    assert (accepted["messageId"], accepted["status"]["name"]) == ("my-id-1", "PENDING_ACCEPTED")
+    assert (refused["to"], refused["status"]["name"]) == ("1555", "REJECTED_DESTINATION")
+    assert [(m["id"], m["reference"]) for m in inbox["messages"]] == [
+        ("my-id-1", "order=O20260001")
+    ]
+
+
+async def test_a_contract_on_its_own_port_shares_one_inbox(
+    tmp_path: Path, session: aiohttp.ClientSession
+) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    write_plan(tmp_path, "generic")
+    contract = (tmp_path / "sms.yaml").read_text()
+    contract = contract.replace("mock: {dataset: master-data.yaml}", f"mock: {{port: {port}}}")
+    (tmp_path / "sms.yaml").write_text(contract)
+    plan = load_plan(tmp_path / "plan.yaml", environ={})
+    async with asyncio.timeout(30), MockServer(plan) as mock:
+        own = f"http://127.0.0.1:{port}/messages"
+        async with session.post(own, **send_request("generic", CUSTOMER, "own port")) as response:
+            assert response.status == 201
+        await _send(session, mock, "generic", CUSTOMER, "shared port")
+        inbox = await _inbox(session, mock)
+    assert [m["body"] for m in inbox["messages"]] == ["own port", "shared port"]

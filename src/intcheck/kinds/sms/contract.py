@@ -103,12 +103,14 @@ class SmsContract:
         signature = data.get("signature", {})
         expect = data.get("expect", {})
         senders = ([data["sender"]] if "sender" in data else []) + list(data.get("senders", []))
+        # a class such as "2xx" is matched upper-case by the probe's status_matches
         status = expect.get("status")
         return cls(
             name=contract.name,
             provider=provider,
             target=contract.target.rstrip("/"),
             senders=tuple(dict.fromkeys(senders)),
+            # customers reply to a number; an alphanumeric sender id cannot receive
             number=data.get("number") or _numeric(senders) or DEFAULT_NUMBER,
             send_path=send.get("path", provider.send_path),
             gateway_url=send.get("url", "").rstrip("/"),
@@ -255,6 +257,7 @@ def _check(source: ContractSource, provider: Provider) -> None:
         if field_name in data:
             _check_webhook(source, provider, field_name)
             paths[f"/{field_name}/path"] = data[field_name]["path"]
+    # the mock mounts all three side by side: one path cannot be two endpoints
     seen: dict[str, str] = {}
     for pointer, path in paths.items():
         if path in seen:
@@ -279,6 +282,7 @@ def _check_webhook(source: ContractSource, provider: Provider, field_name: str) 
     data = source.data[field_name]
     method = data.get("method", "POST")
     encoding = data.get("encoding", "query" if method == "GET" else provider.webhook_encoding)
+    # a GET has no body, and a POST that put its fields in the query would sign nothing
     if (method == "GET") != (encoding == "query"):
         source.error(
             f"/{field_name}/encoding",

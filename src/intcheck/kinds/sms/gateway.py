@@ -125,7 +125,12 @@ class Gateway:
                     field=f"{submission.prefix}.{refusal.details.get('field', 'text')}",
                 )
             return payloads.accepted(contract, [message])
-        # Infobip answers a bulk with one entry per destination, refused ones REJECTED
+        # a malformed message fails the whole bulk (400); else Infobip answers one entry per
+        # destination, the refused ones REJECTED
+        for _, refusal, submission in entries:
+            if refusal is not None and self._rejection(refusal).status != 200:
+                field = f"{submission.prefix}.{refusal.details.get('field', 'text')}"
+                return payloads.refused(contract, self._rejection(refusal), field=field)
         bulk: list[dict[str, Any]] = []
         for message, refusal, submission in entries:
             if message is not None:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import phonenumbers
 
-from intcheck.kinds.sms.providers import INFOBIP_STATUSES
+from intcheck.kinds.sms.providers import INFOBIP_NO_ERROR, INFOBIP_STATUSES
 from intcheck.kinds.sms.segments import UCS2
 
 if TYPE_CHECKING:
@@ -71,15 +71,15 @@ def infobip_time(at: float) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}+0000"
 
 
-def _code_object(code: Code, description: str = "") -> dict[str, Any]:
-    shown = {
+def _code_object(code: Code) -> dict[str, Any]:
+    """An Infobip status or error object (the description is the name, in words)."""
+    return {
         "groupId": code.group_id,
         "groupName": code.group_name,
         "id": int(code.id),
         "name": code.name,
-        "description": description or code.name.replace("_", " ").capitalize(),
+        "description": code.name.replace("_", " ").capitalize(),
     }
-    return shown
 
 
 def infobip_status(name: str) -> dict[str, Any]:
@@ -272,13 +272,8 @@ def receipt(
 
 
 def _infobip_error(error: Code | None) -> dict[str, Any]:
-    if error is None or error.id == "0":
-        return {**_code_object_ok(), "permanent": False}
+    error = error or INFOBIP_NO_ERROR
     return {**_code_object(error), "permanent": error.permanent}
-
-
-def _code_object_ok() -> dict[str, Any]:
-    return {"groupId": 0, "groupName": "OK", "id": 0, "name": "NO_ERROR", "description": "No Error"}
 
 
 def apply(delivery: Delivery, status: str, error: Code | None) -> None:

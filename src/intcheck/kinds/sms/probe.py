@@ -209,10 +209,8 @@ def send_request(
     elif provider == "vonage":
         fields: dict[str, Any] = {"from": sender.removeprefix("+"), "to": to.removeprefix("+")}
         fields |= {"text": text, "type": "unicode" if split(text).encoding == UCS2 else "text"}
-        if auth is not None:
-            # Vonage's usual form: the key and secret among the fields, not a header
-            headers.pop("Authorization", None)
-            fields |= {"api_key": auth.username, "api_secret": auth.password}
+        # Vonage also takes the key and secret as fields; Basic keeps them in a header,
+        # which every output masks whole (a url-encoded secret in a body could slip through)
         body = urlencode(fields).encode()
         headers["Content-Type"] = FORM
     elif provider == "infobip":

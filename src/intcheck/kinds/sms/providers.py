@@ -50,7 +50,6 @@ class Provider:
     name: str
     title: str
     send_path: str
-    send_json: bool  # the send API takes JSON (else form fields)
     send_auth: tuple[str, ...]  # auth types its send API accepts
     send_auth_hint: str
     signatures: tuple[str, ...]  # signature schemes its webhooks may carry
@@ -109,7 +108,6 @@ TWILIO = Provider(
     name="twilio",
     title="Twilio",
     send_path="/2010-04-01/Accounts/{AccountSid}/Messages.json",
-    send_json=False,
     send_auth=("basic",),
     send_auth_hint="Twilio takes Basic auth: username the AccountSid, password the Auth Token",
     signatures=("twilio", "none"),
@@ -200,7 +198,6 @@ VONAGE = Provider(
     name="vonage",
     title="Vonage",
     send_path="/sms/json",
-    send_json=False,
     send_auth=("basic",),
     send_auth_hint="Vonage takes api_key and api_secret (or Basic with them): "
     "auth: {type: basic, username: <api_key>, password: <api_secret>}",
@@ -265,7 +262,6 @@ INFOBIP = Provider(
     name="infobip",
     title="Infobip",
     send_path="/sms/2/text/advanced",
-    send_json=True,
     send_auth=("apikey", "basic"),
     send_auth_hint="Infobip takes 'Authorization: App <key>': "
     "auth: {type: apikey, header: Authorization, value: App ${INFOBIP_API_KEY}}",
@@ -332,7 +328,6 @@ GENERIC = Provider(
     name="generic",
     title="The generic gateway",
     send_path="/messages",
-    send_json=True,
     send_auth=("bearer", "basic", "apikey"),
     send_auth_hint="",
     signatures=("hmac-sha256", "hmac-sha1", "none"),

@@ -92,11 +92,6 @@ class ReceiptSender:
             return []
         return [("delivery receipts to", self.contract.target + receipts.webhook.path)]
 
-    @property
-    def pending(self) -> int:
-        """Messages whose receipts are still being sent."""
-        return len(self._tasks)
-
     def schedule(self, message: Message, delivery: Delivery) -> None:
         """Send ``message``'s receipts in the background (or say why they are not sent)."""
         why = ""

@@ -27,21 +27,20 @@ from intcheck.kinds.sms.checks import DUPLICATE, NO_REPLY_TO_STOP, TWIML, record
 from intcheck.kinds.sms.contract import OUTCOMES, SmsContract, is_e164
 from intcheck.kinds.sms.messages import Message
 from intcheck.kinds.sms.segments import split
-from intcheck.kinds.sms.webhooks import outbound
+from intcheck.kinds.sms.webhooks import forge, outbound
 from intcheck.model import Result, Severity, Status
 
 if TYPE_CHECKING:
     from intcheck.kinds.probing import Check, Exchange, ProbeRequest
     from intcheck.kinds.simulating import SimulationContext
     from intcheck.kinds.sms.contract import Webhook
-    from intcheck.model import Auth, Operation
+    from intcheck.model import Operation
 
 Emit = Callable[[list[Result]], Awaitable[None]]
 
 INBOUND_VARIANTS = ("plain", "long", "unicode", "opt-out", "unknown-sender", "emoji")
 INBOUND_CHAOS = ("duplicate", "bad-signature", "missing-signature", "stale-timestamp")
 RECEIPT_CHAOS = ("delivered-before-sent", "duplicate", "bad-signature")
-STALE_BY_S = 3600.0  # a replayed webhook signed an hour ago
 TEXTS = {
     "plain": "Hallo, wann kommt meine Bestellung {order}? Danke!",
     "long": (
@@ -241,7 +240,7 @@ class _Player:
         text = TEXTS["plain"].format(order=self.orders[index % len(self.orders)])
         url = self.ctx.target.rstrip("/") + webhook.path
         _, request, _ = self._posts(webhook, self._customer(index), text)[0]
-        forged = self._forged(chaos, url, webhook, request)
+        forged = forge(chaos, self.contract, url, webhook, request)
         await self._forged_case(operation, name, chaos, forged, emit)
 
     # --- delivery receipts --------------------------------------------------------------------
@@ -280,7 +279,7 @@ class _Player:
         elif chaos == "bad-signature":
             params = payloads.receipt(self.contract, message, outcome.final, error)
             request = self._request(url, receipts.webhook, params)
-            forged = self._forged(chaos, url, receipts.webhook, request)
+            forged = forge(chaos, self.contract, url, receipts.webhook, request)
             await self._forged_case(operation, f"dlr-{index}:{chaos}", chaos, forged, emit)
 
     def _sent_message(self, index: int, outcome: str) -> Message:
@@ -300,24 +299,6 @@ class _Player:
         )
 
     # --- forged webhooks ----------------------------------------------------------------------
-
-    def _forged(
-        self, chaos: str, url: str, webhook: Webhook, genuine: ProbeRequest
-    ) -> ProbeRequest | str:
-        """The forged request (a fresh message), or why this contract cannot be forged so."""
-        scheme, auth = self.contract.signature.scheme, self.contract.webhook_auth
-        params = _fields_of(genuine, webhook)
-        if chaos == "stale-timestamp":
-            if not scheme.startswith("vonage-"):
-                return f"the {scheme} scheme signs no timestamp, so a replay has no age to check"
-            stale = time.time() - STALE_BY_S
-            return self._request(url, webhook, params, timestamp=stale)
-        if scheme == "none" and auth is None:
-            return "the contract names no signature and no auth for its webhooks"
-        if chaos == "missing-signature":
-            return outbound(url, webhook, params, self.contract.signature, None, signed=False)
-        wrong = "not-" + self.contract.signature.secret
-        return outbound(url, webhook, params, self.contract.signature, _wrong(auth), secret=wrong)
 
     async def _forged_case(
         self,
@@ -401,36 +382,6 @@ class _Player:
             ]
             return (word, word.lower(), word.capitalize())[index % 3]
         return TEXTS[variant].format(order=self.orders[index % len(self.orders)])
-
-
-def _fields_of(request: ProbeRequest, webhook: Webhook) -> dict[str, Any]:
-    """The unsigned fields of a request ``outbound`` built (to sign them otherwise)."""
-    import json
-    from urllib.parse import parse_qsl, urlsplit
-
-    if webhook.encoding == "json":
-        fields: dict[str, Any] = json.loads(request.body)
-    elif webhook.encoding == "query":
-        fields = dict(parse_qsl(urlsplit(request.url).query, keep_blank_values=True))
-    else:
-        fields = dict(parse_qsl(request.body.decode(), keep_blank_values=True))
-    for signed in ("sig", "timestamp", "nonce"):
-        fields.pop(signed, None)
-    # a forged webhook is a fresh message, so no duplicate detection can hide its verdict
-    for key in ("MessageSid", "SmsSid", "SmsMessageSid", "messageId", "id"):
-        if key in fields:
-            fields[key] = fields[key] + "F"
-    if isinstance(fields.get("results"), list):
-        fields["results"] = [
-            {**r, "messageId": str(r.get("messageId")) + "F"} for r in fields["results"]
-        ]
-    return fields
-
-
-def _wrong(auth: Auth | None) -> Auth | None:
-    if auth is None:
-        return None
-    return replace(auth, token="wrong", password="wrong", value="App wrong")
 
 
 def _skipped(operation: Operation, name: str, check: str, message: str) -> Result:

@@ -3,7 +3,8 @@
 ``outbound`` builds the request a gateway sends (a receipt, an inbound message): fields in the
 query, a form or JSON, then the signature (``kinds/signatures.py``): ``X-Twilio-Signature`` over
 the URL and the form fields, Vonage's ``sig`` with ``timestamp`` and ``nonce`` among the fields,
-or an HMAC of the raw body in a header. ``verify`` is the receiving side's check of the same.
+or an HMAC of the raw body in a header. ``verify`` is the receiving side's check of the same,
+``forge`` what an attacker or a replay sends instead (for ``--chaos``).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import json
 import time
 import uuid
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit
 
@@ -19,7 +21,7 @@ from intcheck.kinds import signatures
 from intcheck.kinds.probing import ProbeRequest
 
 if TYPE_CHECKING:
-    from intcheck.kinds.sms.contract import Signature, Webhook
+    from intcheck.kinds.sms.contract import Signature, SmsContract, Webhook
     from intcheck.model import Auth
 
 FORM = "application/x-www-form-urlencoded"
@@ -152,3 +154,50 @@ def decode(content_type: str, body: bytes, query: Mapping[str, str]) -> tuple[di
         pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
         return dict(pairs), True
     return dict(query), False
+
+
+STALE_BY_S = 3600.0  # a replayed webhook signed an hour ago
+
+
+def forge(
+    chaos: str, contract: SmsContract, url: str, webhook: Webhook, genuine: ProbeRequest
+) -> ProbeRequest | str:
+    """``genuine`` (a fresh message) as an attacker or a replay sends it, or why this contract
+    cannot be forged so. ``chaos``: ``bad-signature`` (wrong secret and auth),
+    ``missing-signature`` (neither), ``stale-timestamp`` (validly signed an hour ago)."""
+    signature, auth = contract.signature, contract.webhook_auth
+    fields = _fields_of(genuine, webhook)
+    if chaos == "stale-timestamp":
+        if not signature.scheme.startswith("vonage-"):
+            return f"the {signature.scheme} scheme signs no timestamp, so a replay has no age"
+        stale = time.time() - STALE_BY_S
+        return outbound(url, webhook, fields, signature, auth, timestamp=stale)
+    if signature.scheme == "none" and auth is None:
+        return "the contract names no signature and no auth for its webhooks"
+    if chaos == "missing-signature":
+        return outbound(url, webhook, fields, signature, None, signed=False)
+    wrong = None if auth is None else replace(auth, token="x", password="x", value="App x")
+    return outbound(url, webhook, fields, signature, wrong, secret="not-" + signature.secret)
+
+
+def _fields_of(request: ProbeRequest, webhook: Webhook) -> dict[str, Any]:
+    """The unsigned fields of a request ``outbound`` built, under fresh message ids."""
+    from urllib.parse import parse_qsl
+
+    if webhook.encoding == "json":
+        fields: dict[str, Any] = json.loads(request.body)
+    elif webhook.encoding == "query":
+        fields = dict(parse_qsl(urlsplit(request.url).query, keep_blank_values=True))
+    else:
+        fields = dict(parse_qsl(request.body.decode(), keep_blank_values=True))
+    for signed in ("sig", "timestamp", "nonce"):
+        fields.pop(signed, None)
+    # a forged webhook is a fresh message, so no duplicate detection can hide its verdict
+    for key in ("MessageSid", "SmsSid", "SmsMessageSid", "messageId", "id"):
+        if key in fields:
+            fields[key] = str(fields[key]) + "F"
+    if isinstance(fields.get("results"), list):
+        fields["results"] = [
+            {**r, "messageId": str(r.get("messageId")) + "F"} for r in fields["results"]
+        ]
+    return fields
