@@ -85,7 +85,7 @@ def plan_cases(plan: Plan, options: ProbeOptions) -> list[ProbeCase]:
         # A linked case needs the answers it takes values from: those cases come along.
         built = with_sources(every, [c for c in every if _selected(c, options)])
         if options.read_only:
-            built = [_held_back(c) if prober.writes(c.operation) else c for c in built]
+            built = [_held_back(c) if _writes(c, prober) else c for c in built]
         cases += built
     if options.only and not cases and not uncovered_results(plan, options):
         valid = [op.id for c in plan.contracts if _prober(c, options) for op in c.operations]
@@ -147,6 +147,10 @@ def _may_select(contract: Contract, pattern: str) -> bool:
     if pattern == contract.name or pattern.startswith(contract.name + ":"):
         return True
     return any(op.name == pattern for op in contract.operations)  # `--only GetOrder`
+
+
+def _writes(case: ProbeCase, prober: Prober) -> bool:
+    return prober.writes(case.operation) if case.writes is None else case.writes
 
 
 def _held_back(case: ProbeCase) -> ProbeCase:
