@@ -61,7 +61,11 @@ CONTROL_FILE = "control.json"
 
 
 class MockServer:
-    """Serves the plan's mocks on ``host:port`` (port 0: any free port; read ``.url``)."""
+    """Serves the plan's mocks on ``host:port`` (port 0: any free port; read ``.url``).
+
+    With port 0 the kinds' own listeners (an SMTP relay) take any free port as well, unless
+    ``any_service_port`` says otherwise; read their URLs from ``endpoints``.
+    """
 
     def __init__(
         self,
@@ -74,8 +78,10 @@ class MockServer:
         reuse_port: bool = False,
         shared: bool = False,
         registry: Registry | None = None,
+        any_service_port: bool | None = None,
     ) -> None:
         self.plan = plan
+        self.any_service_port = port == 0 if any_service_port is None else any_service_port
         self.registry = Registry.default() if registry is None else registry
         self.host = host
         self.port = port
@@ -176,6 +182,8 @@ class MockServer:
             rng=rng,
             host=self.host,
             journal=self._sink(contract.name),
+            any_port=self.any_service_port,
+            reuse_port=self._reuse_port,
         )
 
     def _add(self, app: web.Application, prefix: str, contract: Contract, parts: MockParts) -> None:
@@ -354,13 +362,14 @@ async def serve(
         Path(journal_path) if journal_path else Path(tempfile.mkdtemp(prefix="intcheck-journal-"))
     )
     reserved = _reserve(host, port)  # holds the port; bound, not listening, so gets no connections
+    any_service_port = port == 0
     port = reserved.getsockname()[1]
     spawn = multiprocessing.get_context("spawn")
     ready = spawn.Queue()
     procs = [
         spawn.Process(
             target=_worker,
-            args=(str(plan.source.path), host, port, seed, str(directory), ready),
+            args=(str(plan.source.path), host, port, seed, str(directory), ready, any_service_port),
             daemon=True,
         )
         for _ in range(workers)
@@ -388,7 +397,15 @@ async def serve(
             shutil.rmtree(directory, ignore_errors=True)
 
 
-def _worker(plan_path: str, host: str, port: int, seed: int, directory: str, ready: Any) -> None:
+def _worker(
+    plan_path: str,
+    host: str,
+    port: int,
+    seed: int,
+    directory: str,
+    ready: Any,
+    any_service_port: bool = False,
+) -> None:
     """One worker process: reload the plan (nothing unpicklable crosses) and serve the port."""
     from intcheck.contracts import load_plan
 
@@ -403,6 +420,7 @@ def _worker(plan_path: str, host: str, port: int, seed: int, directory: str, rea
                 journal_path=directory,
                 reuse_port=True,
                 shared=True,
+                any_service_port=any_service_port,
             )
             await server.start()
         except Exception as exc:  # reported to the parent, which raises it
