@@ -127,7 +127,7 @@ def _relay(data: Mapping[str, Any], base: Path) -> Relay:
         url=data.get("url", ""),
         port=data.get("port", 0),
         hostname=data.get("hostname", "") or urlsplit(data.get("url", "")).hostname or "",
-        starttls=data.get("starttls", "off"),
+        starttls=data.get("starttls") or "off",  # YAML reads a bare off as false
         auth=None
         if auth is None
         else RelayAuth(
@@ -222,7 +222,7 @@ def check_source(source: ContractSource) -> None:
     data = source.data
     relay = data.get("relay", {})
     auth = relay.get("auth")
-    if auth and auth.get("after_tls", True) and relay.get("starttls", "off") == "off":
+    if auth and auth.get("after_tls", True) and (relay.get("starttls") or "off") == "off":
         source.error(
             "/relay/auth/after_tls",
             "AUTH only after TLS needs STARTTLS, but relay.starttls is off",

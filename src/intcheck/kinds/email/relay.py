@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hmac
+import logging
 import random
 import socket
 import time
@@ -47,6 +48,7 @@ REPLY_TEXT = {
     553: "5.1.3 Mailbox name not allowed",
     554: "5.7.1 Transaction failed",
 }
+_QUIET = logging.NullHandler()
 _BEFORE_TLS = frozenset({"EHLO", "HELO", "STARTTLS", "NOOP", "RSET", "QUIT", "HELP"})
 
 
@@ -252,6 +254,9 @@ class SmtpRelay:
     _sessions: weakref.WeakSet[_Session] = field(default_factory=weakref.WeakSet)
 
     async def start(self) -> None:
+        # aiosmtpd logs every client that drops a TLS handshake with a traceback; without a
+        # handler of its own, Python would print them on the mock's console
+        logging.getLogger("mail.log").addHandler(_QUIET)
         relay = self.state.relay
         if relay.tls:
             names = ("localhost", "127.0.0.1", "::1", self.host, *filter(None, [relay.hostname]))

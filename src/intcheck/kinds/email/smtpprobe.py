@@ -73,6 +73,9 @@ def _connect(endpoint: Endpoint, context: ssl.SSLContext) -> tuple[smtplib.SMTP,
             client: smtplib.SMTP = smtplib.SMTP_SSL(timeout=endpoint.timeout_s, context=context)
         else:
             client = smtplib.SMTP(timeout=endpoint.timeout_s)
+        # The TLS server name comes from the host given to the constructor, which would
+        # connect and raise on a greeting other than 220: the greeting is what we record.
+        client._host = endpoint.host  # type: ignore[attr-defined]
         code, text = client.connect(endpoint.host, endpoint.port)
     except (OSError, smtplib.SMTPException) as exc:
         raise SmtpFailure(f"cannot connect to {endpoint.url}: {_why(exc)}") from exc
