@@ -188,7 +188,7 @@ class _Session(SMTP):
         self.last_reply = ""
         if (
             self.state.relay.starttls == "required"
-            and self._tls_protocol is None
+            and (self.session is None or self.session.ssl is None)
             and command not in _BEFORE_TLS
         ):
             await self.push("530 5.7.0 Must issue a STARTTLS command first")
