@@ -43,7 +43,7 @@ def _skip(why: str) -> Finding:
     return Finding(why, Status.SKIPPED)
 
 
-def _relay(case: ProbeCase) -> EmailSettings:
+def _settings(case: ProbeCase) -> EmailSettings:
     settings: EmailSettings = case.data["settings"]
     return settings
 
@@ -54,7 +54,7 @@ def ehlo_is_accepted(case: ProbeCase, exchange: Exchange) -> Finding | None:
 
 
 def starttls_is_offered(case: ProbeCase, exchange: Exchange) -> Finding | None:
-    relay = _relay(case).relay
+    relay = _settings(case).relay
     if not relay.tls:
         return _skip("the contract does not ask for TLS (relay.starttls is off)")
     if exchange.observed.get("url", "").startswith("smtps://"):
@@ -65,7 +65,7 @@ def starttls_is_offered(case: ProbeCase, exchange: Exchange) -> Finding | None:
 
 
 def starttls_is_required(case: ProbeCase, exchange: Exchange) -> Finding | None:
-    if _relay(case).relay.starttls != "required":
+    if _settings(case).relay.starttls != "required":
         return _skip("the contract does not require STARTTLS")
     observed = exchange.observed
     if "before_tls" not in observed:
@@ -118,7 +118,7 @@ def certificate_is_not_expiring(case: ProbeCase, exchange: Exchange) -> Finding 
     certificate, finding = _certificate(exchange)
     if certificate is None:
         return finding
-    days, margin = certificate["days_left"], _relay(case).relay.min_days
+    days, margin = certificate["days_left"], _settings(case).relay.min_days
     if days < 0:
         return Finding(f"the certificate expired on {certificate['not_after']}")
     if days < margin:
@@ -130,7 +130,7 @@ def certificate_is_not_expiring(case: ProbeCase, exchange: Exchange) -> Finding 
 
 
 def auth_is_offered_only_after_tls(case: ProbeCase, exchange: Exchange) -> Finding | None:
-    auth = _relay(case).relay.auth
+    auth = _settings(case).relay.auth
     if auth is None:
         return _skip("the contract names no relay credentials")
     observed = exchange.observed
@@ -149,7 +149,7 @@ def size_fits_largest_message(case: ProbeCase, exchange: Exchange) -> Finding | 
     observed = exchange.observed
     capabilities = observed.get("after_tls") or observed.get("before_tls") or {}
     size = capabilities.get("size")
-    wanted = _relay(case).relay.max_size
+    wanted = _settings(case).relay.max_size
     if size is None:
         return _skip("the relay does not advertise SIZE (RFC 1870): its limit is unknown")
     if wanted is None or size == 0 or size >= wanted:
