@@ -6,10 +6,9 @@ returns an ``ExitCode``. ``main`` maps errors to messages and exit codes.
 
 from __future__ import annotations
 
-import os
-import tempfile
-import traceback
+import contextlib
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -17,28 +16,51 @@ from intcheck import __version__, eventloop
 from intcheck.console import Output
 from intcheck.contracts import load_plan
 from intcheck.errors import ContractError, ExitCode, IntcheckError
-from intcheck.plugins import Registry, untested_but_required
+from intcheck.plugins import GATE_OF, VERB_OF, Registry, untested_but_required
+
+if TYPE_CHECKING:
+    from intcheck.model import Plan, Report
+    from intcheck.plugins import Capability
+    from intcheck.report.writers import Written
 
 PLAN_ARGUMENT = click.argument("path", type=click.Path(path_type=Path), default=Path("contracts"))
 
 
+def _no_color(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value:
+        ctx.ensure_object(Output).set_color(False)
+
+
+# Accepted before the verb and after it (`intcheck probe --no-color …`), on every command.
+NO_COLOR_OPTION = click.option(
+    "--no-color",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_no_color,
+    help="Plain text on stderr (also: NO_COLOR=1).",
+)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="intcheck")
-@click.option("--no-color", is_flag=True, help="Plain text on stderr.")
+@NO_COLOR_OPTION
 @click.pass_context
-def cli(ctx: click.Context, no_color: bool) -> None:
+def cli(ctx: click.Context) -> None:
     """Is the CRM ready to go live? Contracts, mocks, probes, load and the go/no-go report."""
-    ctx.obj = Output(color=not no_color and "NO_COLOR" not in os.environ)
+    ctx.ensure_object(Output)
 
 
 @cli.command()
 @PLAN_ARGUMENT
+@NO_COLOR_OPTION
 @click.option("--strict", is_flag=True, help="Treat warnings about the plan's documents as errors.")
 @click.pass_obj
 def validate(out: Output, path: Path, strict: bool) -> ExitCode:
     """Load the plan at PATH (a plan file or a folder with plan.yaml) and report every mistake."""
     registry = Registry.default()
     plan = load_plan(path, strict=strict, registry=registry)
+    out.hide(plan.secrets)
     out.diagnostics(plan.warnings)
     out.plan_table(plan, registry)
     return ExitCode.OK
@@ -46,16 +68,42 @@ def validate(out: Output, path: Path, strict: bool) -> ExitCode:
 
 @cli.command()
 @PLAN_ARGUMENT
+@NO_COLOR_OPTION
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535))
 @click.option("--seed", default=0, show_default=True, help="Seed for generated data.")
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
+@click.option(
+    "--journal",
+    "journal",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Keep the request journal in this folder (default: a temporary one, removed at exit).",
+)
+@click.option(
+    "--journal-max-mb",
+    type=click.IntRange(min=1),
+    default=256,
+    show_default=True,
+    help="Disk the journal may take per worker; the oldest entries beyond it are dropped, counted.",
+)
 @click.pass_obj
-def mock(out: Output, path: Path, host: str, port: int, seed: int, workers: int) -> ExitCode:
-    """Serve every contract of the plan at PATH as a live mock until Ctrl-C."""
+def mock(
+    out: Output,
+    path: Path,
+    host: str,
+    port: int,
+    seed: int,
+    workers: int,
+    journal: Path | None,
+    journal_max_mb: int,
+) -> ExitCode:
+    """Serve every contract of the plan at PATH as a live mock until Ctrl-C or SIGTERM."""
+    import signal
+
     from intcheck.mock.server import serve
 
     plan = load_plan(path)
+    out.hide(plan.secrets)
     out.diagnostics(plan.warnings)
     if workers > 1:
         out.line(
@@ -64,17 +112,27 @@ def mock(out: Output, path: Path, host: str, port: int, seed: int, workers: int)
             "not seen by the others. Use --workers 1 when developing against writes."
         )
     out.not_covered("intcheck mock", Registry.default().uncovered(plan, "mock"))
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         eventloop.run(
-            serve(plan, host=host, port=port, seed=seed, workers=workers, on_ready=out.served)
+            serve(
+                plan,
+                host=host,
+                port=port,
+                seed=seed,
+                workers=workers,
+                on_ready=out.served,
+                journal_path=journal,
+                journal_max_bytes=journal_max_mb * 1024 * 1024,
+                stop_signals=(signal.SIGTERM,),
+            )
         )
-    except KeyboardInterrupt:
-        out.line("mock stopped")
+    out.line("mock stopped" + (f"; journal kept in {journal}" if journal else ""))
     return ExitCode.OK
 
 
 @cli.command()
 @PLAN_ARGUMENT
+@NO_COLOR_OPTION
 @click.option(
     "--only", multiple=True, metavar="NAME", help="Contract, operation or case id (globs)."
 )
@@ -109,12 +167,12 @@ def probe(
     read_only: bool,
 ) -> ExitCode:
     """Check the real endpoints against the contracts; write reports to --report-dir."""
-    from intcheck.model import Result, Status
+    from intcheck.model import Result
     from intcheck.probe import ProbeOptions, build_report, plan_cases, run_probe
     from intcheck.probe.runner import parse_targets, uncovered_contracts, utc_now
-    from intcheck.report.writers import write_reports
 
     plan = load_plan(path)
+    out.hide(plan.secrets)
     options = ProbeOptions(
         only=only,
         targets=parse_targets(targets),
@@ -142,15 +200,13 @@ def probe(
         report = build_report(
             plan, results, started_at=started, complete=complete, targets=options.targets
         )
-        out.report_summary(report, [str(p) for p in write_reports(report, report_dir)])
-    untested = untested_but_required(plan, report.results, "probe")
-    out.untested("intcheck probe", "conformance", untested)
-    bad = report.count(Status.FAILED) + report.count(Status.ERRORED) + len(untested)
-    return ExitCode.FINDINGS if bad else ExitCode.OK
+        written = _write(out, plan, report, report_dir)
+    return _verdict(out, plan, report, written, "probe")
 
 
 @cli.command()
 @PLAN_ARGUMENT
+@NO_COLOR_OPTION
 @click.option("--only", multiple=True, metavar="NAME", help="Simulate only this contract.")
 @click.option("--target", "targets", multiple=True, metavar="NAME=URL", help="Override a target.")
 @click.option(
@@ -198,13 +254,13 @@ def simulate(
     insecure: bool,
 ) -> ExitCode:
     """Play the other side (phone system, SMS gateway, mail) against the CRM; write reports."""
-    from intcheck.model import Result, Status
+    from intcheck.model import Result
     from intcheck.probe.runner import build_report, parse_targets, utc_now
-    from intcheck.report.writers import write_reports
     from intcheck.simulate import SimulationOptions, run_simulation, selected_contracts
 
     registry = Registry.default()
     plan = load_plan(path, registry=registry)
+    out.hide(plan.secrets)
     overrides = parse_targets(targets)
     chosen = selected_contracts(plan, only=only, targets=overrides, registry=registry)
     out.not_covered(
@@ -243,19 +299,43 @@ def simulate(
             targets=overrides,
             kind="simulate",
         )
-        out.report_summary(report, [str(p) for p in write_reports(report, report_dir)])
-    untested = untested_but_required(plan, report.results, "simulate")
-    out.untested("intcheck simulate", "simulation", untested)
+        written = _write(out, plan, report, report_dir)
+    return _verdict(out, plan, report, written, "simulate")
+
+
+def _write(out: Output, plan: Plan, report: Report, report_dir: Path) -> Written:
+    """Every report format, each on its own, redacted; the summary on stderr."""
+    from intcheck.redact import Redactor
+    from intcheck.report.writers import write_reports
+
+    written = write_reports(report, report_dir, redactor=Redactor(plan.secrets))
+    out.report_summary(report, written)
+    return written
+
+
+def _verdict(
+    out: Output, plan: Plan, report: Report, written: Written, capability: Capability
+) -> ExitCode:
+    """A verb's exit code: findings, or integrations the plan needs but it could not test."""
+    from intcheck.model import Status
+
+    if written.record_lost:
+        return ExitCode.INTERNAL_ERROR  # nothing records the verdict: a failed run
+    # The verdict stands when only a rendering failed: report.json holds it.
+    untested = untested_but_required(plan, report.results, capability)
+    out.untested(VERB_OF[capability], GATE_OF[capability], untested)
     bad = report.count(Status.FAILED) + report.count(Status.ERRORED) + len(untested)
     return ExitCode.FINDINGS if bad else ExitCode.OK
 
 
 @cli.group()
+@NO_COLOR_OPTION
 def schema() -> None:
     """Print the JSON Schemas intcheck ships."""
 
 
 @schema.command("report")
+@NO_COLOR_OPTION
 def schema_report() -> ExitCode:
     """The JSON Schema of report.json, which probe, simulate and load write."""
     from intcheck.report.document import schema_text
@@ -265,6 +345,7 @@ def schema_report() -> ExitCode:
 
 
 @schema.command("contract")
+@NO_COLOR_OPTION
 def schema_contract() -> ExitCode:
     """The JSON Schema of contracts (one $defs entry per kind)."""
     import json
@@ -275,9 +356,12 @@ def schema_contract() -> ExitCode:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; the only place that turns outcomes into exit codes."""
-    out = Output(color="NO_COLOR" not in os.environ)
+    out = Output()
+    out.take_logging()
     try:
-        code = cli.main(args=argv, prog_name="intcheck", standalone_mode=False)
+        # One Output for the verbs and for the errors below: both honour --no-color and
+        # mask the plan's secrets once it is loaded.
+        code = cli.main(args=argv, prog_name="intcheck", standalone_mode=False, obj=out)
     except ContractError as exc:
         out.diagnostics(exc.diagnostics)
         return ExitCode.INVALID_INPUT
@@ -293,12 +377,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         out.line("interrupted")
         return ExitCode.INTERRUPTED
-    except Exception:
-        with tempfile.NamedTemporaryFile(
-            "w", prefix="intcheck-crash-", suffix=".log", delete=False
-        ) as log:
-            traceback.print_exc(file=log)
-        out.line(f"internal error: intcheck crashed; details in {log.name}")
+    except Exception as exc:
+        log = out.crash_log(exc)
+        out.line(f"internal error: intcheck crashed; details in {log}")
         return ExitCode.INTERNAL_ERROR
     if isinstance(code, int):
         return code

@@ -91,14 +91,21 @@ class Status(Enum):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Auth:
-    """Credentials a client presents to a target; values come from the environment."""
+    """Credentials a client presents to a target; values come from the environment.
+
+    ``scheme`` names the OpenAPI security scheme they serve; without it they serve the schemes
+    of their type (a bearer token every http-bearer, OAuth2 and OpenID Connect scheme, an API
+    key the apiKey scheme with the same header or query name).
+    """
 
     type: str  # bearer | basic | apikey
     token: str = ""
     username: str = ""
     password: str = ""
     header: str = ""
+    query: str = ""  # an API key sent as this query parameter instead of a header
     value: str = ""
+    scheme: str = ""
 
     def headers(self) -> dict[str, str]:
         """The HTTP headers that carry these credentials."""
@@ -109,7 +116,11 @@ class Auth:
         if self.type == "basic":
             pair = f"{self.username}:{self.password}".encode()
             return {"Authorization": "Basic " + base64.b64encode(pair).decode("ascii")}
-        return {self.header: self.value}
+        return {self.header: self.value} if self.header else {}
+
+    def query_params(self) -> dict[str, str]:
+        """The query parameters that carry these credentials (an API key in the query)."""
+        return {self.query: self.value} if self.type == "apikey" and self.query else {}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -184,7 +195,8 @@ class Contract:
     name: str
     source: SourceRef
     target: str = ""
-    auth: Auth | None = None
+    auth: Auth | None = None  # the first of ``credentials``
+    credentials: tuple[Auth, ...] = ()  # every credential ``auth:`` gives, in written order
     sla: Sla = field(default_factory=Sla)
     spec: Path | None = None
     document: Any = None  # the loaded OpenAPI dict or zeep WSDL document
@@ -289,7 +301,7 @@ class LoadSummary:
     operations: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
 
 
-REPORT_SCHEMA_VERSION = "1.0"
+REPORT_SCHEMA_VERSION = "1.1"  # 1.1 added `cases`
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -68,3 +68,20 @@ async def test_read_only_sends_nothing_that_changes_data(plan: Plan) -> None:
     assert any(case.startswith("order-service:PlaceOrder#") for case in held)
     assert all(r.status is Status.SKIPPED for r in results if r.check == "probe_is_read_only")
     assert not [r for r in results if r.status in (Status.FAILED, Status.ERRORED)]
+
+
+async def test_probing_the_mock_again_raises_no_finding(plan: Plan) -> None:
+    """The second run meets what the first changed (records created, erased, ids handed out
+    again): the probe's own deletes go first, so a made-up id never erases a created record."""
+    async with MockServer(plan, port=0) as mock:
+        options = ProbeOptions(
+            targets={"customer-master": f"{mock.url}/customer-master"},
+            only=("customer-master",),
+            timeout_s=5,
+        )
+        for _ in range(2):
+            results = [r async for r in run_probe(plan, options)]
+            bad = [
+                f"{r.case} [{r.check}] {r.message}" for r in results if r.status is Status.FAILED
+            ]
+            assert bad == []

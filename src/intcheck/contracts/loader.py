@@ -14,7 +14,7 @@ from typing import Any
 
 from intcheck.contracts import schema
 from intcheck.contracts.interpolate import interpolate
-from intcheck.contracts.source import ContractSource
+from intcheck.contracts.source import ContractSource, credentials_of
 from intcheck.contracts.yamlsrc import (
     SourceDoc,
     YamlSyntaxError,
@@ -25,7 +25,6 @@ from intcheck.contracts.yamlsrc import (
 )
 from intcheck.errors import ContractError
 from intcheck.model import (
-    Auth,
     Contract,
     Dataset,
     Diagnostic,
@@ -47,6 +46,7 @@ PLAN_FILE = "plan.yaml"
 # Common fields whose values are credentials: redacted everywhere and expected to come from
 # ${ENV}. A kind adds its own (``Kind.secret_fields``).
 SECRET_POINTERS = ("/auth/token", "/auth/password", "/auth/value", "/signature/secret")
+_CREDENTIAL_FIELDS = ("token", "password", "value")
 
 
 @dataclass(slots=True)
@@ -203,7 +203,7 @@ def _load_contract(path: Path, run: _Run) -> Contract | None:
     canonical = {alias: op.name for op in parts.operations for alias in op.aliases}
     mock = replace(mock, operations={canonical.get(k, k): v for k, v in mock.operations.items()})
     secrets = set()
-    for pointer in (*SECRET_POINTERS, *kind.secret_fields):
+    for pointer in (*_secret_pointers(data), *kind.secret_fields):
         value = value_at(data, pointer)
         if not isinstance(value, str) or not value:
             continue
@@ -219,7 +219,7 @@ def _load_contract(path: Path, run: _Run) -> Contract | None:
                     rule="literal-secret",
                 )
             )
-    auth = data.get("auth")
+    credentials = credentials_of(data)
     sla = data.get("sla", {})
     settings = {
         k: v
@@ -238,7 +238,8 @@ def _load_contract(path: Path, run: _Run) -> Contract | None:
         name=data["name"],
         source=doc.ref("/name"),
         target=data.get("target", ""),
-        auth=Auth(**auth) if auth else None,
+        auth=credentials[0] if credentials else None,
+        credentials=credentials,
         sla=Sla(p95_ms=sla.get("p95_ms"), error_rate=sla.get("error_rate")),
         spec=parts.spec,
         document=parts.document,
@@ -362,3 +363,12 @@ def _looked_for(written: str, resolved: Path) -> str:
     """A hint naming where a relative path was looked for, when that is not obvious."""
     shown = display_path(resolved)
     return "" if shown == written else f"looked for {shown}"
+
+
+def _secret_pointers(data: Mapping[str, Any]) -> list[str]:
+    """SECRET_POINTERS, with ``/auth/...`` repeated for each entry when ``auth`` is a list."""
+    auth = data.get("auth")
+    if not isinstance(auth, list):
+        return list(SECRET_POINTERS)
+    listed = [f"/auth/{i}/{name}" for i in range(len(auth)) for name in _CREDENTIAL_FIELDS]
+    return listed + [p for p in SECRET_POINTERS if not p.startswith("/auth/")]

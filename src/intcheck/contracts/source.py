@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from intcheck.contracts.yamlsrc import dotted, value_at
-from intcheck.model import Diagnostic, Level, Operation, display_path
+from intcheck.model import Auth, Diagnostic, Level, Operation, display_path
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -74,3 +74,10 @@ class ContractParts:
     operations: tuple[Operation, ...]
     document: Any = None  # the loaded OpenAPI document, zeep WSDL document, or None
     spec: Path | None = None  # the document's file
+
+
+def credentials_of(data: Mapping[str, Any]) -> tuple[Auth, ...]:
+    """The contract's credentials: ``auth:`` as one mapping or a list of them."""
+    auth = data.get("auth")
+    entries = auth if isinstance(auth, list) else [auth] if auth else []
+    return tuple(Auth(**entry) for entry in entries)

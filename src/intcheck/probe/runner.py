@@ -19,19 +19,20 @@ from typing import TYPE_CHECKING
 from intcheck.data import merged_collections
 from intcheck.errors import UsageError
 from intcheck.kinds.probing import DatasetIndex, PerformContext, ProbeCase
-from intcheck.model import Evidence, Report, Result, Severity, Status
+from intcheck.model import Report, Result, Severity, Status
 from intcheck.plugins import Registry, not_covered
-from intcheck.probe.checks import percentile, run_checks
+from intcheck.probe.checks import run_checks
+from intcheck.probe.outcomes import RecordTally, p95_results, unreachable_result
+from intcheck.probe.phases import in_phases, resolve, sources_of, with_sources
 from intcheck.probe.transport import Timeouts, create_session, send
 from intcheck.redact import Redactor
 
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from intcheck.kinds.probing import Exchange
     from intcheck.model import Contract, Plan
     from intcheck.plugins import Prober
-
-P95_CHECK = "p95_latency_within_sla"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -80,14 +81,19 @@ def plan_cases(plan: Plan, options: ProbeOptions) -> list[ProbeCase]:
         prober = _prober(contract, options)
         if prober is None:
             continue
-        built = [
-            c for c in _contract_cases(contract, prober, options, index) if _selected(c, options)
-        ]
+        every = _contract_cases(contract, prober, options, index)
+        # A linked case needs the answers it takes values from: those cases come along.
+        built = with_sources(every, [c for c in every if _selected(c, options)])
         if options.read_only:
             built = [_held_back(c) if prober.writes(c.operation) else c for c in built]
         cases += built
     if options.only and not cases and not uncovered_results(plan, options):
-        raise UsageError(f"--only matches no case: {', '.join(options.only)}")
+        valid = [op.id for c in plan.contracts if _prober(c, options) for op in c.operations]
+        raise UsageError(
+            f"--only matches no case: {', '.join(options.only)}\n"
+            "give a contract, an operation (with or without its contract), or a case id; "
+            "the operations are:\n  " + "\n  ".join(valid)
+        )
     return cases
 
 
@@ -123,7 +129,7 @@ def uncovered_results(plan: Plan, options: ProbeOptions) -> list[Result]:
 def _contract_cases(
     contract: Contract, prober: Prober, options: ProbeOptions, index: DatasetIndex
 ) -> list[ProbeCase]:
-    if options.only and not any(_may_select(contract.name, p) for p in options.only):
+    if options.only and not any(_may_select(contract, p) for p in options.only):
         return []
     target = options.targets.get(contract.name) or contract.target
     if not target:
@@ -134,11 +140,13 @@ def _contract_cases(
     return prober.build_cases(contract, target, index)
 
 
-def _may_select(contract: str, pattern: str) -> bool:
+def _may_select(contract: Contract, pattern: str) -> bool:
     """Whether ``pattern`` can match this contract's cases (before building them)."""
     if any(c in pattern for c in "*?["):
         return True  # a glob may match anything: build the cases, then filter them
-    return pattern == contract or pattern.startswith(contract + ":")
+    if pattern == contract.name or pattern.startswith(contract.name + ":"):
+        return True
+    return any(op.name == pattern for op in contract.operations)  # `--only GetOrder`
 
 
 def _held_back(case: ProbeCase) -> ProbeCase:
@@ -154,7 +162,10 @@ def _selected(case: ProbeCase, options: ProbeOptions) -> bool:
     if not options.only:
         return True
     return any(
-        _matches(case.integration, p) or _matches(case.operation.id, p) or _matches(case.id, p)
+        _matches(case.integration, p)
+        or _matches(case.operation.id, p)
+        or _matches(case.operation.name, p)
+        or _matches(case.id, p)
         for p in options.only
     )
 
@@ -169,6 +180,9 @@ async def run_probe(
     """Probe every selected case; yield each Result as soon as its case is checked.
 
     ``cases`` are those ``plan_cases`` built, when the caller already has them (to count them).
+    Each integration's first case goes out alone: a target that cannot be reached is said so
+    once (``target_is_reachable``) instead of once per case. Linked cases follow, phase by
+    phase, after the answers they take values from (``phases``).
     """
     if cases is None:
         cases = plan_cases(plan, options)
@@ -179,6 +193,9 @@ async def run_probe(
     limit = asyncio.Semaphore(options.concurrency)
     done: asyncio.Queue[list[Result] | None] = asyncio.Queue()
     latencies: dict[str, list[float]] = {}
+    records = RecordTally(redactor)
+    keep = sources_of(cases)
+    answers: dict[str, Exchange] = {}
     performing = PerformContext(
         timeout_s=options.timeout_s, insecure=options.insecure, artifacts=options.artifacts
     )
@@ -187,24 +204,47 @@ async def run_probe(
         timeouts, insecure=options.insecure, concurrency=options.concurrency
     ) as session:
 
-        async def probe(case: ProbeCase) -> None:
-            if case.skip:
-                await done.put([_skipped(case)])
-                return
+        async def exchange_of(case: ProbeCase) -> Exchange:
             async with limit:
                 if case.perform is not None:
                     exchange = await case.perform(performing)
                 else:
                     exchange = await send(session, case.request, timeouts)
+            if case.id in keep:
+                answers[case.id] = exchange
             if not exchange.error:
                 latencies.setdefault(case.integration, []).append(exchange.elapsed_ms)
-            await done.put(run_checks(case, exchange, redactor))
+            records.add(case, exchange)
+            return exchange
+
+        async def probe(case: ProbeCase) -> None:
+            case = resolve(case, answers)
+            if case.skip:
+                await done.put([_skipped(case)])
+                return
+            await done.put(run_checks(case, await exchange_of(case), redactor))
+
+        async def scout(first: ProbeCase, others: list[ProbeCase]) -> list[ProbeCase]:
+            """Send an integration's first case; its other cases, or [] when unreachable."""
+            exchange = await exchange_of(first)
+            if not exchange.unreachable:
+                await done.put(run_checks(first, exchange, redactor))
+                return others
+            unsent = sum(1 for c in others if not c.skip)
+            await done.put([unreachable_result(first, exchange, unsent, redactor)])
+            return [c for c in others if c.skip and not c.needs]
 
         async def probe_all() -> None:
             try:
+                firsts = _scouts(cases)
                 async with asyncio.TaskGroup() as group:
-                    for case in cases:
-                        group.create_task(probe(case))
+                    tasks = [group.create_task(scout(first, others)) for first, others in firsts]
+                rest = [c for c in cases if c.integration not in {f.integration for f, _ in firsts}]
+                rest += [case for task in tasks for case in task.result()]
+                for phase in in_phases(rest):
+                    async with asyncio.TaskGroup() as group:
+                        for case in phase:
+                            group.create_task(probe(case))
             finally:
                 await done.put(None)
 
@@ -221,8 +261,23 @@ async def run_probe(
             with contextlib.suppress(asyncio.CancelledError):
                 await producer
 
-    for result in _p95_results(plan, latencies):
+    for result in records.results():
         yield result
+    for result in p95_results(plan, latencies):
+        yield result
+
+
+def _scouts(cases: list[ProbeCase]) -> list[tuple[ProbeCase, list[ProbeCase]]]:
+    """Per integration: the first case that can go out alone, and all its other cases."""
+    found: dict[str, tuple[ProbeCase, list[ProbeCase]]] = {}
+    for case in cases:
+        if case.integration not in found and not case.skip and not case.needs and not case.stage:
+            found[case.integration] = (case, [])
+    for case in cases:
+        entry = found.get(case.integration)
+        if entry is not None and case is not entry[0]:
+            entry[1].append(case)
+    return list(found.values())
 
 
 def _skipped(case: ProbeCase) -> Result:
@@ -236,28 +291,6 @@ def _skipped(case: ProbeCase) -> Result:
         message=case.skip,
         source=case.source,
     )
-
-
-def _p95_results(plan: Plan, latencies: Mapping[str, list[float]]) -> Iterable[Result]:
-    for name, values in sorted(latencies.items()):
-        sla = plan.contract(name).sla.p95_ms
-        if sla is None or not values:
-            continue
-        p95 = percentile(values, 0.95)
-        passed = p95 <= sla
-        yield Result(
-            integration=name,
-            operation=f"{name}:*",
-            case=f"{name}:*#p95",
-            check=P95_CHECK,
-            status=Status.PASSED if passed else Status.FAILED,
-            severity=Severity.INFO if passed else Severity.MEDIUM,
-            message=""
-            if passed
-            else f"p95 over {len(values)} requests is {p95:.0f} ms, SLA {sla:g} ms",
-            evidence=Evidence(elapsed_ms=round(p95, 3)),
-            source=plan.contract(name).source,
-        )
 
 
 def build_report(

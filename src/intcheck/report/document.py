@@ -15,6 +15,7 @@ from jsonschema import Draft202012Validator
 
 from intcheck import __version__
 from intcheck.model import Evidence, LoadSummary, Report, Result, Severity, SourceRef, Status
+from intcheck.report.summary import summarize
 
 
 def schema_text() -> str:
@@ -36,7 +37,8 @@ def validation_errors(document: Any) -> list[str]:
 
 
 def to_document(report: Report) -> dict[str, Any]:
-    """The JSON-ready mapping of ``report``."""
+    """The JSON-ready mapping of ``report``; ``summary`` counts results, ``cases`` cases."""
+    summary = summarize(report)
     return {
         "schema_version": report.schema_version,
         "tool": {"name": "intcheck", "version": __version__},
@@ -46,7 +48,8 @@ def to_document(report: Report) -> dict[str, Any]:
         "finished_at": report.finished_at,
         "complete": report.complete,
         "environment": dict(report.environment),
-        "summary": {status.value: report.count(status) for status in Status},
+        "summary": summary.results.as_dict(),
+        "cases": summary.cases.as_dict(),
         "results": [_result(r) for r in report.results],
         "load": [asdict(s) for s in report.load],
     }
@@ -133,9 +136,17 @@ def write_atomic(path: Path, text: str) -> None:
         raise
 
 
+def render_json(report: Report) -> str:
+    """``report`` as the text of ``report.json``."""
+    return json.dumps(to_document(report), indent=2, ensure_ascii=False) + "\n"
+
+
 def write_report(report: Report, path: Path) -> Path:
-    """Write ``report`` as JSON at ``path`` atomically and return the path."""
-    write_atomic(path, json.dumps(to_document(report), indent=2, ensure_ascii=False) + "\n")
+    """Write ``report`` as JSON at ``path`` atomically and return the path.
+
+    The report is written as it is: ``writers.write_reports`` is the door that redacts.
+    """
+    write_atomic(path, render_json(report))
     return path
 
 

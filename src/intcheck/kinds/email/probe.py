@@ -216,7 +216,12 @@ async def _perform(
     try:
         observed = await asyncio.to_thread(dialogue, endpoint)
     except SmtpFailure as failure:
-        return Exchange(request=describe, error=str(failure), elapsed_ms=_since(started))
+        return Exchange(
+            request=describe,
+            error=str(failure),
+            elapsed_ms=_since(started),
+            unreachable=failure.unreachable,
+        )
     greeting = observed.get("greeting", {}).get("code") or observed.get("greeting_code")
     return Exchange(
         request=describe, status=greeting, elapsed_ms=_since(started), observed=observed

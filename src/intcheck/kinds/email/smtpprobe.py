@@ -50,7 +50,14 @@ class Endpoint:
 
 
 class SmtpFailure(Exception):
-    """The dialogue could not go on: refused, timed out, TLS failed, connection dropped."""
+    """The dialogue could not go on: refused, timed out, TLS failed, connection dropped.
+
+    ``unreachable``: no session was ever opened (the probe then says so once per relay).
+    """
+
+    def __init__(self, message: str, *, unreachable: bool = False) -> None:
+        super().__init__(message)
+        self.unreachable = unreachable
 
 
 def _context(endpoint: Endpoint, *, verify: bool) -> ssl.SSLContext:
@@ -78,7 +85,9 @@ def _connect(endpoint: Endpoint, context: ssl.SSLContext) -> tuple[smtplib.SMTP,
         client._host = endpoint.host  # type: ignore[attr-defined]
         code, text = client.connect(endpoint.host, endpoint.port)
     except (OSError, smtplib.SMTPException) as exc:
-        raise SmtpFailure(f"cannot connect to {endpoint.url}: {_why(exc)}") from exc
+        raise SmtpFailure(
+            f"cannot connect to {endpoint.url}: {_why(exc)}", unreachable=True
+        ) from exc
     return client, code, text.decode("utf-8", "replace")
 
 

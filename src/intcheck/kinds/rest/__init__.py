@@ -26,7 +26,8 @@ MOCK = RestMock()
 def read(source: ContractSource) -> ContractParts | None:
     """Load and check the contract's OpenAPI document; one operation per method and path."""
     from intcheck.contracts.openapi import load_openapi
-    from intcheck.contracts.source import ContractParts
+    from intcheck.contracts.security import probe_warnings
+    from intcheck.contracts.source import ContractParts, credentials_of
 
     spec = source.document_path("/spec")
     if spec is None:
@@ -35,6 +36,10 @@ def read(source: ContractSource) -> ContractParts | None:
     source.diagnostics.extend(loaded.diagnostics)
     if loaded.document is None:
         return None
+    credentials = credentials_of(source.data)
+    source.diagnostics.extend(
+        probe_warnings(loaded.document, source.data, credentials, source.doc.ref)
+    )
     return ContractParts(operations=tuple(loaded.operations), document=loaded.document, spec=spec)
 
 
