@@ -59,7 +59,8 @@ def parse_targets(pairs: Iterable[str]) -> dict[str, str]:
     targets = {}
     for pair in pairs:
         name, _, url = pair.partition("=")
-        if not name or not url.startswith(("http://", "https://")):
+        # smtp(s):// names an email contract's relay (the probe) or the CRM's mail server
+        if not name or not url.startswith(("http://", "https://", "smtp://", "smtps://")):
             raise UsageError(
                 f"--target {pair!r}: expected NAME=URL, e.g. customer-master=https://mdm.example.com"
             )
