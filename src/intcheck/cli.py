@@ -7,6 +7,7 @@ returns an ``ExitCode``. ``main`` maps errors to messages and exit codes.
 from __future__ import annotations
 
 import contextlib
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -332,6 +333,37 @@ def _verdict(
     out.untested(VERB_OF[capability], GATE_OF[capability], untested)
     bad = report.count(Status.FAILED) + report.count(Status.ERRORED) + len(untested)
     return ExitCode.FINDINGS if bad else ExitCode.OK
+
+
+@cli.command()
+@PLAN_ARGUMENT
+@NO_COLOR_OPTION
+@click.option("--break", "broken", is_flag=True, help="Switch faults on in the mocks: see a NO-GO.")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("reports/demo"),
+    show_default=True,
+)
+@click.option(
+    "--scenarios",
+    type=click.Path(path_type=Path),
+    default=Path("scenarios"),
+    show_default=True,
+    help="The key users' scenarios to play.",
+)
+@click.pass_obj
+def demo(out: Output, path: Path, broken: bool, out_dir: Path, scenarios: Path) -> ExitCode:
+    """The example plan end to end: mocks, probe, simulate, scenarios, load, and the verdict."""
+    from intcheck.demo import run_demo
+
+    started = time.monotonic()
+    run = eventloop.run(run_demo(path, out_dir, scenarios=scenarios, broken=broken, say=out.line))
+    assert run.readiness is not None  # run_demo always judges
+    out.readiness(run.readiness, [str(p) for p in run.readiness_files])
+    out.line(f"demo done in {time.monotonic() - started:.0f} s")
+    return run.readiness.exit_code
 
 
 @cli.group()

@@ -254,9 +254,12 @@ class SmtpRelay:
     _sessions: weakref.WeakSet[_Session] = field(default_factory=weakref.WeakSet)
 
     async def start(self) -> None:
-        # aiosmtpd logs every client that drops a TLS handshake with a traceback; without a
-        # handler of its own, Python would print them on the mock's console
-        logging.getLogger("mail.log").addHandler(_QUIET)
+        # aiosmtpd logs every client that drops a TLS handshake with a traceback, and a
+        # deprecation warning of its own at every login; the journal says what happened, so its
+        # log reaches neither Python's last-resort handler nor the console's
+        library = logging.getLogger("mail.log")
+        library.addHandler(_QUIET)
+        library.propagate = False
         relay = self.state.relay
         if relay.tls:
             names = ("localhost", "127.0.0.1", "::1", self.host, *filter(None, [relay.hostname]))
