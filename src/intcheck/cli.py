@@ -7,6 +7,7 @@ returns an ``ExitCode``. ``main`` maps errors to messages and exit codes.
 from __future__ import annotations
 
 import contextlib
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,7 +21,7 @@ from intcheck.plugins import GATE_OF, VERB_OF, Registry, untested_but_required
 
 if TYPE_CHECKING:
     from intcheck.model import Plan, Report
-    from intcheck.plugins import Capability
+    from intcheck.plugins import ReportKind
     from intcheck.report.writers import Written
 
 PLAN_ARGUMENT = click.argument("path", type=click.Path(path_type=Path), default=Path("contracts"))
@@ -138,7 +139,10 @@ def mock(
 )
 @click.option("--target", "targets", multiple=True, metavar="NAME=URL", help="Override a target.")
 @click.option(
-    "--report-dir", type=click.Path(path_type=Path, file_okay=False), default=Path("reports")
+    "--report-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("reports/probe"),
+    show_default=True,
 )
 @click.option("--concurrency", type=click.IntRange(min=1), default=16, show_default=True)
 @click.option(
@@ -228,7 +232,10 @@ def probe(
 )
 @click.option("--seed", default=0, show_default=True, help="Seed for callers, messages, timing.")
 @click.option(
-    "--report-dir", type=click.Path(path_type=Path, file_okay=False), default=Path("reports")
+    "--report-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("reports/simulate"),
+    show_default=True,
 )
 @click.option(
     "--timeout",
@@ -314,7 +321,7 @@ def _write(out: Output, plan: Plan, report: Report, report_dir: Path) -> Written
 
 
 def _verdict(
-    out: Output, plan: Plan, report: Report, written: Written, capability: Capability
+    out: Output, plan: Plan, report: Report, written: Written, capability: ReportKind
 ) -> ExitCode:
     """A verb's exit code: findings, or integrations the plan needs but it could not test."""
     from intcheck.model import Status
@@ -334,7 +341,10 @@ def _verdict(
 @click.option("--journal", required=True, metavar="DIR|URL", help="mock --journal DIR, or its URL.")
 @click.option("--only", multiple=True, metavar="NAME", help="Verify only this contract.")
 @click.option(
-    "--report-dir", type=click.Path(path_type=Path, file_okay=False), default=Path("reports")
+    "--report-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("reports/journal"),
+    show_default=True,
 )
 @click.pass_obj
 def verify_journal(
@@ -356,6 +366,121 @@ def verify_journal(
 
 @cli.command()
 @PLAN_ARGUMENT
+@NO_COLOR_OPTION
+@click.option("--break", "broken", is_flag=True, help="Switch faults on in the mocks: see a NO-GO.")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("reports/demo"),
+    show_default=True,
+)
+@click.option(
+    "--scenarios",
+    type=click.Path(path_type=Path),
+    default=Path("scenarios"),
+    show_default=True,
+    help="The key users' scenarios to play.",
+)
+@click.pass_obj
+def demo(out: Output, path: Path, broken: bool, out_dir: Path, scenarios: Path) -> ExitCode:
+    """The example plan end to end: mocks, probe, simulate, scenarios, load, and the verdict."""
+    from intcheck.demo import run_demo
+
+    started = time.monotonic()
+    run = eventloop.run(run_demo(path, out_dir, scenarios=scenarios, broken=broken, say=out.line))
+    assert run.readiness is not None  # run_demo always judges
+    out.readiness(run.readiness, [str(p) for p in run.readiness_files])
+    out.line(f"demo done in {time.monotonic() - started:.0f} s")
+    return run.readiness.exit_code
+
+
+@cli.group()
+@NO_COLOR_OPTION
+def scenario() -> None:
+    """Key users' test scenarios: stories across integrations (scenarios/*.yaml)."""
+
+
+@scenario.command("run")
+@click.argument("path", type=click.Path(path_type=Path), default=Path("scenarios"))
+@NO_COLOR_OPTION
+@click.option("--only", multiple=True, metavar="NAME", help="Play only this scenario.")
+@click.option("--target", "targets", multiple=True, metavar="NAME=URL", help="Override a target.")
+@click.option(
+    "--report-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("reports/scenarios"),
+    show_default=True,
+)
+@click.option(
+    "--timeout",
+    "timeout_s",
+    type=click.FloatRange(0, min_open=True),
+    default=10.0,
+    show_default=True,
+)
+@click.option("--insecure", is_flag=True, help="Do not verify TLS certificates.")
+@click.pass_obj
+def scenario_run(
+    out: Output,
+    path: Path,
+    only: tuple[str, ...],
+    targets: tuple[str, ...],
+    report_dir: Path,
+    timeout_s: float,
+    insecure: bool,
+) -> ExitCode:
+    """Play the scenarios at PATH (a file or a folder) against the targets; write reports."""
+    from intcheck.model import Result
+    from intcheck.probe.runner import build_report, parse_targets, utc_now
+    from intcheck.scenario import (
+        Outcome,
+        ScenarioOptions,
+        load_scenarios,
+        run_scenarios,
+        shared_plan,
+    )
+
+    scenarios = load_scenarios(path)
+    plan = shared_plan(scenarios, only)
+    out.hide(plan.secrets)
+    options = ScenarioOptions(
+        only=only,
+        targets=parse_targets(targets),
+        timeout_s=timeout_s,
+        insecure=insecure,
+        artifacts=report_dir,
+    )
+    results: list[Result] = []  # owned here, so Ctrl-C still leaves what was done
+    outcomes: list[Outcome] = []
+
+    async def collect() -> None:
+        async for result in run_scenarios(scenarios, options, outcomes):
+            results.append(result)
+            out.result(result)
+
+    started, complete = utc_now(), False
+    try:
+        eventloop.run(collect())
+        complete = True
+    finally:
+        report = build_report(
+            plan,
+            results,
+            started_at=started,
+            complete=complete,
+            targets=options.targets,
+            kind="scenario",
+            environment={"scenarios": [o.as_dict() for o in outcomes]},
+        )
+        out.scenarios(outcomes)
+        written = _write(out, plan, report, report_dir)
+    return _verdict(out, plan, report, written, "scenario")
+
+
+@cli.command()
+@PLAN_ARGUMENT
+@NO_COLOR_OPTION
 @click.option(
     "--reports",
     multiple=True,

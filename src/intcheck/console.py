@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from intcheck.readiness import Readiness
     from intcheck.readiness.gates import GateOutcome
     from intcheck.report.writers import Written
+    from intcheck.scenario import Outcome
 
 
 def color_wanted() -> bool:
@@ -187,6 +188,23 @@ class Output:
                 f"  could not write {name}: {type(exc).__name__}: {exc} (details in {log})",
                 "bold red",
             )
+
+    def scenarios(self, outcomes: Iterable[Outcome]) -> None:
+        """One row per scenario played: its verdict and the first step that did not pass."""
+        table = Table(title="scenarios", title_justify="left")
+        for column in ("scenario", "story", "verdict", "steps passed", "first step not passed"):
+            table.add_column(column)
+        for outcome in outcomes:
+            passed = sum(1 for step in outcome.steps if step["status"] == "passed")
+            stuck = next((s for s in outcome.steps if s["status"] != "passed"), None)
+            table.add_row(
+                outcome.name,
+                outcome.title,
+                Text("passed", style="green") if outcome.passed else Text("FAILED", style="red"),
+                f"{passed}/{len(outcome.steps)}",
+                f"{stuck['number']}. {stuck['name']} ({stuck['status']})" if stuck else "-",
+            )
+        self.err.print(table)
 
     def readiness(self, readiness: Readiness, files: Iterable[str]) -> None:
         """The verdict table, the reasons, what changed, and where the outputs are."""

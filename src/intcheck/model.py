@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from enum import Enum
@@ -102,6 +102,16 @@ class Status(Enum):
     FAILED = "failed"
     ERRORED = "errored"
     SKIPPED = "skipped"
+
+
+# A case's status is its worst check's (docs/report.md, "One count").
+WORST_FIRST = (Status.FAILED, Status.ERRORED, Status.SKIPPED, Status.PASSED)
+_STATUS_RANK = {status: rank for rank, status in enumerate(WORST_FIRST)}
+
+
+def worst(statuses: Iterable[Status]) -> Status:
+    """The status of a case whose checks ended with ``statuses`` (PASSED when there are none)."""
+    return min(statuses, key=_STATUS_RANK.__getitem__, default=Status.PASSED)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

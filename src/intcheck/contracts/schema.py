@@ -89,7 +89,7 @@ def contract_validator(kind: str, vocabulary: Mapping[str, Any]) -> Draft202012V
 
 
 def validate_plan(doc: SourceDoc, data: Any) -> list[Diagnostic]:
-    return _diagnose(plan_validator(), doc, data, _PLAN_HINTS)
+    return diagnose(plan_validator(), doc, data, _PLAN_HINTS)
 
 
 def validate_contract(
@@ -112,22 +112,34 @@ def validate_contract(
                 rule="unknown-kind",
             )
         ]
-    return _diagnose(contract_validator(kind, vocabularies[kind]), doc, data, _CONTRACT_HINTS)
+    return diagnose(contract_validator(kind, vocabularies[kind]), doc, data, _CONTRACT_HINTS)
 
 
-def _diagnose(
-    validator: Draft202012Validator, doc: SourceDoc, data: Any, hints: dict[str, str]
+def diagnose(
+    validator: Draft202012Validator,
+    doc: SourceDoc,
+    data: Any,
+    hints: dict[str, str] | None = None,
+    *,
+    prefix: str = "",
 ) -> list[Diagnostic]:
+    """Every way ``data`` breaks ``validator``'s schema, as compiler-style diagnostics.
+
+    ``data`` sits at JSON pointer ``prefix`` of ``doc`` (a part validated on its own, such
+    as a scenario step's case against its kind's vocabulary).
+    """
     found: list[Diagnostic] = []
     for error in validator.iter_errors(data):
-        found.extend(_rewrite(error, doc, hints))
+        found.extend(_rewrite(error, doc, hints or {}, prefix))
     # jsonschema may report the same place twice through if/then and allOf
     unique = {(d.source.line, d.source.col, d.field, d.message): d for d in found}
     return list(unique.values())
 
 
-def _rewrite(error: ValidationError, doc: SourceDoc, hints: dict[str, str]) -> list[Diagnostic]:
-    pointer = "".join("/" + escape(str(p)) for p in error.absolute_path)
+def _rewrite(
+    error: ValidationError, doc: SourceDoc, hints: dict[str, str], prefix: str = ""
+) -> list[Diagnostic]:
+    pointer = prefix + "".join("/" + escape(str(p)) for p in error.absolute_path)
     keyword = error.validator
     schema = error.schema if isinstance(error.schema, dict) else {}
     instance = error.instance

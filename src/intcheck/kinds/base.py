@@ -79,6 +79,10 @@ class MockContext:
     rng: random.Random = field(default_factory=random.Random)
     host: str = "127.0.0.1"  # where a service of the kind's own listens
     journal: JournalSink = _no_journal
+    # The server was asked for any free port (tests, the pytest plugin): a service of the
+    # kind's own binds any free port too instead of its contract's, so runs never collide.
+    any_port: bool = False
+    reuse_port: bool = False  # worker processes share the port (``--workers``): SO_REUSEPORT
 
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]

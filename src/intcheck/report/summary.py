@@ -18,18 +18,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from intcheck.model import Status
+from intcheck.model import Status, worst
 
 if TYPE_CHECKING:
     from intcheck.model import Report, Result
-
-WORST_FIRST = (Status.FAILED, Status.ERRORED, Status.SKIPPED, Status.PASSED)
-_RANK = {status: rank for rank, status in enumerate(WORST_FIRST)}
-
-
-def worst(statuses: Iterable[Status]) -> Status:
-    """The status of a case whose checks ended with ``statuses`` (PASSED when there are none)."""
-    return min(statuses, key=_RANK.__getitem__, default=Status.PASSED)
 
 
 @dataclass(frozen=True, slots=True)
