@@ -335,6 +335,35 @@ def _verdict(
     return ExitCode.FINDINGS if bad else ExitCode.OK
 
 
+@cli.command("verify-journal")
+@PLAN_ARGUMENT
+@NO_COLOR_OPTION
+@click.option("--journal", required=True, metavar="DIR|URL", help="mock --journal DIR, or its URL.")
+@click.option("--only", multiple=True, metavar="NAME", help="Verify only this contract.")
+@click.option(
+    "--report-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("reports/journal"),
+    show_default=True,
+)
+@click.pass_obj
+def verify_journal(
+    out: Output, path: Path, journal: str, only: tuple[str, ...], report_dir: Path
+) -> ExitCode:
+    """Turn a mock journal's verdicts (what a PBX or client sent) into the standard report."""
+    from intcheck.model import Status
+    from intcheck.verify import journal_report
+
+    plan = load_plan(path)
+    out.hide(plan.secrets)
+    report = eventloop.run(journal_report(plan, journal, only=only))
+    if _write(out, plan, report, report_dir).record_lost:
+        return ExitCode.INTERNAL_ERROR
+    # nothing journaled for a contract asked about is not a pass either
+    bad = sum(report.count(s) for s in (Status.FAILED, Status.ERRORED, Status.SKIPPED))
+    return ExitCode.FINDINGS if bad else ExitCode.OK
+
+
 @cli.command()
 @PLAN_ARGUMENT
 @NO_COLOR_OPTION

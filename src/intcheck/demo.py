@@ -86,6 +86,9 @@ async def run_demo(
         await _phase(run, plan, "probe", say, run_probe(
             plan, ProbeOptions(targets=probe_targets, insecure=True, artifacts=out / "probe")
         ))  # fmt: skip
+        # the probe's writes (a DELETE of a dataset customer) must not leave the simulated
+        # callers unknown to the CRM's mocks: the data back as loaded, the --break faults kept
+        mock.store.reset()
         await _phase(run, plan, "simulate", say, run_simulation(
             plan, SimulationOptions(flows=12, concurrency=6, pace=0.05), targets=http,
             insecure=True, artifacts=out / "simulate",

@@ -30,6 +30,8 @@ MAX_BODY_BYTES = 1024 * 1024
 OPERATION: web.RequestKey[str] = web.RequestKey("intcheck_operation", str)
 # Set by a kind's handler: "ok", or the rule the request broke (for the journal).
 VALIDATION: web.RequestKey[str] = web.RequestKey("intcheck_validation", str)
+# Optionally set by a kind's handler: its verdict in words, journaled as the entry's ``note``.
+NOTE: web.RequestKey[str] = web.RequestKey("intcheck_note", str)
 
 
 # Set by the mock server before the handler runs (any kind may honour it): operation name ->

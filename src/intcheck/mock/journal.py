@@ -242,56 +242,17 @@ class Journal:
         return total
 
     def files(self) -> list[Path]:
-        return sorted(self.directory.glob("journal-*.jsonl"))
+        return journal_files(self.directory)
 
     def read(self, query: JournalQuery | None = None) -> tuple[int, list[dict[str, Any]]]:
         """``(matching count, entries)``: all files merged by time, newest ``limit`` kept."""
         self.flush()
-        query = query or JournalQuery()
-        # the common "how many, and the newest few" question: count lines, parse only the tails
-        newest = query.limit or 0
-        tails_only = newest > 0 and query == JournalQuery(limit=newest)
-        total = self.count() if tails_only else 0
-        keep: list[tuple[float, int, dict[str, Any]]] = []  # a min-heap by time when limited
-        seen = 0
-        for path in self.files():
-            worker = path.name.split("-")[1]
-            try:
-                handle = path.open("rb")
-            except FileNotFoundError:
-                continue
-            with handle:
-                for line in _tail(handle, newest) if tails_only else handle:
-                    try:
-                        entry = _entry(jsonwire.loads(line), worker)
-                    except (ValueError, TypeError):
-                        continue  # a line another worker is writing right now
-                    if not query.matches(entry):
-                        continue
-                    seen += 1
-                    item = (float(entry.get("ts", 0)), seen, entry)
-                    if not query.limit:
-                        keep.append(item)
-                    elif len(keep) < query.limit:
-                        heapq.heappush(keep, item)
-                    else:
-                        heapq.heappushpop(keep, item)
-        return (total if tails_only else seen), [
-            entry for _, _, entry in sorted(keep, key=lambda i: (i[0], i[1]))
-        ]
+        return read_journal(self.directory, query)
 
     def count(self) -> int:
         """Entries in every file of the directory (every worker's)."""
         self.flush()
-        total = 0
-        for path in self.files():
-            try:
-                with path.open("rb") as handle:
-                    while chunk := handle.read(1 << 20):
-                        total += chunk.count(b"\n")
-            except FileNotFoundError:
-                continue
-        return total
+        return count_entries(self.directory)
 
     def reset(self) -> None:
         """Empty the journal of every worker."""
@@ -310,3 +271,59 @@ class Journal:
         if self._fd >= 0:
             os.close(self._fd)
             self._fd = -1
+
+
+def journal_files(directory: Path) -> list[Path]:
+    """The journal files of a directory, one per process that wrote to it."""
+    return sorted(directory.glob("journal-*.jsonl"))
+
+
+def read_journal(
+    directory: Path, query: JournalQuery | None = None
+) -> tuple[int, list[dict[str, Any]]]:
+    """``(matching count, entries)`` of a journal directory, running mock or not."""
+    query = query or JournalQuery()
+    # the common "how many, and the newest few" question: count lines, parse only the tails
+    newest = query.limit or 0
+    tails_only = newest > 0 and query == JournalQuery(limit=newest)
+    total = count_entries(directory) if tails_only else 0
+    keep: list[tuple[float, int, dict[str, Any]]] = []  # a min-heap by time when limited
+    seen = 0
+    for path in journal_files(directory):
+        worker = path.name.split("-")[1]
+        try:
+            handle = path.open("rb")
+        except FileNotFoundError:
+            continue
+        with handle:
+            for line in _tail(handle, newest) if tails_only else handle:
+                try:
+                    entry = _entry(jsonwire.loads(line), worker)
+                except (ValueError, TypeError):
+                    continue  # a line another worker is writing right now
+                if not query.matches(entry):
+                    continue
+                seen += 1
+                item = (float(entry.get("ts", 0)), seen, entry)
+                if not query.limit:
+                    keep.append(item)
+                elif len(keep) < query.limit:
+                    heapq.heappush(keep, item)
+                else:
+                    heapq.heappushpop(keep, item)
+    return (total if tails_only else seen), [
+        entry for _, _, entry in sorted(keep, key=lambda i: (i[0], i[1]))
+    ]
+
+
+def count_entries(directory: Path) -> int:
+    """Entries in every journal file of ``directory``."""
+    total = 0
+    for path in journal_files(directory):
+        try:
+            with path.open("rb") as handle:
+                while chunk := handle.read(1 << 20):
+                    total += chunk.count(b"\n")
+        except FileNotFoundError:
+            continue
+    return total

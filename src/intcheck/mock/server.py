@@ -39,6 +39,7 @@ from intcheck.data import DataStore
 from intcheck.errors import UsageError
 from intcheck.kinds.base import (
     MAX_BODY_BYTES,
+    NOTE,
     OPERATION,
     PREFER,
     VALIDATION,
@@ -324,6 +325,7 @@ class MockServer:
                     0 if lost else status,
                     (perf_counter() - started) * 1000,
                     fault,
+                    note=request.get(NOTE, ""),
                 )
 
         return gated
