@@ -126,3 +126,35 @@ async def test_load_requests_are_signed_callbacks_the_mock_accepts(plan: Plan) -
     assert {e["validation"] for e in journal} == {"ok"}
     assert {r.name for r in requests} == {"pbx-screen-pop:ringing"}
     assert {404} <= {s for r in requests for s in r.ok_statuses}  # unknown callers: 404
+
+
+async def test_written_cases_assert_exactly_what_the_user_wrote(plan: Plan, tmp_path: Path) -> None:
+    """A ``cases:`` callback: sent once from the caller written, its ``expect`` asserted."""
+    text = (REPO / "contracts" / "pbx-screen-pop.yaml").read_text()
+    text += """cases:
+  - name: anna-national
+    operation: ringing
+    caller: "015112345678"
+    expect: {status: 200, fields: {/customer_id: C000001}}
+  - name: wrong-customer
+    operation: ringing
+    caller: "015112345678"
+    expect: {fields: {/customer_id: C000002}}
+  - name: withheld
+    operation: ringing
+    caller: anonymous
+    expect: {status: 404}
+"""
+    folder = tmp_path / "contracts"
+    folder.mkdir()
+    (folder / "pbx-screen-pop.yaml").write_text(text.replace("../mocks/", f"{REPO}/mocks/"))
+    (folder / "plan.yaml").write_text("name: t\nintegrations:\n  - contract: pbx-screen-pop.yaml\n")
+    written_plan = load_plan(folder, environ={})
+    async with MockServer(written_plan) as mock:
+        results = await probe(written_plan, f"{mock.url}/pbx-screen-pop")
+    verdict = {(r.case.rsplit("#", 1)[1], r.check): r for r in results}
+    assert verdict["case:anna-national", "fields_are_as_expected"].status is Status.PASSED
+    assert verdict["case:withheld", "status_is_as_expected"].status is Status.PASSED
+    wrong = verdict["case:wrong-customer", "fields_are_as_expected"]
+    assert wrong.status is Status.FAILED
+    assert "/customer_id: expected 'C000002', got 'C000001'" in wrong.message

@@ -103,3 +103,36 @@ def test_values_are_read_from_json_and_soap_answers(body: bytes, pointer: str, v
     assert extract(body, "", pointer) == value
     with pytest.raises(NotInAnswer):
         extract(body, "", pointer.replace("1", "5").replace("0", "5"))
+
+
+CALL_THEN_RECORD = """\
+name: call-then-record
+title: A known customer calls in national format; the agent opens the popped record
+plan: {plan}
+steps:
+  - name: the phone rings with the caller's number as the PBX sends it
+    contract: pbx-screen-pop
+    case:
+      operation: ringing
+      caller: "03012345670"
+      expect: {{status: 200, fields: {{/customer_id: C000002}}}}
+    save: {{customer_id: /customer_id}}
+  - name: the agent opens the popped record
+    contract: customer-master
+    case:
+      operation: GET /customers/{{id}}
+      path: {{id: "{{customer_id}}"}}
+      expect: {{status: 200, fields: {{/email: jonas.becker@example.com}}}}
+"""
+
+
+async def test_a_call_pops_the_record_the_next_step_opens(
+    tmp_path: Path, example_plan_path: Path
+) -> None:
+    path = tmp_path / "call.yaml"
+    path.write_text(CALL_THEN_RECORD.format(plan=example_plan_path.parent))
+    (scenario,) = load_scenarios(path)
+    async with MockServer(scenario.plan) as mock:
+        _, (outcome,), messages = await _play(path, mock)
+    assert outcome.passed, messages
+    assert any("saved customer_id = C000002" in m for m in messages)

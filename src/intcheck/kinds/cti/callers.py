@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import phonenumbers
 
 from intcheck.data import field_key, normalize_phone
-from intcheck.kinds.callerid import FORMS, form_of, same_caller, shape
+from intcheck.kinds.callerid import FORMS, form_of, is_withheld, same_caller, shape
 
 if TYPE_CHECKING:
     from intcheck.kinds.cti.contract import CtiContract
@@ -140,6 +140,17 @@ class CallerBook:
         return Caller(
             kind=KNOWN, number=shape(customer.e164, form, region), form=form, customer=customer
         )
+
+    def caller(self, number: str, region: str) -> Caller:
+        """The caller a PBX presents as ``number`` (as written in a case): a known customer when
+        one of theirs, withheld when the number is a withheld spelling, else unknown."""
+        if is_withheld(number):
+            return Caller(kind=WITHHELD, number=number, form=number)
+        for customer in self.customers:
+            if same_caller(number, customer.e164, region):
+                form = form_of(number, region)
+                return Caller(kind=KNOWN, number=number, form=form, customer=customer)
+        return Caller(kind=UNKNOWN, number=number, form=form_of(number, region))
 
     def unknown(self, rng: random.Random, region: str, form: str) -> Caller:
         """A valid number of ``region`` that is nobody's in the datasets."""

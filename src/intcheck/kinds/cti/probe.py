@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from intcheck.kinds.cti import callback
 from intcheck.kinds.cti.callers import WITHHELD, Caller, CallerBook
@@ -30,10 +30,14 @@ from intcheck.kinds.cti.events import (
     Step,
     new_call_id,
 )
+from intcheck.kinds.expectations import expectation_checks
+from intcheck.kinds.probing import ProbeCase, written_cases
 
 if TYPE_CHECKING:
-    from intcheck.kinds.probing import DatasetIndex, ProbeCase
-    from intcheck.model import Contract, Operation
+    from collections.abc import Mapping
+
+    from intcheck.kinds.probing import DatasetIndex
+    from intcheck.model import Contract, Operation, SourceRef
 
 TALK_S = 42  # the duration a probe's hang-up reports
 
@@ -110,6 +114,8 @@ class CtiProbe:
                 add(pop, "forged:stale", known, STALE)
         if settings.auth is not None:
             add(pop, "auth:missing-credentials", known, NO_CREDENTIALS)
+        for entry, where in written_cases(contract):
+            cases.append(_written(settings, contract, target, book, entry, where))
         return cases
 
     def writes(self, operation: Operation) -> bool:
@@ -128,3 +134,39 @@ def _step(ext: str, event: str, twist: str) -> Step:
             twist=twist,
         )
     return Step(event=event, wait_s=0.0, agent_ext=ext, twist=twist)
+
+
+def _written(
+    settings: CtiContract,
+    contract: Contract,
+    target: str,
+    book: CallerBook,
+    entry: Mapping[str, Any],
+    where: SourceRef,
+) -> ProbeCase:
+    """A callback the user wrote down (``cases:``, or a scenario's step): sent once, and only
+    its ``expect`` asserted exactly."""
+    operation = contract.operation(entry["operation"])
+    assert operation is not None  # the loader checked the name
+    caller = book.caller(str(entry.get("caller", "")), settings.region)
+    step = _step(str(entry.get("agent_ext", settings.extensions[0])), operation.name, "")
+    call = Call(
+        index=1,
+        flow="case",
+        call_id=str(entry.get("call_id") or new_call_id(settings.style)),
+        caller=caller,
+        queue=settings.queues[0],
+        steps=(step,),
+    )
+    request, _ = callback.build(settings, target, call, step)
+    expect = dict(entry.get("expect") or {})
+    return ProbeCase(
+        id=f"{operation.id}#case:{entry['name']}",
+        operation=operation,
+        kind="contract",
+        request=request,
+        checks=expectation_checks(expect),
+        expect_status=(str(expect["status"]).upper(),) if "status" in expect else (),
+        source=where,
+        data={**expect, "caller": caller.number, "form": caller.form},
+    )
