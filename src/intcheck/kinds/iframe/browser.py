@@ -147,8 +147,9 @@ async def visit(
         )
         try:
             context.set_default_timeout(timeout_s * 1000)
-            with contextlib.suppress(Exception):  # an older Chromium without the permission
-                await context.grant_permissions(["local-network-access"], origin=embedder)
+            for origin in (embedder, DECOY_ORIGIN):
+                with contextlib.suppress(Exception):  # an older Chromium has no such permission
+                    await context.grant_permissions(["local-network-access"], origin=origin)
             nonce = secrets.token_hex(8)
             crm = crm_html(url, embedder, handshake, page_origin, nonce)
             await _answer(context, embedder + "/**", crm)
