@@ -13,10 +13,17 @@ if TYPE_CHECKING:
     from intcheck.model import Plan
 
 
+# The HTTP mocks the probe covers; erp-order-page's pages are also shown in headless Chromium.
+MOCKED = ("customer-master", "order-service", "erp-order-page")
+
+
+def _targets(mock: MockServer) -> dict[str, str]:
+    return {name: f"{mock.url}/{name}" for name in MOCKED}
+
+
 async def test_the_mock_passes_its_own_probe(plan: Plan) -> None:
     async with MockServer(plan, port=0) as mock:
-        targets = {name: f"{mock.url}/{name}" for name in ("customer-master", "order-service")}
-        options = ProbeOptions(targets=targets, timeout_s=5)
+        options = ProbeOptions(targets=_targets(mock), timeout_s=5)
         results = [r async for r in run_probe(plan, options)]
     not_passed = sorted(
         f"{r.status.value} {r.case} [{r.check}] {r.message}"
@@ -24,10 +31,7 @@ async def test_the_mock_passes_its_own_probe(plan: Plan) -> None:
         if r.status is not Status.PASSED and r.check != COVERAGE_CHECK
     )
     assert not_passed == []
-    assert {r.integration for r in results if r.check != COVERAGE_CHECK} == {
-        "customer-master",
-        "order-service",
-    }
+    assert {r.integration for r in results if r.check != COVERAGE_CHECK} == set(MOCKED)
     cases = {r.case for r in results}
     # every port of the WSDL is probed, and the credentials are enforced on both
     assert "order-service:GetOrder#soap11:auth:missing-credentials" in cases
@@ -39,8 +43,7 @@ async def test_read_only_sends_nothing_that_changes_data(plan: Plan) -> None:
     from intcheck.mock import JournalQuery
 
     async with MockServer(plan, port=0) as mock:
-        targets = {name: f"{mock.url}/{name}" for name in ("customer-master", "order-service")}
-        options = ProbeOptions(targets=targets, timeout_s=5, read_only=True)
+        options = ProbeOptions(targets=_targets(mock), timeout_s=5, read_only=True)
         results = [r async for r in run_probe(plan, options)]
         _, sent = mock.journal.read(JournalQuery())
     assert sent, "the read-only probe still sends the reads"

@@ -139,6 +139,7 @@ async def visit(
     """Load the CRM stand-in framing ``url``; bounded by ``timeout_s`` plus the handshake's."""
     seen = Visit()
     budget = timeout_s + (handshake.timeout_ms / 1000 + DECOY_WAIT_S if handshake else 0) + 5
+    # the budget starts once a slot is free: waiting behind other checks is not this page's time
     async with browsing.slots, asyncio.timeout(budget):
         started = time.perf_counter()
         context = await browsing.browser.new_context(

@@ -117,6 +117,8 @@ def _follow(first: ProbeRequest, settings: IframeSettings) -> Perform:
         return replace(
             final,
             request=first,
+            # a login hop that cannot be reached is this page's problem, not the whole target's
+            unreachable=final.unreachable and len(hops) == 1,
             elapsed_ms=(time.perf_counter() - started) * 1000,
             observed={
                 "crm": settings.embedder,
