@@ -14,9 +14,10 @@ from typing import TYPE_CHECKING, Any
 
 from intcheck.contracts.openapi import resolve_pointer
 from intcheck.contracts.security import serves, unserved
+from intcheck.kinds.expectations import expectation_checks
 from intcheck.kinds.probing import ProbeCase, ProbeRequest, status_matches, unbuildable
 from intcheck.kinds.rest import encode
-from intcheck.kinds.rest.checks import expectation_checks, rest_checks
+from intcheck.kinds.rest.checks import rest_checks
 from intcheck.kinds.rest.values import Values, named_examples, wrong_value
 
 if TYPE_CHECKING:
