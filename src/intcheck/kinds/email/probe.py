@@ -1,6 +1,6 @@
 """``intcheck probe`` for email: the real SMTP relay, checked against the contract.
 
-Cases (each a ``ProbeCase.perform``, since SMTP is not one HTTP request):
+Cases (the SMTP ones each a ``ProbeCase.perform``: SMTP is not one HTTP request):
 
 - ``<name>:relay#session``: greeting, EHLO, MAIL FROM before TLS, STARTTLS, the certificate,
   EHLO again; checked by the claims below. Its status is the greeting's reply code (220).
@@ -8,7 +8,10 @@ Cases (each a ``ProbeCase.perform``, since SMTP is not one HTTP request):
   ``#login:wrong-password``: a wrong password is refused (535).
 - ``<name>:send#test-message`` (with ``relay.sink``): one small message to the sink. It writes,
   so ``--read-only`` holds it back.
-- ``<name>:inbound``: not probed (said so): ``intcheck simulate`` delivers inbound mail.
+- ``<name>:send#case:<name>``, ``<name>:inbound#case:<name>``: the contract's written cases
+  (``written``): a message handed to the relay, a customer's mail delivered to the CRM.
+- ``<name>:inbound``: without written cases not probed (said so): ``intcheck simulate``
+  delivers inbound mail.
 
 Could not connect, timed out, TLS broke off: ERRORED. The relay answered and broke a claim:
 FAILED. A claim the contract does not make, or that cannot apply (no TLS, no SIZE): SKIPPED.

@@ -10,12 +10,13 @@ probe sends no message to a real phone unless the contract names ``test_numbers`
 ``negative:too-many-segments``  one segment over ``max_segments`` (Twilio: over 1600 chars)
 ``contract:gsm-7``              160 characters with one €: 161 septets, two segments
 ``contract:ucs-2``              70 characters with one emoji: 71 code units, two segments
+``case:<name>``                 the contract's written cases (``written``): sends to the gateway,
+                                texts and receipts to the CRM (``target``)
 =============================  ==============================================================
 
 A case a conforming gateway would deliver writes (``--read-only`` holds it back) and is skipped,
 with the reason, without a test number. The CRM's own webhooks are for ``intcheck simulate``,
-unless the contract writes cases for them (``cases:``, built by ``written``): those are sent
-to the CRM (``target``) like the contract's written sends to the gateway.
+unless the contract writes cases for them.
 """
 
 from __future__ import annotations

@@ -46,6 +46,8 @@ if TYPE_CHECKING:
 
 NO_RECIPIENT = "no recipient: write `to:` in the case, or name test_numbers in the contract"
 NO_CRM = "no CRM URL: set `target` (the CRM's webhook base) in the contract"
+# A receipt reports a message whose text it does not carry: one segment (Infobip's smsCount).
+ONE_SEGMENT = split(" ")
 
 
 def expects_refusal(expect: Mapping[str, Any]) -> bool:
@@ -155,8 +157,7 @@ class WrittenSms:
         if self.provider.name == "twilio":
             checks = (TWIML, NO_REPLY_TO_STOP) if opt_out else (TWIML,)
         request, skip = self._webhook(webhook, params)
-        data = {"message_id": message_id, "opt_out": opt_out}
-        return self._case(operation, item, where, request, checks, sms.expect_status, data, skip)
+        return self._case(operation, item, where, request, checks, sms.expect_status, {}, skip)
 
     def _receipt(
         self, operation: Operation, item: Mapping[str, Any], where: SourceRef
@@ -164,28 +165,27 @@ class WrittenSms:
         sms, status = self.sms, str(item.get("status", ""))
         receipts = sms.receipts
         assert receipts is not None  # the operation exists only where the contract declares it
-        data = {"message_id": str(item.get("message_id", "")), "status": status}
         if status not in self.provider.receipt_statuses:
             known = ", ".join(self.provider.receipt_statuses)
             why = f"not sent: {status!r} is no {self.provider.title} receipt status ({known})"
             placeholder = ProbeRequest(method=operation.method, url="")
-            return self._case(operation, item, where, placeholder, (), (), data, why)
-        to = str(item.get("to") or (sms.test_numbers[0] if sms.test_numbers else FICTIONAL))
+            return self._case(operation, item, where, placeholder, (), (), {}, why)
+        message_id = str(item.get("message_id", ""))
         message = Message(
-            id=data["message_id"],
-            part_ids=(data["message_id"],),
-            to=to,
+            id=message_id,
+            part_ids=(message_id,),
+            to=str(item.get("to") or (sms.test_numbers[0] if sms.test_numbers else FICTIONAL)),
             sender=sms.sender,
             body="",
             shown="",
-            segments=split(""),
+            segments=ONE_SEGMENT,
             callback="",
             outcome="",
         )
         error = _error(self.provider, item.get("error_code"))
         params = payloads.receipt(sms, message, status, error)
         request, skip = self._webhook(receipts.webhook, params)
-        return self._case(operation, item, where, request, (), sms.expect_status, data, skip)
+        return self._case(operation, item, where, request, (), sms.expect_status, {}, skip)
 
     def _webhook(self, webhook: Webhook, params: dict[str, Any]) -> tuple[ProbeRequest, str]:
         """The signed webhook request to the CRM, or a placeholder and why it cannot be sent."""
