@@ -12,6 +12,7 @@ What is observed is a plain mapping; its keys avoid the words the redactor masks
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import smtplib
 import socket
 import ssl
@@ -273,7 +274,9 @@ def hand_over(
             if len(refused) < len(recipients):
                 code, text = client.data(message.as_bytes(policy=SEVEN_BIT))
         if code != 250:
-            client.rset()
+            # the envelope is void either way; a relay that hung up has nothing to reset
+            with contextlib.suppress(OSError, smtplib.SMTPException):
+                client.rset()
         observed["refused"] = refused
         observed["reply"] = f"{code} {reply_text(text)}"
         observed["code"] = code
