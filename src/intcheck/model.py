@@ -287,8 +287,32 @@ class Result:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class LoadSample:
+    """One point of a load run over time (Locust's stats history), for charts."""
+
+    t_s: float  # seconds since the run started
+    users: int
+    rps: float
+    failures_per_s: float
+    p50_ms: float
+    p95_ms: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LatencyBucket:
+    """How many requests took between ``from_ms`` (exclusive) and ``to_ms`` (inclusive)."""
+
+    from_ms: float
+    to_ms: float
+    count: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class LoadSummary:
-    """The figures of one Locust run, per operation and in total."""
+    """The figures of one Locust run, per operation and in total.
+
+    ``series`` and ``histogram`` are optional (report schema 1.1) and feed the readiness charts.
+    """
 
     users: int
     duration_s: float
@@ -299,9 +323,12 @@ class LoadSummary:
     p95_ms: float
     p99_ms: float
     operations: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+    scenario: str = ""  # name of the load scenario
+    series: tuple[LoadSample, ...] = ()
+    histogram: tuple[LatencyBucket, ...] = ()
 
 
-REPORT_SCHEMA_VERSION = "1.0"
+REPORT_SCHEMA_VERSION = "1.1"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -111,6 +111,14 @@ def validate_contract(
     return _diagnose(contract_validator(kind, vocabularies[kind]), doc, data, _CONTRACT_HINTS)
 
 
+def validate_with(
+    validator: Draft202012Validator, doc: SourceDoc, data: Any, hints: Mapping[str, str]
+) -> list[Diagnostic]:
+    """Every way ``data`` breaks ``validator``'s schema, as contract-style diagnostics (used by
+    files that are not contracts but read like them, e.g. load scenarios)."""
+    return _diagnose(validator, doc, data, dict(hints))
+
+
 def _diagnose(
     validator: Draft202012Validator, doc: SourceDoc, data: Any, hints: dict[str, str]
 ) -> list[Diagnostic]:

@@ -14,7 +14,17 @@ from typing import Any
 from jsonschema import Draft202012Validator
 
 from intcheck import __version__
-from intcheck.model import Evidence, LoadSummary, Report, Result, Severity, SourceRef, Status
+from intcheck.model import (
+    Evidence,
+    LatencyBucket,
+    LoadSample,
+    LoadSummary,
+    Report,
+    Result,
+    Severity,
+    SourceRef,
+    Status,
+)
 
 
 def schema_text() -> str:
@@ -48,7 +58,16 @@ def to_document(report: Report) -> dict[str, Any]:
         "environment": dict(report.environment),
         "summary": {status.value: report.count(status) for status in Status},
         "results": [_result(r) for r in report.results],
-        "load": [asdict(s) for s in report.load],
+        "load": [_load(s) for s in report.load],
+    }
+
+
+def _load(summary: LoadSummary) -> dict[str, Any]:
+    # the optional 1.1 fields are left out when empty, and tuples become JSON arrays
+    return {
+        k: list(v) if isinstance(v, tuple) else v
+        for k, v in asdict(summary).items()
+        if k not in ("scenario", "series", "histogram") or v
     }
 
 
@@ -113,8 +132,18 @@ def from_document(document: dict[str, Any]) -> Report:
         complete=document["complete"],
         environment=document["environment"],
         results=tuple(results),
-        load=tuple(LoadSummary(**s) for s in document["load"]),
+        load=tuple(_load_summary(s) for s in document["load"]),
         schema_version=document["schema_version"],
+    )
+
+
+def _load_summary(data: dict[str, Any]) -> LoadSummary:
+    return LoadSummary(
+        **{
+            **data,
+            "series": tuple(LoadSample(**p) for p in data.get("series", ())),
+            "histogram": tuple(LatencyBucket(**b) for b in data.get("histogram", ())),
+        }
     )
 
 
