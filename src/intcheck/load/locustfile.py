@@ -28,6 +28,7 @@ from typing import Any
 import gevent
 import locust
 from locust import FastHttpUser, LoadTestShape, between, constant, constant_throughput, events, task
+from locust.contrib.fasthttp import LocustBadStatusCode
 from locust.runners import MasterRunner, WorkerRunner
 
 HANDOFF: dict[str, Any] = json.loads(Path(os.environ["INTCHECK_LOAD_HANDOFF"]).read_text("utf-8"))
@@ -85,6 +86,13 @@ class IntcheckUser(FastHttpUser):
     connection_timeout = float(HANDOFF["timeout_s"])
     wait_time = _wait_time()
 
+    def on_start(self) -> None:
+        rate = HANDOFF["arrival_rate"]
+        if rate:
+            # Each user's first flow at a random point of its interval: without it, every user
+            # starts one the moment it spawns, a burst far above the arrival rate.
+            gevent.sleep(random.uniform(0, PEAK_USERS / rate))
+
     @task
     def run_flow(self) -> None:
         pauses, runs = random.choices(FLOWS, cum_weights=CUMULATIVE)[0]
@@ -111,7 +119,7 @@ class IntcheckUser(FastHttpUser):
             broken = response.request_meta.get("exception")
             if not status:
                 response.failure(_failure(getattr(response, "error", None)))
-            elif broken is not None and not isinstance(broken, locust.exception.ResponseError):
+            elif broken is not None and not isinstance(broken, LocustBadStatusCode):
                 response.failure(_failure(broken))  # the answer began but broke off
             elif status in ok if ok else status < 400:
                 response.success()

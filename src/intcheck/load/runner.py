@@ -149,7 +149,8 @@ def run_load(
         aborted = outcome.get("aborted")
         stopped = _stopped_early(interrupted, overdue, aborted)
         results: list[Result] = [not_covered(c, "load") for c in prepared.uncovered]
-        results += slo.judge(scenario, figures, aborted=aborted)
+        uncovered = {c.name: c.kind for c in prepared.uncovered}
+        results += slo.judge(scenario, figures, aborted=aborted, uncovered=uncovered)
         complete = not interrupted and not overdue and stopped in ("", "slo")
         report = build_report(
             scenario.plan,

@@ -169,7 +169,20 @@ def load_scenario(path: Path, *, registry: Registry | None = None) -> Scenario:
     if problems:
         raise ContractError(problems)
     data: dict[str, Any] = doc.data
-    plan = load_plan(path.parent / data["plan"], registry=registry)
+    plan_path = path.parent / data["plan"]
+    if not plan_path.exists():
+        raise ContractError(
+            [
+                Diagnostic(
+                    source=doc.ref("/plan"),
+                    field="plan",
+                    message=f"no plan at {data['plan']!r} (relative to this file)",
+                    hint="name a plan file or a folder with plan.yaml, e.g. plan: ../contracts/",
+                    rule="missing-file",
+                )
+            ]
+        )
+    plan = load_plan(plan_path, registry=registry)
     return _Reader(doc, plan).scenario()
 
 
@@ -328,11 +341,12 @@ class _Reader:
         operation = contract.operation(op_name)
         if operation is None:
             known = [op.name for op in contract.operations]
+            aliases = [alias for op in contract.operations for alias in op.aliases]
             listed = ", ".join(known[:12]) + (" ..." if len(known) > 12 else "")
             self.error(
                 where,
                 f"{name} has no operation {op_name!r}",
-                hint=did_you_mean(op_name, known) or f"operations: {listed}",
+                hint=did_you_mean(op_name, known + aliases) or f"operations: {listed}",
             )
             return None
         return contract, operation

@@ -42,15 +42,37 @@ def judge(
     figures: Mapping[str, Figures],
     *,
     aborted: Mapping[str, Any] | None = None,
+    uncovered: Mapping[str, str] | None = None,
 ) -> list[Result]:
-    """One Result per limit of every SLO of ``scenario``, judged on the run's ``figures``."""
+    """One Result per limit of every SLO of ``scenario``, judged on the run's ``figures``.
+
+    ``uncovered`` maps each contract no kind could build load for to its kind: their SLOs are
+    SKIPPED (not tested), never judged on the absence of requests.
+    """
     results = []
     for slo in scenario.slos:
         operation = slo.operation or overall_id(scenario)
         measured = figures.get(slo.operation or OVERALL)
+        contract = operation.split(":", 1)[0]
         for figure, limit in slo.limits.items():
+            if slo.operation and contract in (uncovered or {}):
+                results.append(_not_tested(slo, operation, figure, (uncovered or {})[contract]))
+                continue
             results.append(_verdict(scenario, slo, operation, figure, limit, measured, aborted))
     return results
+
+
+def _not_tested(slo: Slo, operation: str, figure: str, kind: str) -> Result:
+    return Result(
+        integration=operation.split(":", 1)[0],
+        operation=operation,
+        case=f"{operation}#slo:{figure}",
+        check=f"slo_{figure}",
+        status=Status.SKIPPED,
+        severity=Severity.HIGH,
+        message=f"not tested: intcheck load does not cover {kind} contracts yet",
+        source=slo.source,
+    )
 
 
 def _verdict(
