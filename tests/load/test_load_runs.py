@@ -144,8 +144,12 @@ def test_a_master_and_a_separately_started_worker_speak_locusts_protocol(
     port = str(free_port())
     common = ["load", str(SCENARIO), *mock.targets()]
     master = subprocess.Popen(
-        [*INTCHECK, *common, "--master", "--expect-workers", "1", "--master-host", "127.0.0.1"]
-        + ["--master-port", port, "--report-dir", str(tmp_path)],
+        [
+            *INTCHECK,
+            *common,
+            *("--master", "--expect-workers", "1", "--master-host", "127.0.0.1"),
+            *("--master-port", port, "--report-dir", str(tmp_path)),
+        ],
         stderr=subprocess.PIPE,
         cwd=ROOT,
     )
@@ -173,8 +177,15 @@ def test_a_master_and_a_separately_started_worker_speak_locusts_protocol(
 
 def test_ctrl_c_leaves_a_partial_report_marked_incomplete(mock: Mock, tmp_path: Path) -> None:
     process = subprocess.Popen(
-        [*INTCHECK, "load", str(SCENARIO), *mock.targets(), "--duration", "60s"]
-        + ["--report-dir", str(tmp_path)],
+        [
+            *INTCHECK,
+            "load",
+            str(SCENARIO),
+            *mock.targets(),
+            *("--duration", "60s"),
+            "--report-dir",
+            str(tmp_path),
+        ],
         stderr=subprocess.PIPE,
         cwd=ROOT,
     )

@@ -134,7 +134,7 @@ def test_the_handoff_holds_each_request_once(scenario: Scenario, tmp_path: Path)
     assert len(handoff["requests"]) == 12 * 2 + 18
     flow = handoff["flows"][0]
     assert flow["weight"] == 3 and len(flow["runs"]) == 12
-    name, method, url, headers, body, ok = handoff["requests"][flow["runs"][0][1][0]]
+    name, method, _url, _headers, body, ok = handoff["requests"][flow["runs"][0][1][0]]
     assert name == "customer-master:GET /customers/{id}/orders" and method == "GET"
     assert base64.b64decode(body) == b"" and ok == [200]
 
