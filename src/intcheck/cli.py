@@ -317,6 +317,11 @@ def load(out: Output, /, scenario_path: Path, targets: tuple[str, ...], **how: A
     prepared = prepare(scenario, targets=overrides, registry=registry)
     out.diagnostics(prepared.warnings)
     out.not_covered("intcheck load", prepared.uncovered)
+    if topology.web:
+        out.line(f"Locust's web UI: http://127.0.0.1:{topology.web_port} (Ctrl-C closes it)")
+    if topology.mode == "worker":
+        where = f"{topology.master_host}:{topology.master_port}"
+        out.line(f"a Locust worker of the master at {where}, which writes the report")
     duration = seconds(how["duration"]) if how["duration"] else None
     options = LoadOptions(
         targets=overrides, duration_s=duration, topology=topology, report_dir=how["report_dir"]

@@ -18,9 +18,11 @@ import pytest
 from click.testing import CliRunner
 
 from intcheck.cli import cli
+from intcheck.contracts import load_plan
 from intcheck.errors import ExitCode
 from intcheck.load.processes import free_port
-from intcheck.report.document import validation_errors
+from intcheck.plugins import Registry, untested_but_required
+from intcheck.report.document import from_document, validation_errors
 from tests.load.conftest import ROOT, SCENARIOS, Mock
 
 pytestmark = pytest.mark.slow
@@ -28,9 +30,11 @@ SCENARIO = SCENARIOS / "lookups.yaml"
 INTCHECK = [sys.executable, "-m", "intcheck", "--no-color"]
 
 
-def run(mock: Mock, report_dir: Path, *extra: str) -> tuple[int, str, dict[str, object]]:
+def run(
+    mock: Mock, report_dir: Path, *extra: str, scenario: Path = SCENARIO
+) -> tuple[int, str, dict[str, object]]:
     """``intcheck load`` in this process; (exit code, stderr, report.json)."""
-    args = ["--no-color", "load", str(SCENARIO), *mock.targets(), "--report-dir", str(report_dir)]
+    args = ["--no-color", "load", str(scenario), *mock.targets(), "--report-dir", str(report_dir)]
     result = CliRunner().invoke(cli, [*args, *extra], standalone_mode=False)
     assert result.exception is None, result.output
     report = json.loads((report_dir / "report.json").read_text())
@@ -209,3 +213,22 @@ def test_ctrl_c_leaves_a_partial_report_marked_incomplete(mock: Mock, tmp_path: 
     assert report["environment"]["locust"]["stopped_early"] == "interrupted"
     assert report["load"][0]["requests"] > 0  # what was done before Ctrl-C is kept
     assert b"INCOMPLETE" in err
+
+
+def test_the_bundled_peak_hour_holds_its_slos_against_the_mock(mock: Mock, tmp_path: Path) -> None:
+    every = ("pbx-screen-pop", "sms-gateway")
+    targets = [arg for name in every for arg in ("--target", f"{name}={mock.url}/{name}")]
+    scenario = ROOT / "load" / "peak-hour.yaml"
+    code, output, report = run(mock, tmp_path, *targets, "--duration", "10s", scenario=scenario)
+    found = verdicts(report)
+    assert {r["status"] for r in found.values()} <= {"passed", "skipped"}, output
+    registry = Registry.default()
+    plan = load_plan(ROOT / "contracts")
+    for result in found.values():
+        contract = result["integration"]
+        if result["status"] == "skipped":  # a kind without load yet: said, never judged
+            assert not registry.covers(plan.contract(contract), "load")
+            assert result["message"].startswith("not tested: intcheck load does not cover")
+    assert found["load:peak-hour:*#slo:min_rps"]["status"] == "passed"
+    needed = untested_but_required(plan, from_document(report).results, "load")
+    assert code == (ExitCode.FINDINGS if needed else ExitCode.OK), output

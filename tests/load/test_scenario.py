@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from intcheck.cli import main
-from intcheck.errors import ContractError
+from intcheck.errors import ContractError, UsageError
 from intcheck.load.scenario import load_scenario, seconds
 from intcheck.load.templates import TemplateError, resolve
 from tests.load.conftest import ROOT, SCENARIOS
@@ -33,7 +33,7 @@ def test_the_bundled_peak_hour_scenario_reads_against_the_example_plan() -> None
     ringing = next(s for s in scenario.slos if s.operation == "pbx-screen-pop:ringing")
     assert ringing.abort and ringing.limits == {"p95_ms": 250, "p99_ms": 500, "error_rate": 0.01}
     overall = next(s for s in scenario.slos if not s.operation)
-    assert overall.limits["min_rps"] == 10
+    assert overall.limits["min_rps"] == 8
     # every operation called has a scenario SLO, so no contract sla is added
     assert {s.origin for s in scenario.slos} == {"scenario"}
 
@@ -57,8 +57,10 @@ def test_a_contract_sla_applies_where_the_scenario_sets_no_slo() -> None:
 
 def test_durations_and_stretched_shapes() -> None:
     assert [seconds(v) for v in ("500ms", "30s", "2m", "1.5h", 12)] == [0.5, 30, 120, 5400, 12]
-    with pytest.raises(ValueError, match="not a duration"):
-        seconds("30 secs")
+    assert seconds("45") == 45
+    for wrong in ("30 secs", "0s", "-5s"):
+        with pytest.raises(UsageError, match="is not a duration"):
+            seconds(wrong)
     shape = load_scenario(SCENARIOS / "stages.yaml").shape
     assert [(s.duration_s, s.users) for s in shape.stages] == [(10, 5), (20, 20), (10, 0)]
     short = shape.lasting(8)

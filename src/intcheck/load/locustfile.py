@@ -170,7 +170,7 @@ def _sample(environment: Any) -> None:
             gevent.sleep(SAMPLE_S)
             now = time.monotonic()
             started = STATE.get("started")
-            if started is not None:
+            if started is not None and not STATE.get("stopped"):
                 total = environment.stats.total
                 history.append((now, total.num_requests, total.num_failures))
                 then = history[max(0, len(history) - 1 - window)] if len(history) > 1 else None
@@ -254,6 +254,7 @@ def _overdue(now: float, deadline: float) -> dict[str, Any] | None:
 def _on_test_stop(environment: Any, **_: Any) -> None:
     if isinstance(environment.runner, WorkerRunner):
         return
+    STATE["stopped"] = True  # the web UI stays up a while: no more samples of an idle run
     with Path(HANDOFF["progress"]).open("a", encoding="utf-8") as out:
         out.write(json.dumps({"state": "stopped"}) + "\n")
 

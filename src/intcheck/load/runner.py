@@ -199,7 +199,7 @@ def _follow(
     samples: list[dict[str, Any]] = []
     deadline = time.monotonic() + budget_s
     offset, pending = 0, b""
-    interrupted = overdue = False
+    interrupted = overdue = finished = False
     try:
         with _sigterm_interrupts():
             while True:
@@ -215,6 +215,7 @@ def _follow(
                         if "t_s" in sample:
                             samples.append(sample)
                             on_sample(sample)
+                        finished = finished or sample.get("state") == "stopped"
                 if not running:
                     break
                 if time.monotonic() > deadline:
@@ -222,9 +223,11 @@ def _follow(
                     break
                 time.sleep(0.25)
     except KeyboardInterrupt:
-        interrupted = True
-    if interrupted or overdue:
+        # Ctrl-C once the run is over only closes the web UI early: the run is whole
+        interrupted = not finished
         processes.stop()  # SIGTERM: Locust writes what it has before it goes
+    if overdue:
+        processes.stop()
     return samples, interrupted, overdue
 
 

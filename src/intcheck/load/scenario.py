@@ -24,7 +24,7 @@ from intcheck.contracts import load_plan
 from intcheck.contracts.schema import did_you_mean, validate_with
 from intcheck.contracts.yamlsrc import SourceDoc, YamlSyntaxError, dotted, escape, parse_yaml
 from intcheck.data import merged_collections
-from intcheck.errors import ContractError
+from intcheck.errors import ContractError, UsageError
 from intcheck.load.templates import TemplateError, fields_of, resolve
 from intcheck.model import Contract, Diagnostic, Operation, Plan, SourceRef
 from intcheck.plugins import Registry
@@ -137,12 +137,19 @@ def scenario_schema() -> dict[str, Any]:
 
 
 def seconds(value: Any) -> float:
-    """``30s``, ``500ms``, ``2m``, ``1.5h`` or a bare number of seconds, in seconds."""
+    """``30s``, ``500ms``, ``2m``, ``1.5h`` or a bare number of seconds, in seconds.
+
+    UsageError for anything else (a YAML value has passed the schema already; this is for
+    ``--duration``).
+    """
     if isinstance(value, int | float):
         return float(value)
-    match = _DURATION.match(str(value))
-    if match is None:
-        raise ValueError(f"not a duration: {value!r}")
+    text = str(value).strip()
+    match = _DURATION.match(text)
+    if match is None and re.fullmatch(r"[0-9]+(\.[0-9]+)?", text):
+        return float(text)
+    if match is None or float(match.group(1)) <= 0:
+        raise UsageError(f"{value!r} is not a duration: write 30s, 500ms, 2m or 1.5h")
     return float(match.group(1)) * _UNIT_S[match.group(2)]
 
 
