@@ -27,7 +27,7 @@ from typing import Any
 
 import gevent
 import locust
-from locust import FastHttpUser, LoadTestShape, between, constant, constant_throughput, events, task
+from locust import FastHttpUser, LoadTestShape, events, task
 from locust.contrib.fasthttp import LocustBadStatusCode
 from locust.runners import MasterRunner, WorkerRunner
 
@@ -52,13 +52,9 @@ SAMPLE_S = 1.0
 STATE: dict[str, Any] = {"aborted": None, "workers": {}, "peak_users": 0}
 
 
-def _wait_time() -> Any:
-    rate = HANDOFF["arrival_rate"]
-    if rate:
-        # Locust's constant_throughput per user: together the users start ``rate`` flows a second
-        return constant_throughput(rate / max(PEAK_USERS, 1))
-    low, high = HANDOFF["wait"]
-    return between(low, high) if high > 0 else constant(0)
+RATE = float(HANDOFF["arrival_rate"] or 0)
+INTERVAL = PEAK_USERS / RATE if RATE else 0.0  # one user's time between two flow starts
+WAIT = (float(HANDOFF["wait"][0]), float(HANDOFF["wait"][1]))
 
 
 def _failure(error: BaseException | None) -> str:
@@ -84,14 +80,26 @@ class IntcheckUser(FastHttpUser):
     host = "http://127.0.0.1"  # every prepared request carries its absolute URL
     network_timeout = float(HANDOFF["timeout_s"])
     connection_timeout = float(HANDOFF["timeout_s"])
-    wait_time = _wait_time()
+    next_start = 0.0
 
     def on_start(self) -> None:
-        rate = HANDOFF["arrival_rate"]
-        if rate:
-            # Each user's first flow at a random point of its interval: without it, every user
+        if RATE:
+            # Each user's first flow at a random point of its interval: without it every user
             # starts one the moment it spawns, a burst far above the arrival rate.
-            gevent.sleep(random.uniform(0, PEAK_USERS / rate))
+            self.next_start = time.monotonic() + random.uniform(0, INTERVAL)
+            gevent.sleep(max(0.0, self.next_start - time.monotonic()))
+
+    def wait_time(self) -> float:
+        """With an arrival rate, until this user's next start on its own fixed schedule
+        (Locust's constant_pacing would restart every user's schedule at its spawn, so all
+        users' second flows would come at once); else the scenario's pause."""
+        if not RATE:
+            return random.uniform(*WAIT) if WAIT[1] > 0 else 0.0
+        now = time.monotonic()
+        self.next_start += INTERVAL
+        if self.next_start < now - INTERVAL:
+            self.next_start = now  # far behind a slow target: no burst to catch up
+        return max(0.0, self.next_start - now)
 
     @task
     def run_flow(self) -> None:
