@@ -145,3 +145,17 @@ def test_a_pinned_index_offers_the_step_values_first() -> None:
     assert pinned.candidates("order_id") == ["O2", "O1"]
     assert pinned.candidates_in("orders", "orderId") == ["O2", "O1"]
     assert pinned.candidates("customer_id") == base.candidates("customer_id")
+
+
+def test_only_the_locustfile_imports_locust_or_gevent() -> None:
+    importing = sorted(
+        str(path.relative_to(ROOT / "src"))
+        for path in (ROOT / "src").rglob("*.py")
+        if any(
+            line.lstrip().startswith(
+                ("import locust", "from locust", "import gevent", "from gevent")
+            )
+            for line in path.read_text().splitlines()
+        )
+    )
+    assert importing == ["intcheck/load/locustfile.py"]
