@@ -5,7 +5,15 @@ from __future__ import annotations
 import pytest
 
 from intcheck.kinds import signatures
-from intcheck.kinds.callerid import FORMS, all_forms, is_withheld, same_caller, shape
+from intcheck.kinds.callerid import (
+    FORMS,
+    all_forms,
+    form_of,
+    is_withheld,
+    readings,
+    same_caller,
+    shape,
+)
 
 # Twilio's SDK test vector (twilio-csharp RequestValidatorTest) and its docs' variant.
 TWILIO_URL = "https://mycompany.com/myapp.php?foo=1&bar=2"
@@ -110,3 +118,37 @@ def test_italian_numbers_keep_their_leading_zero() -> None:
 def test_withheld_caller_ids_are_recognised(caller: str) -> None:
     assert is_withheld(caller)
     assert not same_caller(caller, "+4915112345678")
+
+
+@pytest.mark.parametrize(
+    ("caller", "region", "form"),
+    [
+        ("+4915112345678", "DE", "e164"),
+        ("+49 151 12345678", "DE", "international"),
+        ("015112345678", "DE", "national"),
+        ("004915112345678", "DE", "00"),
+        ("4915112345678", "DE", "digits"),
+        ("tel:+4915112345678", "DE", "tel"),
+        ("sip:+4915112345678@pbx.example.com;user=phone", "DE", "sip"),
+        ("0033612345678", "DE", "00"),
+        ("4155551212", "US", "national"),
+        (" 4915112345678", "DE", "plus-as-space"),
+        ("anonymous", "DE", "withheld"),
+        ("", "DE", "withheld"),
+        ("abc", "DE", "not-a-number"),
+    ],
+)
+def test_the_form_a_caller_id_arrives_in(caller: str, region: str, form: str) -> None:
+    assert form_of(caller, region) == form
+
+
+def test_a_national_pbx_shows_foreign_callers_with_its_international_prefix() -> None:
+    assert shape("+33612345678", "national", "DE") == "0033612345678"
+    assert shape("+33612345678", "national", "US") == "01133612345678"
+    assert form_of(shape("+33612345678", "national", "US"), "US") == "national"
+
+
+def test_bare_digits_are_read_both_ways() -> None:
+    # "4915112345678": a German number without its trunk 0, or +49… with the + stripped
+    assert readings("4915112345678", "DE")[-1] == "+4915112345678"
+    assert readings("anonymous", "DE") == ()

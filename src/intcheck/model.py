@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from enum import Enum
 from pathlib import Path
 from typing import Any
@@ -75,6 +76,20 @@ class Severity(Enum):
     LOW = "low"
     INFO = "info"
 
+    @property
+    def rank(self) -> int:
+        """Higher is worse: ``CRITICAL.rank > LOW.rank``; used by readiness thresholds."""
+        return _SEVERITY_RANK[self]
+
+
+_SEVERITY_RANK = {
+    Severity.INFO: 0,
+    Severity.LOW: 1,
+    Severity.MEDIUM: 2,
+    Severity.HIGH: 3,
+    Severity.CRITICAL: 4,
+}
+
 
 class Status(Enum):
     """Outcome of one check.
@@ -87,6 +102,16 @@ class Status(Enum):
     FAILED = "failed"
     ERRORED = "errored"
     SKIPPED = "skipped"
+
+
+# A case's status is its worst check's (docs/report.md, "One count").
+WORST_FIRST = (Status.FAILED, Status.ERRORED, Status.SKIPPED, Status.PASSED)
+_STATUS_RANK = {status: rank for rank, status in enumerate(WORST_FIRST)}
+
+
+def worst(statuses: Iterable[Status]) -> Status:
+    """The status of a case whose checks ended with ``statuses`` (PASSED when there are none)."""
+    return min(statuses, key=_STATUS_RANK.__getitem__, default=Status.PASSED)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -215,12 +240,69 @@ class Contract:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Thresholds:
+    """When findings in an integration's evidence block its go-live (plan ``thresholds:``).
+
+    A FAILED result of severity ``fail_on`` or worse blocks, milder ones are risks; more than
+    ``max_errored`` cases that could not be judged block; a breached SLO (``slo_*`` check)
+    blocks whatever its severity unless ``slo_breach_blocks`` is false.
+    """
+
+    fail_on: Severity = Severity.HIGH
+    max_errored: int = 0
+    slo_breach_blocks: bool = True
+
+
+class ManualStatus(Enum):
+    """Where a manual checklist item stands; only ``done`` closes it."""
+
+    OPEN = "open"
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ManualItem:
+    """A go-live step no tool can check, e.g. "softphone installed on agent desktops"."""
+
+    item: str
+    owner: str = ""
+    status: ManualStatus = ManualStatus.OPEN
+    blocking: bool = True  # an open blocking item makes the verdict NO-GO
+    due: date | None = None
+    note: str = ""
+    source: SourceRef | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Waiver:
+    """A finding accepted as a known risk: which one (globs), why, by whom, until when.
+
+    ``operation`` and ``case`` match the full id or the part after ``<contract>:``; an empty
+    pattern matches everything. A waiver is valid through its ``until`` day.
+    """
+
+    operation: str = ""
+    case: str = ""
+    check: str = ""
+    reason: str
+    accepted_by: str
+    until: date
+    source: SourceRef | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Integration:
     """A contract as the plan uses it: who owns it and which gates decide it."""
 
     contract: Contract
     owner: str = ""
-    gates: tuple[str, ...] = ("conformance",)
+    gates: tuple[str, ...] = ("conformance",)  # evidence needed: conformance, simulation, load
+    criticality: str = "medium"  # critical | high | medium | low; low never blocks the go-live
+    thresholds: Thresholds = field(default_factory=Thresholds)
+    manual: tuple[ManualItem, ...] = ()
+    waivers: tuple[Waiver, ...] = ()
+    source: SourceRef | None = None  # the plan entry
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -240,6 +322,7 @@ class Plan:
     integrations: tuple[Integration, ...]
     datasets: Mapping[Path, Dataset] = field(default_factory=dict)
     warnings: tuple[Diagnostic, ...] = ()
+    manual: tuple[ManualItem, ...] = ()  # rollout-wide checklist, e.g. scenarios signed off
 
     @property
     def contracts(self) -> tuple[Contract, ...]:
@@ -257,6 +340,18 @@ class Plan:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Attachment:
+    """A file kept beside a report as evidence, e.g. a browser screenshot of an iframe check.
+
+    ``path`` is relative to the folder of the report.json that names it.
+    """
+
+    kind: str  # screenshot | har | log
+    path: str
+    title: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Evidence:
     """What was sent and received for one case, already redacted."""
 
@@ -268,6 +363,7 @@ class Evidence:
     schema_error: Mapping[str, str] | None = None  # message, instance pointer, schema location
     curl: str = ""
     details: Mapping[str, Any] = field(default_factory=dict)  # what a kind observed beyond HTTP
+    attachments: tuple[Attachment, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -328,7 +424,7 @@ class LoadSummary:
     histogram: tuple[LatencyBucket, ...] = ()
 
 
-REPORT_SCHEMA_VERSION = "1.1"
+REPORT_SCHEMA_VERSION = "1.1"  # 1.1 added `cases`, contract digests, attachments, load series
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -45,18 +45,22 @@ if TYPE_CHECKING:
 BUILTIN_KINDS = ("rest", "soap", "cti", "sms", "email", "iframe")
 
 Capability = Literal["mock", "probe", "simulate", "load"]
-VERB_OF: Mapping[Capability, str] = {
+# The verbs that write reports, by report kind (a kind's capability, or the scenario player).
+ReportKind = Literal["probe", "simulate", "load", "scenario"]
+VERB_OF: Mapping[str, str] = {
     "mock": "intcheck mock",
     "probe": "intcheck probe",
     "simulate": "intcheck simulate",
     "load": "intcheck load",
+    "scenario": "intcheck scenario run",
 }
 COVERAGE_CHECK = "integration_is_covered"
 # The plan gate (``integrations[].gates``) whose evidence each verb produces.
-GATE_OF: Mapping[Capability, str] = {
+GATE_OF: Mapping[ReportKind, str] = {
     "probe": "conformance",
     "simulate": "simulation",
     "load": "load",
+    "scenario": "scenarios",
 }
 
 
@@ -122,7 +126,8 @@ class Kind:
 
     @property
     def capabilities(self) -> tuple[Capability, ...]:
-        return tuple(c for c in VERB_OF if self.capability(c) is not None)
+        every: tuple[Capability, ...] = ("mock", "probe", "simulate", "load")
+        return tuple(c for c in every if self.capability(c) is not None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,7 +208,7 @@ def not_covered(contract: Contract, capability: Capability) -> Result:
 
 
 def untested_but_required(
-    plan: Plan, results: Iterable[Result], capability: Capability
+    plan: Plan, results: Iterable[Result], capability: ReportKind
 ) -> list[str]:
     """Integrations the verb could not test although the plan asks for its evidence.
 

@@ -18,8 +18,6 @@ from intcheck.kinds.soap.schemas import SchemaSet
 from intcheck.kinds.soap.values import ValueFactory, is_complex
 from tests.kinds.soap_support import corpus_plan, serving, zeep_client
 
-CORPUS_WSDL = Path(__file__).resolve().parents[2] / ".." / "shared" / "corpus" / "wsdl"
-
 # file -> (SOAP ports expected, operations expected over all ports)
 WSDLS = {
     "calculator-soap11and12.wsdl": (2, 8),
@@ -33,8 +31,10 @@ WSDLS = {
 
 @pytest.mark.corpus
 @pytest.mark.parametrize("name", sorted(WSDLS))
-def test_zeep_calls_every_operation_of_a_corpus_wsdl(tmp_path: Path, name: str) -> None:
-    spec = CORPUS_WSDL / name
+def test_zeep_calls_every_operation_of_a_corpus_wsdl(
+    tmp_path: Path, corpus: Path, name: str
+) -> None:
+    spec = corpus / "wsdl" / name
     plan = corpus_plan(tmp_path, spec)
     schemas = SchemaSet.build(SpecFiles.collect(spec))
     assert schemas.schema is not None, schemas.error

@@ -20,8 +20,13 @@ if TYPE_CHECKING:
 
 
 def targets_for(url: str) -> dict[str, str]:
-    """Both example services on one test server."""
-    return {"customer-master": url + "/customer-master", "order-service": url}
+    """Both example services on one test server; the CTI contract to a path it does not
+    serve (answered 404), so a whole-plan probe never reaches for the default :8080."""
+    return {
+        "customer-master": url + "/customer-master",
+        "order-service": url,
+        "pbx-screen-pop": url + "/pbx-screen-pop",
+    }
 
 
 async def probe(plan: Plan, **options: object) -> list[Result]:

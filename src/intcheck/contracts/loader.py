@@ -14,6 +14,7 @@ from typing import Any
 
 from intcheck.contracts import schema
 from intcheck.contracts.interpolate import interpolate
+from intcheck.contracts.plan_entries import PlanEntries, dates_as_text
 from intcheck.contracts.source import ContractSource, credentials_of
 from intcheck.contracts.yamlsrc import (
     SourceDoc,
@@ -100,7 +101,10 @@ def load_plan(
     doc, data = _read(plan_path, run)
     if doc is None:
         raise ContractError(run.diagnostics)
-    run.diagnostics.extend(schema.validate_plan(doc, data))
+    data = doc.data = dates_as_text(data)
+    plan_problems = schema.validate_plan(doc, data)
+    run.diagnostics.extend(plan_problems)
+    readiness = PlanEntries(doc, run.diagnostics)
     entries = data.get("integrations") if isinstance(data, dict) else None
     if not isinstance(entries, list):
         raise ContractError(run.diagnostics)
@@ -134,14 +138,15 @@ def load_plan(
             )
             continue
         first_seen[contract.name] = contract.source
+        # Gates, checklist and waivers are built only from a schema-valid plan; otherwise
+        # the run ends with the schema's errors anyway.
         integrations.append(
-            Integration(
-                contract=contract,
-                owner=entry.get("owner", ""),
-                gates=tuple(entry.get("gates", ("conformance",))),
-            )
+            Integration(contract=contract)
+            if plan_problems
+            else readiness.integration(contract, entry, index)
         )
 
+    manual = () if plan_problems else readiness.manual(data.get("manual", []), "/manual")
     errors = [d for d in run.diagnostics if d.level is Level.ERROR]
     warnings = [d for d in run.diagnostics if d.level is Level.WARNING]
     if strict and warnings:
@@ -157,6 +162,7 @@ def load_plan(
         integrations=tuple(integrations),
         datasets=dict(run.datasets),
         warnings=tuple(sorted(warnings, key=lambda d: d.sort_key)),
+        manual=manual,
     )
 
 

@@ -47,6 +47,10 @@ _PLAN_HINTS = {
     "name": "the rollout's name, shown on every report: name: CRM go-live",
     "integrations": "list the contracts: integrations: [{contract: customer-master.yaml}]",
     "contract": "the contract file, relative to the plan: contract: customer-master.yaml",
+    "item": "what must be true: item: Softphone installed on every agent desktop",
+    "reason": "why the finding is acceptable for now, in a sentence",
+    "accepted_by": "who accepted the risk: accepted_by: Head of customer service",
+    "until": "the last day the waiver holds: until: 2026-06-30",
 }
 
 
@@ -85,7 +89,7 @@ def contract_validator(kind: str, vocabulary: Mapping[str, Any]) -> Draft202012V
 
 
 def validate_plan(doc: SourceDoc, data: Any) -> list[Diagnostic]:
-    return _diagnose(plan_validator(), doc, data, _PLAN_HINTS)
+    return diagnose(plan_validator(), doc, data, _PLAN_HINTS)
 
 
 def validate_contract(
@@ -108,30 +112,34 @@ def validate_contract(
                 rule="unknown-kind",
             )
         ]
-    return _diagnose(contract_validator(kind, vocabularies[kind]), doc, data, _CONTRACT_HINTS)
+    return diagnose(contract_validator(kind, vocabularies[kind]), doc, data, _CONTRACT_HINTS)
 
 
-def validate_with(
-    validator: Draft202012Validator, doc: SourceDoc, data: Any, hints: Mapping[str, str]
+def diagnose(
+    validator: Draft202012Validator,
+    doc: SourceDoc,
+    data: Any,
+    hints: dict[str, str] | None = None,
+    *,
+    prefix: str = "",
 ) -> list[Diagnostic]:
-    """Every way ``data`` breaks ``validator``'s schema, as contract-style diagnostics (used by
-    files that are not contracts but read like them, e.g. load scenarios)."""
-    return _diagnose(validator, doc, data, dict(hints))
+    """Every way ``data`` breaks ``validator``'s schema, as compiler-style diagnostics.
 
-
-def _diagnose(
-    validator: Draft202012Validator, doc: SourceDoc, data: Any, hints: dict[str, str]
-) -> list[Diagnostic]:
+    ``data`` sits at JSON pointer ``prefix`` of ``doc`` (a part validated on its own, such
+    as a scenario step's case against its kind's vocabulary).
+    """
     found: list[Diagnostic] = []
     for error in validator.iter_errors(data):
-        found.extend(_rewrite(error, doc, hints))
+        found.extend(_rewrite(error, doc, hints or {}, prefix))
     # jsonschema may report the same place twice through if/then and allOf
     unique = {(d.source.line, d.source.col, d.field, d.message): d for d in found}
     return list(unique.values())
 
 
-def _rewrite(error: ValidationError, doc: SourceDoc, hints: dict[str, str]) -> list[Diagnostic]:
-    pointer = "".join("/" + escape(str(p)) for p in error.absolute_path)
+def _rewrite(
+    error: ValidationError, doc: SourceDoc, hints: dict[str, str], prefix: str = ""
+) -> list[Diagnostic]:
+    pointer = prefix + "".join("/" + escape(str(p)) for p in error.absolute_path)
     keyword = error.validator
     schema = error.schema if isinstance(error.schema, dict) else {}
     instance = error.instance

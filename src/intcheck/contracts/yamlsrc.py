@@ -202,6 +202,14 @@ class _Walker:
                 raise YamlSyntaxError(
                     _syntax_diagnostic(self.doc.path, line, col, f"YAML error: {exc.problem}")
                 ) from None
+            except ValueError as exc:
+                # a value that looks like a date but is none, e.g. 2026-02-30
+                line, col = self.doc.marks[pointer]
+                raise YamlSyntaxError(
+                    _syntax_diagnostic(
+                        self.doc.path, line, col, f"YAML error: {node.value!r} is no date: {exc}"
+                    )
+                ) from None
         finally:
             self.active.discard(id(node))
 

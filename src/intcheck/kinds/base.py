@@ -30,6 +30,8 @@ MAX_BODY_BYTES = 1024 * 1024
 OPERATION: web.RequestKey[str] = web.RequestKey("intcheck_operation", str)
 # Set by a kind's handler: "ok", or the rule the request broke (for the journal).
 VALIDATION: web.RequestKey[str] = web.RequestKey("intcheck_validation", str)
+# Optionally set by a kind's handler: its verdict in words, journaled as the entry's ``note``.
+NOTE: web.RequestKey[str] = web.RequestKey("intcheck_note", str)
 
 
 # Set by the mock server before the handler runs (any kind may honour it): operation name ->
@@ -77,6 +79,10 @@ class MockContext:
     rng: random.Random = field(default_factory=random.Random)
     host: str = "127.0.0.1"  # where a service of the kind's own listens
     journal: JournalSink = _no_journal
+    # The server was asked for any free port (tests, the pytest plugin): a service of the
+    # kind's own binds any free port too instead of its contract's, so runs never collide.
+    any_port: bool = False
+    reuse_port: bool = False  # worker processes share the port (``--workers``): SO_REUSEPORT
 
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]

@@ -152,6 +152,10 @@ class ProbeCase:
     build: Callable[[Mapping[str, Any]], ProbeRequest] | None = None
     # Cases of a later stage go after every case of the earlier ones (deletes come last).
     stage: int = 0
+    # Whether sending this case may change the target's data (``--read-only`` holds it back);
+    # None: as the kind's ``writes(operation)`` says. An SMS send refused by design (invalid
+    # recipient) writes nothing, one to a test number sends a real message.
+    writes: bool | None = None
 
     @property
     def integration(self) -> str:

@@ -21,7 +21,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 
 from intcheck.contracts import load_plan
-from intcheck.contracts.schema import did_you_mean, validate_with
+from intcheck.contracts.schema import diagnose, did_you_mean
 from intcheck.contracts.yamlsrc import SourceDoc, YamlSyntaxError, dotted, escape, parse_yaml
 from intcheck.data import merged_collections
 from intcheck.errors import ContractError, UsageError
@@ -172,7 +172,7 @@ def load_scenario(path: Path, *, registry: Registry | None = None) -> Scenario:
             [Diagnostic(source=where, field="", message=f"cannot read the scenario: {exc}")]
         ) from None
     validator = Draft202012Validator(scenario_schema())
-    problems = validate_with(validator, doc, doc.data, _HINTS)
+    problems = diagnose(validator, doc, doc.data, dict(_HINTS))
     if problems:
         raise ContractError(problems)
     data: dict[str, Any] = doc.data

@@ -32,7 +32,7 @@ import orjson
 
 from intcheck import jsonwire
 from intcheck.cache import BoundedCache
-from intcheck.redact import Redactor
+from intcheck.redact import Redactor, decode
 
 BODY_LIMIT = 2048  # bytes of a request body kept in an entry
 MAX_BYTES = 256 * 1024 * 1024  # disk a process's journal may take, in two segments
@@ -154,8 +154,13 @@ class Journal:
         protocol: str = "http",
         note: str = "",
     ) -> None:
-        """Append one entry; secrets in headers, path, body and note are masked first."""
-        text = self._redactor.text
+        """Append one entry; secrets in headers, path, body and note are masked first.
+
+        Everything the client chose (method, path, headers, body) is redacted here, the body
+        before it is cut to ``body_limit``, so a secret across the cut is masked whole.
+        """
+        redactor = self._redactor
+        text = redactor.text
         flat = self._headers.get(raw_headers)
         if flat is None:
             flat = self._redact_headers(raw_headers)
@@ -165,12 +170,12 @@ class Journal:
                 time.time(),
                 contract,
                 operation,
-                method,
+                text(method),
                 text(path),
                 flat,
-                text(body[: self._body_limit].decode("utf-8", "replace")) if body else "",
+                redactor.excerpt(body, self._body_limit) if body else "",
                 len(body) > self._body_limit,
-                validation,
+                text(validation),
                 status,
                 round(duration_ms, 3),
                 fault,
@@ -187,8 +192,8 @@ class Journal:
         header = self._redactor.header
         flat: list[str] = []  # cheaper to encode than an object
         for raw_name, raw_value in raw_headers:
-            name = raw_name.decode("utf-8", "replace")
-            flat += (name, header(name, raw_value.decode("utf-8", "replace")))
+            name = decode(raw_name)
+            flat += (name, header(name, decode(raw_value)))
         result = tuple(flat)
         self._headers.put(raw_headers, result)
         return result
@@ -237,56 +242,17 @@ class Journal:
         return total
 
     def files(self) -> list[Path]:
-        return sorted(self.directory.glob("journal-*.jsonl"))
+        return journal_files(self.directory)
 
     def read(self, query: JournalQuery | None = None) -> tuple[int, list[dict[str, Any]]]:
         """``(matching count, entries)``: all files merged by time, newest ``limit`` kept."""
         self.flush()
-        query = query or JournalQuery()
-        # the common "how many, and the newest few" question: count lines, parse only the tails
-        newest = query.limit or 0
-        tails_only = newest > 0 and query == JournalQuery(limit=newest)
-        total = self.count() if tails_only else 0
-        keep: list[tuple[float, int, dict[str, Any]]] = []  # a min-heap by time when limited
-        seen = 0
-        for path in self.files():
-            worker = path.name.split("-")[1]
-            try:
-                handle = path.open("rb")
-            except FileNotFoundError:
-                continue
-            with handle:
-                for line in _tail(handle, newest) if tails_only else handle:
-                    try:
-                        entry = _entry(jsonwire.loads(line), worker)
-                    except (ValueError, TypeError):
-                        continue  # a line another worker is writing right now
-                    if not query.matches(entry):
-                        continue
-                    seen += 1
-                    item = (float(entry.get("ts", 0)), seen, entry)
-                    if not query.limit:
-                        keep.append(item)
-                    elif len(keep) < query.limit:
-                        heapq.heappush(keep, item)
-                    else:
-                        heapq.heappushpop(keep, item)
-        return (total if tails_only else seen), [
-            entry for _, _, entry in sorted(keep, key=lambda i: (i[0], i[1]))
-        ]
+        return read_journal(self.directory, query)
 
     def count(self) -> int:
         """Entries in every file of the directory (every worker's)."""
         self.flush()
-        total = 0
-        for path in self.files():
-            try:
-                with path.open("rb") as handle:
-                    while chunk := handle.read(1 << 20):
-                        total += chunk.count(b"\n")
-            except FileNotFoundError:
-                continue
-        return total
+        return count_entries(self.directory)
 
     def reset(self) -> None:
         """Empty the journal of every worker."""
@@ -305,3 +271,59 @@ class Journal:
         if self._fd >= 0:
             os.close(self._fd)
             self._fd = -1
+
+
+def journal_files(directory: Path) -> list[Path]:
+    """The journal files of a directory, one per process that wrote to it."""
+    return sorted(directory.glob("journal-*.jsonl"))
+
+
+def read_journal(
+    directory: Path, query: JournalQuery | None = None
+) -> tuple[int, list[dict[str, Any]]]:
+    """``(matching count, entries)`` of a journal directory, running mock or not."""
+    query = query or JournalQuery()
+    # the common "how many, and the newest few" question: count lines, parse only the tails
+    newest = query.limit or 0
+    tails_only = newest > 0 and query == JournalQuery(limit=newest)
+    total = count_entries(directory) if tails_only else 0
+    keep: list[tuple[float, int, dict[str, Any]]] = []  # a min-heap by time when limited
+    seen = 0
+    for path in journal_files(directory):
+        worker = path.name.split("-")[1]
+        try:
+            handle = path.open("rb")
+        except FileNotFoundError:
+            continue
+        with handle:
+            for line in _tail(handle, newest) if tails_only else handle:
+                try:
+                    entry = _entry(jsonwire.loads(line), worker)
+                except (ValueError, TypeError):
+                    continue  # a line another worker is writing right now
+                if not query.matches(entry):
+                    continue
+                seen += 1
+                item = (float(entry.get("ts", 0)), seen, entry)
+                if not query.limit:
+                    keep.append(item)
+                elif len(keep) < query.limit:
+                    heapq.heappush(keep, item)
+                else:
+                    heapq.heappushpop(keep, item)
+    return (total if tails_only else seen), [
+        entry for _, _, entry in sorted(keep, key=lambda i: (i[0], i[1]))
+    ]
+
+
+def count_entries(directory: Path) -> int:
+    """Entries in every journal file of ``directory``."""
+    total = 0
+    for path in journal_files(directory):
+        try:
+            with path.open("rb") as handle:
+                while chunk := handle.read(1 << 20):
+                    total += chunk.count(b"\n")
+        except FileNotFoundError:
+            continue
+    return total

@@ -39,6 +39,7 @@ from intcheck.data import DataStore
 from intcheck.errors import UsageError
 from intcheck.kinds.base import (
     MAX_BODY_BYTES,
+    NOTE,
     OPERATION,
     PREFER,
     VALIDATION,
@@ -68,7 +69,11 @@ LISTEN_BACKLOG = 4096
 
 
 class MockServer:
-    """Serves the plan's mocks on ``host:port`` (port 0: any free port; read ``.url``)."""
+    """Serves the plan's mocks on ``host:port`` (port 0: any free port; read ``.url``).
+
+    With port 0 the kinds' own listeners (an SMTP relay) take any free port as well, unless
+    ``any_service_port`` says otherwise; read their URLs from ``endpoints``.
+    """
 
     def __init__(
         self,
@@ -83,8 +88,10 @@ class MockServer:
         registry: Registry | None = None,
         workers: int = 1,
         journal_max_bytes: int = JOURNAL_MAX_BYTES,
+        any_service_port: bool | None = None,
     ) -> None:
         self.plan = plan
+        self.any_service_port = port == 0 if any_service_port is None else any_service_port
         self.registry = Registry.default() if registry is None else registry
         self.host = host
         self.port = port
@@ -189,6 +196,8 @@ class MockServer:
             rng=rng,
             host=self.host,
             journal=self._sink(contract.name),
+            any_port=self.any_service_port,
+            reuse_port=self._reuse_port,
         )
 
     def _add(self, app: web.Application, prefix: str, contract: Contract, parts: MockParts) -> None:
@@ -316,6 +325,7 @@ class MockServer:
                     0 if lost else status,
                     (perf_counter() - started) * 1000,
                     fault,
+                    note=request.get(NOTE, ""),
                 )
 
         return gated
@@ -394,6 +404,7 @@ async def _serve_workers(
         Path(journal_path) if journal_path else Path(tempfile.mkdtemp(prefix="intcheck-journal-"))
     )
     reserved = _reserve(host, port)  # holds the port; bound, not listening, so gets no connections
+    any_service_port = port == 0
     port = reserved.getsockname()[1]
     spawn = multiprocessing.get_context("spawn")
     ready = spawn.Queue()
@@ -409,6 +420,7 @@ async def _serve_workers(
                 workers,
                 journal_max_bytes,
                 ready,
+                any_service_port,
             ),
             daemon=True,
         )
@@ -449,6 +461,7 @@ def _worker(
     workers: int,
     journal_max_bytes: int,
     ready: Any,
+    any_service_port: bool = False,
 ) -> None:
     """One worker process: reload the plan (nothing unpicklable crosses) and serve the port."""
     from intcheck.contracts import load_plan
@@ -466,6 +479,7 @@ def _worker(
                 shared=True,
                 workers=workers,
                 journal_max_bytes=journal_max_bytes,
+                any_service_port=any_service_port,
             )
             await server.start()
         except Exception as exc:  # reported to the parent, which raises it

@@ -14,8 +14,9 @@ import socket
 from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from intcheck.contracts.digest import contract_digests
 from intcheck.data import merged_collections
 from intcheck.errors import UsageError
 from intcheck.kinds.probing import DatasetIndex, PerformContext, ProbeCase
@@ -58,7 +59,8 @@ def parse_targets(pairs: Iterable[str]) -> dict[str, str]:
     targets = {}
     for pair in pairs:
         name, _, url = pair.partition("=")
-        if not name or not url.startswith(("http://", "https://")):
+        # smtp(s):// names an email contract's relay (the probe) or the CRM's mail server
+        if not name or not url.startswith(("http://", "https://", "smtp://", "smtps://")):
             raise UsageError(
                 f"--target {pair!r}: expected NAME=URL, e.g. customer-master=https://mdm.example.com"
             )
@@ -84,7 +86,7 @@ def plan_cases(plan: Plan, options: ProbeOptions) -> list[ProbeCase]:
         # A linked case needs the answers it takes values from: those cases come along.
         built = with_sources(every, [c for c in every if _selected(c, options)])
         if options.read_only:
-            built = [_held_back(c) if prober.writes(c.operation) else c for c in built]
+            built = [_held_back(c) if _writes(c, prober) else c for c in built]
         cases += built
     if options.only and not cases and not uncovered_results(plan, options):
         valid = [op.id for c in plan.contracts if _prober(c, options) for op in c.operations]
@@ -146,6 +148,10 @@ def _may_select(contract: Contract, pattern: str) -> bool:
     if pattern == contract.name or pattern.startswith(contract.name + ":"):
         return True
     return any(op.name == pattern for op in contract.operations)  # `--only GetOrder`
+
+
+def _writes(case: ProbeCase, prober: Prober) -> bool:
+    return prober.writes(case.operation) if case.writes is None else case.writes
 
 
 def _held_back(case: ProbeCase) -> ProbeCase:
@@ -300,9 +306,10 @@ def build_report(
     complete: bool,
     targets: Mapping[str, str],
     kind: str = "probe",
+    environment: Mapping[str, Any] | None = None,
 ) -> Report:
-    """The Report of a probe (or simulate, ``kind``) run; ``complete`` False marks an interrupted
-    run."""
+    """The Report of a probe run (or another verb's, ``kind``, with ``environment`` entries of
+    its own); ``complete`` False marks an interrupted run."""
     redactor = Redactor(plan.secrets)
     used = {c.name: redactor.text(targets.get(c.name) or c.target) for c in plan.contracts}
     return Report(
@@ -317,6 +324,8 @@ def build_report(
             "python": platform.python_version(),
             "platform": platform.platform(),
             "targets": used,
+            "contracts": contract_digests(plan),
+            **(environment or {}),
         },
         results=tuple(results),
     )

@@ -25,6 +25,7 @@ import aiohttp
 from yarl import URL
 
 from intcheck.kinds.probing import Exchange, ProbeRequest
+from intcheck.redact import printable
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -185,9 +186,10 @@ def _decompress(raw: bytes, encoding: str, limit: int) -> bytes | None:
 
 
 def _flatten(headers: Mapping[str, str]) -> dict[str, str]:
+    """One entry per header name, lower case; repeated headers joined as RFC 9110 allows."""
     flat: dict[str, str] = {}
-    for name, value in headers.items():
-        key = name.lower()
+    for raw_name, raw_value in headers.items():
+        key, value = _header_text(raw_name).lower(), _header_text(raw_value)
         flat[key] = f"{flat[key]}, {value}" if key in flat else value
     return flat
 
@@ -211,6 +213,20 @@ def _next_hop(request: ProbeRequest, exchange: Exchange) -> ProbeRequest | None:
     if exchange.status == 303:
         return ProbeRequest(method="GET", url=str(new), headers=dict(request.headers))
     return replace(request, url=str(new))
+
+
+def _header_text(value: str) -> str:
+    """A header as text, bytes that are not UTF-8 kept as ``\\xNN`` escapes.
+
+    aiohttp hands them over as lone surrogates (``surrogateescape``), which no UTF-8 writer
+    accepts: left as they are, one such header from a target lost the whole run's report.
+    """
+    if value.isascii():
+        return value
+    try:
+        return value.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:
+        return printable(value)
 
 
 def _failed(

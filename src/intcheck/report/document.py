@@ -15,6 +15,7 @@ from jsonschema import Draft202012Validator
 
 from intcheck import __version__
 from intcheck.model import (
+    Attachment,
     Evidence,
     LatencyBucket,
     LoadSample,
@@ -25,6 +26,7 @@ from intcheck.model import (
     SourceRef,
     Status,
 )
+from intcheck.report.summary import summarize
 
 
 def schema_text() -> str:
@@ -46,7 +48,8 @@ def validation_errors(document: Any) -> list[str]:
 
 
 def to_document(report: Report) -> dict[str, Any]:
-    """The JSON-ready mapping of ``report``."""
+    """The JSON-ready mapping of ``report``; ``summary`` counts results, ``cases`` cases."""
+    summary = summarize(report)
     return {
         "schema_version": report.schema_version,
         "tool": {"name": "intcheck", "version": __version__},
@@ -56,7 +59,8 @@ def to_document(report: Report) -> dict[str, Any]:
         "finished_at": report.finished_at,
         "complete": report.complete,
         "environment": dict(report.environment),
-        "summary": {status.value: report.count(status) for status in Status},
+        "summary": summary.results.as_dict(),
+        "cases": summary.cases.as_dict(),
         "results": [_result(r) for r in report.results],
         "load": [_load(s) for s in report.load],
     }
@@ -91,7 +95,9 @@ def _result(result: Result) -> dict[str, Any]:
         }
     if result.evidence is not None:
         out["evidence"] = {
-            k: v for k, v in asdict(result.evidence).items() if v not in (None, "", {})
+            k: list(v) if isinstance(v, tuple) else v
+            for k, v in asdict(result.evidence).items()
+            if v not in (None, "", {}, ())
         }
     return out
 
@@ -120,7 +126,7 @@ def from_document(document: dict[str, Any]) -> Report:
                 )
                 if source
                 else None,
-                evidence=Evidence(**evidence) if evidence else None,
+                evidence=_evidence(evidence) if evidence else None,
             )
         )
     return Report(
@@ -135,6 +141,11 @@ def from_document(document: dict[str, Any]) -> Report:
         load=tuple(_load_summary(s) for s in document["load"]),
         schema_version=document["schema_version"],
     )
+
+
+def _evidence(data: dict[str, Any]) -> Evidence:
+    attachments = tuple(Attachment(**a) for a in data.get("attachments", ()))
+    return Evidence(**{**data, "attachments": attachments})
 
 
 def _load_summary(data: dict[str, Any]) -> LoadSummary:
@@ -162,9 +173,17 @@ def write_atomic(path: Path, text: str) -> None:
         raise
 
 
+def render_json(report: Report) -> str:
+    """``report`` as the text of ``report.json``."""
+    return json.dumps(to_document(report), indent=2, ensure_ascii=False) + "\n"
+
+
 def write_report(report: Report, path: Path) -> Path:
-    """Write ``report`` as JSON at ``path`` atomically and return the path."""
-    write_atomic(path, json.dumps(to_document(report), indent=2, ensure_ascii=False) + "\n")
+    """Write ``report`` as JSON at ``path`` atomically and return the path.
+
+    The report is written as it is: ``writers.write_reports`` is the door that redacts.
+    """
+    write_atomic(path, render_json(report))
     return path
 
 
