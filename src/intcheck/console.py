@@ -395,6 +395,7 @@ class LoadProgress:
         self._live: Live | None = None
         self._last_said = -5.0
         self._text = ""
+        self._said = ""  # the last line printed for good (not the live one)
 
     def __enter__(self) -> LoadProgress:
         if self.output.interactive:
@@ -410,7 +411,7 @@ class LoadProgress:
     def __exit__(self, *exc_info: object) -> None:
         if self._live is not None:
             self._live.stop()
-        if self._text:
+        if self._text and self._text != self._said:
             self.output.line(self._text)
 
     def update(self, sample: Mapping[str, Any]) -> None:
@@ -427,6 +428,7 @@ class LoadProgress:
             self._live.update(Text(self._text))
         elif float(sample["t_s"]) - self._last_said >= 5.0:
             self._last_said = float(sample["t_s"])
+            self._said = self._text
             self.output.line(self._text)
 
 

@@ -61,6 +61,21 @@ def test_a_soap_step_sends_the_envelope_for_the_flow_records_order(scenario: Sce
         assert request.ok_statuses == (200,)
 
 
+def test_a_screen_pop_for_the_flow_customer_is_judged_as_a_known_caller() -> None:
+    peak = load_scenario(ROOT / "load" / "peak-hour.yaml")
+    prepared = prepare(peak, targets={}, registry=Registry.default())
+    pop = prepared.flows[0]
+    assert pop.steps[0].operation.id == "pbx-screen-pop:ringing"
+    for (ringing, search, _orders), record in zip(pop.runs, pop.flow.records, strict=True):
+        number = record["phones"][0]["number"]
+        # every variant: a fresh call, the same caller, who is in the dataset: 200, never 404
+        assert {parse_qs(urlsplit(r.url).query)["caller"][0] for r in ringing} == {number}
+        assert len({parse_qs(urlsplit(r.url).query)["callid"][0] for r in ringing}) == len(ringing)
+        assert {r.ok_statuses for r in ringing} == {(200,)}
+        assert parse_qs(urlsplit(search[0].url).query)["phone"] == [number]
+    assert prepared.warnings == ()
+
+
 def test_a_step_whose_kind_cannot_load_is_left_out_and_named(scenario: Scenario) -> None:
     registry = Registry.default()
     registry = registry.with_kind(replace(registry.get("rest"), load=None))
