@@ -28,6 +28,7 @@ from aiohttp import web
 from intcheck.kinds.base import MAX_BODY_BYTES, OPERATION, VALIDATION, RoutesOnly
 from intcheck.kinds.soap import probe
 from intcheck.kinds.soap.envelope import SOAP11
+from intcheck.kinds.soap.load import SoapLoad
 from intcheck.kinds.soap.service import Reply, SoapService
 from intcheck.plugins import Kind, read_vocabulary
 
@@ -137,4 +138,5 @@ KIND = Kind(
     secret_fields=("/wsse/password",),
     mock=RoutesOnly(MOCK),
     probe=probe,
+    load=SoapLoad(),
 )
