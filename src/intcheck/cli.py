@@ -438,13 +438,26 @@ def verify_journal(
     show_default=True,
     help="The key users' scenarios to play.",
 )
+@click.option(
+    "--load",
+    "load_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=Path("load/peak-hour.yaml"),
+    show_default=True,
+    help="The load scenario to run, briefly.",
+)
 @click.pass_obj
-def demo(out: Output, path: Path, broken: bool, out_dir: Path, scenarios: Path) -> ExitCode:
+def demo(
+    out: Output, path: Path, broken: bool, out_dir: Path, scenarios: Path, load_path: Path
+) -> ExitCode:
     """The example plan end to end: mocks, probe, simulate, scenarios, load, and the verdict."""
     from intcheck.demo import run_demo
 
     started = time.monotonic()
-    run = eventloop.run(run_demo(path, out_dir, scenarios=scenarios, broken=broken, say=out.line))
+    load = load_path if load_path.exists() else None
+    run = eventloop.run(
+        run_demo(path, out_dir, scenarios=scenarios, load=load, broken=broken, say=out.line)
+    )
     assert run.readiness is not None  # run_demo always judges
     out.readiness(run.readiness, [str(p) for p in run.readiness_files])
     out.line(f"demo done in {time.monotonic() - started:.0f} s")

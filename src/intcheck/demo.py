@@ -10,6 +10,7 @@ that looks like. It has no logic of its own beyond that wiring.
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import time
 from collections.abc import Callable, Mapping
@@ -19,8 +20,12 @@ from typing import TYPE_CHECKING, Any
 
 from intcheck.contracts import load_plan
 from intcheck.kinds.simulating import SimulationOptions
+from intcheck.load.prepare import prepare
+from intcheck.load.runner import LoadOptions, run_load
+from intcheck.load.scenario import load_scenario
 from intcheck.mock.faults import parse_behaviour
 from intcheck.mock.server import MockServer
+from intcheck.plugins import Registry
 from intcheck.probe import ProbeOptions, build_report, run_probe
 from intcheck.probe.runner import utc_now
 from intcheck.readiness import evaluate_readiness
@@ -37,6 +42,8 @@ if TYPE_CHECKING:
     from intcheck.model import Plan, Report, Result
     from intcheck.readiness import Readiness
 
+# A demo's load run: long enough past the SLOs' warm-up to judge a p95, short for a newcomer.
+LOAD_S = 20.0
 # The folders the demo writes below its output folder, one per phase.
 PHASES = ("probe", "simulate", "scenarios", "load", "readiness")
 # Faults `--break` switches on: contract -> operation ("" for all) -> behaviour (admin API body).
@@ -52,6 +59,7 @@ class DemoRun:
     """What the demo did: each phase with its report folder, time and counts, and the verdict."""
 
     out: Path
+    load_s: float = 0.0
     phases: list[tuple[str, Path, float, str]] = field(default_factory=list)
     readiness: Readiness | None = None
     readiness_files: list[Path] = field(default_factory=list)
@@ -62,13 +70,15 @@ async def run_demo(
     out: Path,
     *,
     scenarios: Path | None = None,
+    load: Path | None = None,
+    load_s: float = LOAD_S,
     broken: bool = False,
     say: Callable[[str], None] = lambda line: None,
 ) -> DemoRun:
     """Mock, probe, simulate, play scenarios, load and judge the plan at ``plan_path``."""
     plan = load_plan(plan_path)
     stories = load_scenarios(scenarios) if scenarios is not None and _exists(scenarios) else []
-    run = DemoRun(out=out)
+    run = DemoRun(out=out, load_s=load_s)
     for phase in PHASES:  # a report left by an earlier demo would count as this run's evidence
         shutil.rmtree(out / phase, ignore_errors=True)
     async with MockServer(plan) as mock:
@@ -96,9 +106,27 @@ async def run_demo(
         if stories:
             options = ScenarioOptions(targets=probe_targets, insecure=True)
             await _phase(run, plan, "scenarios", say, run_scenarios(stories, options))
+        if load is not None:
+            await _load(run, load, probe_targets, say)
     run.readiness = evaluate_readiness(plan, [out])
     run.readiness_files = write_readiness(run.readiness, out / "readiness")
     return run
+
+
+async def _load(
+    run: DemoRun, scenario_path: Path, targets: Mapping[str, str], say: Callable[[str], None]
+) -> None:
+    """A short Locust run of ``scenario_path`` against the mocks, which keep serving meanwhile
+    (Locust runs in processes of its own; this thread only follows them)."""
+    scenario = load_scenario(scenario_path)
+    prepared = prepare(scenario, targets=targets, registry=Registry.default())
+    folder = run.out / "load"
+    options = LoadOptions(targets=targets, duration_s=run.load_s, report_dir=folder)
+    say(f"load: {scenario.name} for {run.load_s:g} s with Locust…")
+    started = time.monotonic()
+    done = await asyncio.to_thread(run_load, scenario, prepared, options)
+    assert done.report is not None  # a local run always reports
+    _written(run, scenario.plan, "load", done.report, started, say)
 
 
 async def _phase(
@@ -112,13 +140,20 @@ async def _phase(
     report = build_report(
         plan, collected, started_at=started_at, complete=True, targets={}, kind=kind
     )
+    _written(run, plan, name, report, started, say)
+    return report
+
+
+def _written(
+    run: DemoRun, plan: Plan, name: str, report: Report, started: float, say: Callable[[str], None]
+) -> None:
+    """Write one phase's report below the demo's folder, and say how it went."""
     folder = run.out / name
     write_reports(report, folder, redactor=Redactor(plan.secrets))
     took = time.monotonic() - started
     counts = summarize(report).cases.sentence("case")
     run.phases.append((name, folder, took, counts))
     say(f"{name}: {counts} in {took:.1f} s; reports in {folder}")
-    return report
 
 
 def _exists(path: Path) -> bool:
