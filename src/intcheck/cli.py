@@ -446,9 +446,22 @@ def verify_journal(
     show_default=True,
     help="The load scenario to run, briefly.",
 )
+@click.option(
+    "--load-seconds",
+    type=click.FloatRange(1),
+    default=20.0,
+    show_default=True,
+    help="How long the load runs (its SLOs ignore the first 5 s).",
+)
 @click.pass_obj
 def demo(
-    out: Output, path: Path, broken: bool, out_dir: Path, scenarios: Path, load_path: Path
+    out: Output,
+    path: Path,
+    broken: bool,
+    out_dir: Path,
+    scenarios: Path,
+    load_path: Path,
+    load_seconds: float,
 ) -> ExitCode:
     """The example plan end to end: mocks, probe, simulate, scenarios, load, and the verdict."""
     from intcheck.demo import run_demo
@@ -456,9 +469,19 @@ def demo(
     started = time.monotonic()
     load = load_path if load_path.exists() else None
     run = eventloop.run(
-        run_demo(path, out_dir, scenarios=scenarios, load=load, broken=broken, say=out.line)
+        run_demo(
+            path,
+            out_dir,
+            scenarios=scenarios,
+            load=load,
+            load_s=load_seconds,
+            broken=broken,
+            say=out.line,
+        )
     )
     assert run.readiness is not None  # run_demo always judges
+    if run.scenarios:
+        out.scenarios(run.scenarios)
     out.readiness(run.readiness, [str(p) for p in run.readiness_files])
     out.line(f"demo done in {time.monotonic() - started:.0f} s")
     return run.readiness.exit_code

@@ -33,7 +33,7 @@ from intcheck.readiness.writers import write_readiness
 from intcheck.redact import Redactor
 from intcheck.report.summary import summarize
 from intcheck.report.writers import write_reports
-from intcheck.scenario import ScenarioOptions, load_scenarios, run_scenarios
+from intcheck.scenario import Outcome, ScenarioOptions, load_scenarios, run_scenarios
 from intcheck.simulate import run_simulation
 
 if TYPE_CHECKING:
@@ -61,6 +61,7 @@ class DemoRun:
     out: Path
     load_s: float = 0.0
     phases: list[tuple[str, Path, float, str]] = field(default_factory=list)
+    scenarios: list[Outcome] = field(default_factory=list)
     readiness: Readiness | None = None
     readiness_files: list[Path] = field(default_factory=list)
 
@@ -105,7 +106,8 @@ async def run_demo(
         ))  # fmt: skip
         if stories:
             options = ScenarioOptions(targets=probe_targets, insecure=True)
-            await _phase(run, plan, "scenarios", say, run_scenarios(stories, options))
+            played = run_scenarios(stories, options, run.scenarios)
+            await _phase(run, plan, "scenarios", say, played)
         if load is not None:
             await _load(run, load, probe_targets, say)
     run.readiness = evaluate_readiness(plan, [out])
@@ -137,8 +139,15 @@ async def _phase(
     started_at, started = utc_now(), time.monotonic()
     collected = [result async for result in results]
     kind = {"scenarios": "scenario"}.get(name, name)
+    told = {"scenarios": [o.as_dict() for o in run.scenarios]} if kind == "scenario" else {}
     report = build_report(
-        plan, collected, started_at=started_at, complete=True, targets={}, kind=kind
+        plan,
+        collected,
+        started_at=started_at,
+        complete=True,
+        targets={},
+        kind=kind,
+        environment=told,
     )
     _written(run, plan, name, report, started, say)
     return report
