@@ -1,6 +1,6 @@
 """People-facing output on stderr: diagnostics, tables, progress. Data goes to stdout elsewhere.
 
-Only this module and ``cli.py`` import rich or click. Every line goes through the plan's
+Only this module and the ``cli`` package import rich or click. Every line goes through the plan's
 ``Redactor`` once the plan is known (``Output.hide``), crash logs included.
 """
 

@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 
 
 def write_sample_reports(plan: Plan, reports: Path, now: datetime) -> list[Path]:
-    """probe/, simulate/ and load/ report folders under ``reports``."""
+    """probe/, simulate/, load/ and scenarios/ report folders under ``reports``."""
     rng = random.Random(7)
     digests = contract_digests(plan)
     shots = reports / "probe" / "screenshots"
@@ -61,6 +61,14 @@ def write_sample_reports(plan: Plan, reports: Path, now: datetime) -> list[Path]
             now - timedelta(hours=3),
             digests,
             load=(_load_summary(rng),),
+        ),
+        _write(
+            plan,
+            reports / "scenarios",
+            "scenario",
+            _scenarios(),
+            now - timedelta(hours=2),
+            digests,
         ),
     ]
     return written
@@ -221,6 +229,19 @@ def _simulate(rng: random.Random) -> list[Result]:
         for n in range(5)
     ]
     return out
+
+
+def _scenarios() -> list[Result]:
+    """The key users' call story: a pop, then the record and orders in the master data."""
+    steps = [
+        ("pbx-screen-pop", "ringing", "known-customer-calls#1"),
+        ("customer-master", "GET /customers/{id}", "known-customer-calls#2"),
+        ("customer-master", "GET /customers/{id}/orders", "known-customer-calls#3"),
+    ]
+    return [
+        result(contract, operation, f"scenario:{case}", "status_is_as_expected", elapsed_ms=30.0)
+        for contract, operation, case in steps
+    ]
 
 
 def _load_results() -> list[Result]:

@@ -103,8 +103,8 @@ def test_junit_has_a_suite_per_integration_and_a_case_per_gate(
         "rollout",
     ]
     cases = {s: [c.get("name") for c in suite.iter("testcase")] for s, suite in suites.items()}
-    assert cases["customer-master"] == ["conformance", "load"]
-    assert cases["pbx-screen-pop"] == ["simulation", "load", "manual"]
+    assert cases["customer-master"] == ["conformance", "load", "scenarios"]
+    assert cases["pbx-screen-pop"] == ["simulation", "load", "scenarios", "manual"]
     order_load = next(
         c for c in suites["order-service"].iter("testcase") if c.get("name") == "load"
     )

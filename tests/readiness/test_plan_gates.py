@@ -21,7 +21,7 @@ def test_the_example_plan_reads_gates_checklist_and_waivers() -> None:
     plan = load_plan(EXAMPLE_PLAN, environ={})
     by_name = {i.contract.name: i for i in plan.integrations}
     customer = by_name["customer-master"]
-    assert customer.gates == ("conformance", "load")
+    assert customer.gates == ("conformance", "load", "scenarios")
     assert customer.criticality == "critical"
     assert customer.thresholds.fail_on is Severity.HIGH
     assert customer.thresholds.max_errored == 0
@@ -35,7 +35,7 @@ def test_the_example_plan_reads_gates_checklist_and_waivers() -> None:
     line = EXAMPLE_PLAN.read_text().splitlines()[waiver.source.line - 1]
     assert line.strip() == "- operation: GET /orders/{order_id}/delivery"
     pbx = by_name["pbx-screen-pop"]
-    assert pbx.gates == ("simulation", "load")
+    assert pbx.gates == ("simulation", "load", "scenarios")
     assert [m.status for m in pbx.manual] == [ManualStatus.DONE, ManualStatus.IN_PROGRESS]
     assert [m.blocking for m in pbx.manual] == [True, False]
     assert pbx.manual[1].due == date(2027, 1, 10)

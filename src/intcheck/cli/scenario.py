@@ -1,0 +1,95 @@
+"""``intcheck scenario run``: the key users' test scenarios, step by step."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from intcheck import eventloop
+from intcheck.cli.base import NO_COLOR_OPTION, cli, verdict, write
+from intcheck.console import Output
+from intcheck.errors import ExitCode
+
+
+@cli.group()
+@NO_COLOR_OPTION
+def scenario() -> None:
+    """Key users' test scenarios: stories across integrations (scenarios/*.yaml)."""
+
+
+@scenario.command("run")
+@click.argument("path", type=click.Path(path_type=Path), default=Path("scenarios"))
+@NO_COLOR_OPTION
+@click.option("--only", multiple=True, metavar="NAME", help="Play only this scenario.")
+@click.option("--target", "targets", multiple=True, metavar="NAME=URL", help="Override a target.")
+@click.option(
+    "--report-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("reports/scenarios"),
+    show_default=True,
+)
+@click.option(
+    "--timeout",
+    "timeout_s",
+    type=click.FloatRange(0, min_open=True),
+    default=10.0,
+    show_default=True,
+)
+@click.option("--insecure", is_flag=True, help="Do not verify TLS certificates.")
+@click.pass_obj
+def scenario_run(
+    out: Output,
+    path: Path,
+    only: tuple[str, ...],
+    targets: tuple[str, ...],
+    report_dir: Path,
+    timeout_s: float,
+    insecure: bool,
+) -> ExitCode:
+    """Play the scenarios at PATH (a file or a folder) against the targets; write reports."""
+    from intcheck.model import Result
+    from intcheck.probe.runner import build_report, parse_targets, utc_now
+    from intcheck.scenario import (
+        Outcome,
+        ScenarioOptions,
+        load_scenarios,
+        run_scenarios,
+        shared_plan,
+    )
+
+    scenarios = load_scenarios(path)
+    plan = shared_plan(scenarios, only)
+    out.hide(plan.secrets)
+    options = ScenarioOptions(
+        only=only,
+        targets=parse_targets(targets),
+        timeout_s=timeout_s,
+        insecure=insecure,
+        artifacts=report_dir,
+    )
+    results: list[Result] = []  # owned here, so Ctrl-C still leaves what was done
+    outcomes: list[Outcome] = []
+
+    async def collect() -> None:
+        async for result in run_scenarios(scenarios, options, outcomes):
+            results.append(result)
+            out.result(result)
+
+    started, complete = utc_now(), False
+    try:
+        eventloop.run(collect())
+        complete = True
+    finally:
+        report = build_report(
+            plan,
+            results,
+            started_at=started,
+            complete=complete,
+            targets=options.targets,
+            kind="scenario",
+            environment={"scenarios": [o.as_dict() for o in outcomes]},
+        )
+        out.scenarios(outcomes)
+        written = write(out, plan, report, report_dir)
+    return verdict(out, plan, report, written, "scenario")
