@@ -195,8 +195,8 @@ def test_requests_differing_only_in_headers_share_the_answer_but_not_the_header_
 @pytest.mark.parametrize(
     ("port", "code", "status"),
     [
-        ("OrderServiceSoap11Port", "soap:Server", 500),
-        ("OrderServiceSoap12Port", "env:Receiver", 500),
+        ("OrderServiceSoap11Port", "soap:Client", 500),  # WS-I R1126: every 1.1 fault is a 500
+        ("OrderServiceSoap12Port", "env:Sender", 400),  # SOAP 1.2: the sender's mistake, 400
     ],
 )
 @pytest.mark.parametrize(
@@ -212,7 +212,7 @@ def test_requests_differing_only_in_headers_share_the_answer_but_not_the_header_
         ),
     ],
 )
-def test_unknown_key_gives_the_declared_fault(
+def test_not_found_is_the_senders_fault_and_carries_the_declared_detail(
     mock: Served,
     xsd: etree.XMLSchema,
     port: str,
