@@ -114,10 +114,22 @@ class TestData:
 
     __test__ = False  # not a pytest class, whatever its name
 
-    def __init__(self, contract_data: Mapping[str, Sequence[Any]], index: DatasetIndex) -> None:
+    def __init__(
+        self,
+        contract_data: Mapping[str, Sequence[Any]],
+        index: DatasetIndex,
+        *,
+        unknown: bool = False,
+    ) -> None:
         self.contract = {field_key(name): list(values) for name, values in contract_data.items()}
         self.index = index
-        self.unknown = False  # offer every id-like value with its digits turned into 9s
+        self.unknown = unknown  # offer every id-like value with its digits turned into 9s
+
+    def made_unknown(self) -> TestData:
+        """The same values with every id-like one made unknown (its digits turned into 9s)."""
+        twin = TestData({}, self.index, unknown=True)
+        twin.contract = self.contract
+        return twin
 
     def candidates(self, name: str) -> list[Any]:
         key = field_key(name)
@@ -171,11 +183,8 @@ class _Maker:
     def payload(self, scope: Any = None, *, unknown: bool = False) -> list[Any]:
         """The Body children of a request, the same every run (seeded)."""
         builder = self.model.builder(random.Random(0), optional_depth=0)
-        self.known.unknown = unknown
-        try:
-            return self.model.build_body(builder, self.op.input, scope, self.known)
-        finally:
-            self.known.unknown = False
+        filler = self.known.made_unknown() if unknown else self.known
+        return self.model.build_body(builder, self.op.input, scope, filler)
 
     def all_cases(self, written: list[tuple[dict[str, Any], SourceRef]]) -> list[ProbeCase]:
         """The contract's cases for this port, then valid, invalid, unknown-id and auth."""
