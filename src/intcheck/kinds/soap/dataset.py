@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
@@ -117,6 +117,8 @@ class DatasetAnswers:
         self._shape: tuple[str, ...] = ()
         self._keys: dict[str, tuple[str, str] | None] = {}
         self._types: dict[int, tuple[ComplexType, str | None]] = {}
+        # records by the text of one field, per (collection, field), at one version of the data
+        self._indexes: dict[tuple[str, str], tuple[int, dict[str, list[Mapping[str, Any]]]]] = {}
 
     def _cached(self) -> None:
         shape = tuple(self.store.collections)
@@ -173,6 +175,18 @@ class DatasetAnswers:
                 best, best_score = collection, hits / len(names)
         return best
 
+    def _indexed(self, collection: str, field: str) -> dict[str, list[Mapping[str, Any]]]:
+        """The records of ``collection`` by the text of ``field``: looked up, never scanned,
+        on every request; rebuilt once after each change of the data."""
+        known = self._indexes.get((collection, field))
+        if known is None or known[0] != self.store.version:
+            index: dict[str, list[Mapping[str, Any]]] = {}
+            for record in self.store.records(collection):
+                index.setdefault(_text(record.get(field)), []).append(record)
+            known = (self.store.version, index)
+            self._indexes[(collection, field)] = known
+        return known[1]
+
     def _field(self, record: Mapping[str, Any], collection: str | None, name: str) -> str | None:
         found = field_of(record, name)
         if (
@@ -195,7 +209,7 @@ class DatasetAnswers:
             if key is None or value is None or key[0] == creating:
                 continue
             collection, field = key
-            if not any(_text(r.get(field)) == _text(value) for r in self.store.records(collection)):
+            if _text(value) not in self._indexed(collection, field):
                 raise NotFound(name, collection, value)
 
     def start(
@@ -245,6 +259,12 @@ class DatasetAnswers:
         found = [Scope(r, source, scope.request, None, scope.depth + 1) for r in records]
         return found if many else (found[:1] or None)
 
+    def rendering_key(self, scope: Any) -> Hashable | None:
+        """A record at the data's current version always fills an element the same way."""
+        if isinstance(scope, Scope) and scope.record is not None:
+            return (id(scope.record), self.store.version)
+        return None
+
     def attribute(self, attribute: Attribute, scope: Any) -> Any:
         """A record's value for ``attribute`` (the builder's ``Filler``)."""
         if not isinstance(scope, Scope) or scope.record is None:
@@ -261,8 +281,12 @@ class DatasetAnswers:
             field = self._field(template, collection, name)
             if field is not None:
                 filters.append((field, _text(value)))
-        for record in self.store.records(collection):
-            if all(_text(record.get(field)) == wanted for field, wanted in filters):
+        if not filters:
+            yield from self.store.records(collection)
+            return
+        (first, wanted), rest = filters[0], filters[1:]
+        for record in self._indexed(collection, first).get(wanted, ()):
+            if all(_text(record.get(field)) == value for field, value in rest):
                 yield record
 
     # -- creating ---------------------------------------------------------------------------

@@ -17,7 +17,8 @@ the probe's test data) where it offers one that fits; everything else is generat
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import copy
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -36,6 +37,7 @@ from intcheck.kinds.soap.components import (
     XsdType,
     local_name,
 )
+from intcheck.cache import BoundedCache
 from intcheck.kinds.soap.values import DocumentIds, SimpleValues, lexical
 from intcheck.kinds.soap.xsd import SchemaModel
 
@@ -67,6 +69,11 @@ class Filler(Protocol):
         """A value for ``attribute`` of the element whose scope is ``scope``, or None."""
         ...
 
+    def rendering_key(self, scope: Any) -> Hashable | None:
+        """What an element built from ``scope`` depends on alone, when it may be kept and
+        reused (a record at one version of the data); None: build it every time."""
+        ...
+
 
 @dataclass(slots=True)
 class _Run:
@@ -91,6 +98,10 @@ class InstanceBuilder:
         self.values = values
         self.optional_depth = optional_depth
         self.max_depth = max_depth
+        # Elements built from a record, by (element, the filler's key for the record): an
+        # answer's cost is mostly building them, and a record at one version of the data
+        # always builds the same (the REST mock keeps rendered records the same way).
+        self._kept: BoundedCache[tuple[int, Hashable], Any] = BoundedCache(8192)
 
     def element(
         self,
@@ -120,6 +131,24 @@ class InstanceBuilder:
     # -- elements ------------------------------------------------------------------------------
 
     def _element(self, element: Element, value: Any, depth: int, run: _Run, parent: Any) -> Any:
+        key = None
+        if run.filler is not None and value is not None and value is not NIL:
+            found = run.filler.rendering_key(value)
+            if found is not None:
+                key = (id(element), found)
+                kept = self._kept.get(key)
+                if kept is not None:
+                    node = copy.deepcopy(kept)
+                    if parent is not None:
+                        parent.append(node)
+                    return node
+        ids_before = len(run.ids.given)
+        node = self._build(element, value, depth, run, parent)
+        if key is not None and len(run.ids.given) == ids_before:  # IDs must stay unique
+            self._kept.put(key, copy.deepcopy(node), 64 * sum(1 for _ in node.iter()))
+        return node
+
+    def _build(self, element: Element, value: Any, depth: int, run: _Run, parent: Any) -> Any:
         if element.abstract:
             element = next(iter(self.model.substitutes(element)), element)
         xsd_type = element.type

@@ -160,6 +160,9 @@ class TestData:
         found = self.candidates(local_name(attribute.name))
         return found[0] if found else None
 
+    def rendering_key(self, scope: Any) -> None:
+        return None  # built once per request anyway
+
 
 class _Maker:
     """Builds the requests and cases of one operation on one port."""

@@ -380,6 +380,9 @@ class _FaultDetail:
     def attribute(self, attribute: Attribute, scope: Any) -> Any:
         return None
 
+    def rendering_key(self, scope: Any) -> None:
+        return None  # built once per request anyway
+
 
 def _not_understood(root: Any, version: SoapVersion, op: SoapOperation) -> str:
     """The first header addressed to us, marked mustUnderstand, that we do not know; or "".
