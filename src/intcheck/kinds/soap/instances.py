@@ -24,6 +24,7 @@ from typing import Any, Protocol
 
 from lxml import etree
 
+from intcheck.cache import BoundedCache
 from intcheck.kinds.soap.components import (
     XSI_NS,
     Attribute,
@@ -37,7 +38,6 @@ from intcheck.kinds.soap.components import (
     XsdType,
     local_name,
 )
-from intcheck.cache import BoundedCache
 from intcheck.kinds.soap.values import DocumentIds, SimpleValues, lexical
 from intcheck.kinds.soap.xsd import SchemaModel
 
