@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -81,14 +81,20 @@ class SoapService:
         self._published: BoundedCache[tuple[str, str], bytes] = BoundedCache(64)
         self.store = store
         # Answers by (content type, SOAPAction, request bytes, store version): parsing,
-        # validating and reading the request through zeep, then serialising the answer, cost
+        # validating and reading the request, then building and serialising the answer, cost
         # nearly all of a request, and the same request on unchanged data gets the same answer
         # anyway. Writes change the store version and are never reused. Cached replies are
         # shared: nothing may change one after it is returned.
         self._answers: BoundedCache[tuple[str, str | None, bytes, int], Reply] = BoundedCache()
-        # Replies by (operation, SOAP version, Body bytes, store version): see _answer.
+        # Replies by (binding, operation, Body bytes, store version): see _answer.
         self._replies: BoundedCache[tuple[str, str, bytes, int], Reply] = BoundedCache()
+        # Replies by (binding, operation, request values, store version), for a Body valid
+        # against the XSD: what the answer is built from, so requests that differ in spelling
+        # (prefixes, spacing) but name the same records share it.
+        self._by_values: BoundedCache[tuple[str, str, Hashable, int], Reply] = BoundedCache()
         self._expected = self.auth.headers() if self.auth is not None else {}
+        # operations by (SOAP version, action, Body element): see _dispatch
+        self._routes: BoundedCache[tuple[str, str, str], SoapOperation] = BoundedCache(1024)
 
     # -- documents ---------------------------------------------------------------------------
 
@@ -255,21 +261,35 @@ class SoapService:
             reply.operation = op.name
             return reply
         request = request_values(first) if first is not None else {}
-        return self._build_reply(op, request)
+        key = (op.binding, op.name, _frozen(request), self.store.version)
+        kept = self._by_values.get(key)
+        if kept is not None:
+            return kept
+        reply = self._build_reply(op, request)
+        if self.store.version == key[3]:  # a write is never replayed
+            self._by_values.put(key, reply, len(reply.body) + 64)
+        return reply
 
     def _dispatch(self, version: SoapVersion, action: str, first: Any) -> SoapOperation:
+        tag = first.tag if first is not None else ""
+        found = self._routes.get((version.name, action, tag))
+        if found is not None:
+            return found
         same_version = [op for op in self.ops if op.version is version]
         if not same_version:
             raise BadRequest(
                 f"this service has no SOAP {version.name} binding", rule="unknown-operation"
             )
-        tag = first.tag if first is not None else ""
         by_action = [op for op in same_version if action and op.action == action]
-        if by_action:
-            return next((op for op in by_action if op.input.body_tag == tag), by_action[0])
         by_body = [op for op in same_version if op.input.body_tag and op.input.body_tag == tag]
-        if by_body:
-            return by_body[0]
+        if by_action:
+            found = next((op for op in by_action if op.input.body_tag == tag), by_action[0])
+        elif by_body:
+            found = by_body[0]
+        if found is not None:
+            # actions and tags come from clients: bounded, so they cannot grow it forever
+            self._routes.put((version.name, action, tag), found)
+            return found
         what = f"action {action!r} and " if action else ""
         raise BadRequest(
             f"no operation matches {what}Body element <{_pretty(tag) if tag else 'none'}>",
@@ -337,6 +357,15 @@ class SoapService:
 def _pretty(tag: str) -> str:
     name = etree.QName(tag)
     return f"{name.localname} xmlns={name.namespace!r}" if name.namespace else name.localname
+
+
+def _frozen(value: Any) -> Hashable:
+    """Request values (dicts, lists, text) as a hashable key."""
+    if isinstance(value, dict):
+        return tuple((name, _frozen(item)) for name, item in value.items())
+    if isinstance(value, list):
+        return ("[]", *(_frozen(item) for item in value))
+    return str(value) if value is not None else None
 
 
 def _envelope(version: SoapVersion) -> Any:
