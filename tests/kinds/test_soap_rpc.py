@@ -74,6 +74,10 @@ def test_unknown_must_understand_header_is_a_fault(
     assert mock.seen[-1] == ("GetQuote", "must-understand")
     plain = body.replace(f'e:mustUnderstand="{flag}">1', ">1")
     assert post(mock, plain, version=version, action="urn:example:rpc#GetQuote").status_code == 200
+    # the same in UTF-16, where the attribute's name is not the ASCII bytes it is elsewhere
+    wide = ('<?xml version="1.0" encoding="UTF-16"?>' + body).encode("utf-16")
+    reply = post(mock, wide, version=version, action="urn:example:rpc#GetQuote")
+    assert (reply.status_code, mock.seen[-1]) == (status, ("GetQuote", "must-understand"))
 
 
 def test_deep_nesting_and_empty_body_are_client_faults(mock: Served) -> None:

@@ -27,6 +27,7 @@ from intcheck.kinds.soap.envelope import (
     VERSION_MISMATCH,
     BadRequest,
     SoapVersion,
+    ascii_compatible,
     build_fault,
     parse_envelope,
     serialize,
@@ -203,7 +204,9 @@ class SoapService:
                 f"operation {op.name} expects <{_pretty(expected)}> in the Body, got {got}",
                 rule="wrong-element",
             )
-        unknown_header = _not_understood(root, version, op)
+        # no header can be marked mustUnderstand when the word is nowhere in the bytes
+        marked = b"mustUnderstand" in data or not ascii_compatible(data)
+        unknown_header = _not_understood(root, version, op) if marked else ""
         if unknown_header:
             reply = self._fault(
                 version,
