@@ -10,7 +10,7 @@ import functools
 import re
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from lxml import etree
@@ -36,6 +36,13 @@ class SoapVersion:
     media_type: str
     sender: str  # fault code for a bad request
     receiver: str  # fault code for a failure of the service
+    # Clark names of the Envelope and Body, read on every request
+    envelope_tag: str = field(init=False, repr=False, compare=False)
+    body_tag: str = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "envelope_tag", f"{{{self.envelope_ns}}}Envelope")
+        object.__setattr__(self, "body_tag", f"{{{self.envelope_ns}}}Body")
 
     @property
     def content_type(self) -> str:

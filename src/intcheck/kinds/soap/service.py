@@ -189,13 +189,12 @@ class SoapService:
 
     def _answer(self, version: SoapVersion, action: str, data: bytes) -> Reply:
         root = parse_envelope(data)
-        root_name = etree.QName(root)
-        if root_name.namespace != version.envelope_ns:
-            return self._wrong_envelope(version, root_name)
-        body = root.find(f"{{{version.envelope_ns}}}Body")
+        if root.tag != version.envelope_tag:
+            return self._wrong_envelope(version, etree.QName(root))
+        body = root.find(version.body_tag)
         if body is None:
             raise BadRequest("the Envelope has no Body", rule="no-body")
-        first = next((child for child in body if isinstance(child.tag, str)), None)
+        first = body.find("*")  # the first element: comments and PIs are no operation
         op = self._dispatch(version, action, first)
         expected = op.input.body_tag
         if expected and (first is None or first.tag != expected):
