@@ -1,7 +1,7 @@
 """intcheck probing a correct SOAP service it did not write: no finding; each defect found.
 
 The service (tests/servers/independent_soap.py) has its own WSDLs, records and ids
-(tests/data/independent): document/literal on two bindings, rpc/literal with WS-I wrappers.
+(tests/data/independent-soap): document/literal on two bindings, rpc/literal with WS-I wrappers.
 """
 
 from __future__ import annotations

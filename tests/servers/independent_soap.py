@@ -1,7 +1,7 @@
 """A correct SOAP service written without intcheck: a mobile operator's subscriber care and billing.
 
 The probe is judged against it (issue 9): a service intcheck did not write, with its own records
-and ids (tests/data/independent), must give no finding. It serves
+and ids (tests/data/independent-soap), must give no finding. It serves
 
 * subscriber care, document/literal, SOAP 1.1 at ``/ws/subscribers`` and SOAP 1.2 at
   ``/ws/subscribers12`` (basic auth), validating requests against its XSD with plain lxml;
@@ -28,7 +28,7 @@ from typing import Any
 from aiohttp import web
 from lxml import etree
 
-DATA = Path(__file__).resolve().parents[1] / "data" / "independent"
+DATA = Path(__file__).resolve().parents[1] / "data" / "independent-soap"
 ENV11 = "http://schemas.xmlsoap.org/soap/envelope/"
 ENV12 = "http://www.w3.org/2003/05/soap-envelope"
 CARE = "http://telco.example.net/care/subscribers/2024"
