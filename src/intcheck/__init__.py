@@ -18,6 +18,7 @@ from intcheck.errors import (
     UsageError,
 )
 from intcheck.model import Contract, Operation, Plan, Report, Result, Severity, Status
+from intcheck.readiness import Readiness, Verdict, evaluate_readiness
 
 __all__ = [
     "Contract",
@@ -27,12 +28,15 @@ __all__ = [
     "LoadError",
     "Operation",
     "Plan",
+    "Readiness",
     "Report",
     "Result",
     "Severity",
     "Status",
     "TargetError",
     "UsageError",
+    "Verdict",
     "__version__",
+    "evaluate_readiness",
     "load_plan",
 ]

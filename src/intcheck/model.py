@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from enum import Enum
 from pathlib import Path
 from typing import Any
@@ -75,6 +76,20 @@ class Severity(Enum):
     LOW = "low"
     INFO = "info"
 
+    @property
+    def rank(self) -> int:
+        """Higher is worse: ``CRITICAL.rank > LOW.rank``; used by readiness thresholds."""
+        return _SEVERITY_RANK[self]
+
+
+_SEVERITY_RANK = {
+    Severity.INFO: 0,
+    Severity.LOW: 1,
+    Severity.MEDIUM: 2,
+    Severity.HIGH: 3,
+    Severity.CRITICAL: 4,
+}
+
 
 class Status(Enum):
     """Outcome of one check.
@@ -89,16 +104,33 @@ class Status(Enum):
     SKIPPED = "skipped"
 
 
+# A case's status is its worst check's (docs/report.md, "One count").
+WORST_FIRST = (Status.FAILED, Status.ERRORED, Status.SKIPPED, Status.PASSED)
+_STATUS_RANK = {status: rank for rank, status in enumerate(WORST_FIRST)}
+
+
+def worst(statuses: Iterable[Status]) -> Status:
+    """The status of a case whose checks ended with ``statuses`` (PASSED when there are none)."""
+    return min(statuses, key=_STATUS_RANK.__getitem__, default=Status.PASSED)
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Auth:
-    """Credentials a client presents to a target; values come from the environment."""
+    """Credentials a client presents to a target; values come from the environment.
+
+    ``scheme`` names the OpenAPI security scheme they serve; without it they serve the schemes
+    of their type (a bearer token every http-bearer, OAuth2 and OpenID Connect scheme, an API
+    key the apiKey scheme with the same header or query name).
+    """
 
     type: str  # bearer | basic | apikey
     token: str = ""
     username: str = ""
     password: str = ""
     header: str = ""
+    query: str = ""  # an API key sent as this query parameter instead of a header
     value: str = ""
+    scheme: str = ""
 
     def headers(self) -> dict[str, str]:
         """The HTTP headers that carry these credentials."""
@@ -109,7 +141,11 @@ class Auth:
         if self.type == "basic":
             pair = f"{self.username}:{self.password}".encode()
             return {"Authorization": "Basic " + base64.b64encode(pair).decode("ascii")}
-        return {self.header: self.value}
+        return {self.header: self.value} if self.header else {}
+
+    def query_params(self) -> dict[str, str]:
+        """The query parameters that carry these credentials (an API key in the query)."""
+        return {self.query: self.value} if self.type == "apikey" and self.query else {}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -169,6 +205,7 @@ class Operation:
     method: str = ""  # HTTP method for rest/cti/sms, empty where not HTTP
     path: str = ""  # path template below the contract's mount point
     source: SourceRef | None = None
+    aliases: tuple[str, ...] = ()  # other names users may write, e.g. the OpenAPI operationId
 
     @property
     def id(self) -> str:
@@ -183,7 +220,8 @@ class Contract:
     name: str
     source: SourceRef
     target: str = ""
-    auth: Auth | None = None
+    auth: Auth | None = None  # the first of ``credentials``
+    credentials: tuple[Auth, ...] = ()  # every credential ``auth:`` gives, in written order
     sla: Sla = field(default_factory=Sla)
     spec: Path | None = None
     document: Any = None  # the loaded OpenAPI dict or zeep WSDL document
@@ -193,6 +231,65 @@ class Contract:
     secrets: frozenset[str] = frozenset()  # values that must never appear in output
     case_sources: tuple[SourceRef, ...] = ()  # where each entry of ``cases:`` was written
 
+    def operation(self, name: str) -> Operation | None:
+        """The operation called ``name``, or known by it as an alias (an OpenAPI operationId)."""
+        for operation in self.operations:
+            if name == operation.name or name in operation.aliases:
+                return operation
+        return None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Thresholds:
+    """When findings in an integration's evidence block its go-live (plan ``thresholds:``).
+
+    A FAILED result of severity ``fail_on`` or worse blocks, milder ones are risks; more than
+    ``max_errored`` cases that could not be judged block; a breached SLO (``slo_*`` check)
+    blocks whatever its severity unless ``slo_breach_blocks`` is false.
+    """
+
+    fail_on: Severity = Severity.HIGH
+    max_errored: int = 0
+    slo_breach_blocks: bool = True
+
+
+class ManualStatus(Enum):
+    """Where a manual checklist item stands; only ``done`` closes it."""
+
+    OPEN = "open"
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ManualItem:
+    """A go-live step no tool can check, e.g. "softphone installed on agent desktops"."""
+
+    item: str
+    owner: str = ""
+    status: ManualStatus = ManualStatus.OPEN
+    blocking: bool = True  # an open blocking item makes the verdict NO-GO
+    due: date | None = None
+    note: str = ""
+    source: SourceRef | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Waiver:
+    """A finding accepted as a known risk: which one (globs), why, by whom, until when.
+
+    ``operation`` and ``case`` match the full id or the part after ``<contract>:``; an empty
+    pattern matches everything. A waiver is valid through its ``until`` day.
+    """
+
+    operation: str = ""
+    case: str = ""
+    check: str = ""
+    reason: str
+    accepted_by: str
+    until: date
+    source: SourceRef | None = None
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Integration:
@@ -200,7 +297,12 @@ class Integration:
 
     contract: Contract
     owner: str = ""
-    gates: tuple[str, ...] = ("conformance",)
+    gates: tuple[str, ...] = ("conformance",)  # evidence needed: conformance, simulation, load
+    criticality: str = "medium"  # critical | high | medium | low; low never blocks the go-live
+    thresholds: Thresholds = field(default_factory=Thresholds)
+    manual: tuple[ManualItem, ...] = ()
+    waivers: tuple[Waiver, ...] = ()
+    source: SourceRef | None = None  # the plan entry
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -220,6 +322,7 @@ class Plan:
     integrations: tuple[Integration, ...]
     datasets: Mapping[Path, Dataset] = field(default_factory=dict)
     warnings: tuple[Diagnostic, ...] = ()
+    manual: tuple[ManualItem, ...] = ()  # rollout-wide checklist, e.g. scenarios signed off
 
     @property
     def contracts(self) -> tuple[Contract, ...]:
@@ -237,6 +340,18 @@ class Plan:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Attachment:
+    """A file kept beside a report as evidence, e.g. a browser screenshot of an iframe check.
+
+    ``path`` is relative to the folder of the report.json that names it.
+    """
+
+    kind: str  # screenshot | har | log
+    path: str
+    title: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Evidence:
     """What was sent and received for one case, already redacted."""
 
@@ -247,6 +362,8 @@ class Evidence:
     elapsed_ms: float | None = None
     schema_error: Mapping[str, str] | None = None  # message, instance pointer, schema location
     curl: str = ""
+    details: Mapping[str, Any] = field(default_factory=dict)  # what a kind observed beyond HTTP
+    attachments: tuple[Attachment, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -266,8 +383,32 @@ class Result:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class LoadSample:
+    """One point of a load run over time (Locust's stats history), for charts."""
+
+    t_s: float  # seconds since the run started
+    users: int
+    rps: float
+    failures_per_s: float
+    p50_ms: float
+    p95_ms: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LatencyBucket:
+    """How many requests took between ``from_ms`` (exclusive) and ``to_ms`` (inclusive)."""
+
+    from_ms: float
+    to_ms: float
+    count: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class LoadSummary:
-    """The figures of one Locust run, per operation and in total."""
+    """The figures of one Locust run, per operation and in total.
+
+    ``series`` and ``histogram`` are optional (report schema 1.1) and feed the readiness charts.
+    """
 
     users: int
     duration_s: float
@@ -278,9 +419,12 @@ class LoadSummary:
     p95_ms: float
     p99_ms: float
     operations: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+    scenario: str = ""  # name of the load scenario
+    series: tuple[LoadSample, ...] = ()
+    histogram: tuple[LatencyBucket, ...] = ()
 
 
-REPORT_SCHEMA_VERSION = "1.0"
+REPORT_SCHEMA_VERSION = "1.1"  # 1.1 added `cases`, contract digests, attachments, load series
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

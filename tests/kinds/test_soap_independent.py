@@ -75,6 +75,38 @@ def test_probing_the_independent_soap_service_finds_nothing(tmp_path: Path) -> N
     }
     assert "Ingrid Lindqvist" in valid["subscriber-care:GetSubscriber#soap12:valid"]
     assert "UnknownAccount" in valid["billing:GetBalance#soap11:valid"]
+    # said once per operation: reached with the contract's data, or no record for made-up ids
+    reached = {
+        r["operation"]: (r["status"], r["message"])
+        for r in document["results"]
+        if r["check"] == "record_exists"
+    }
+    assert reached["subscriber-care:GetSubscriber"][0] == "passed"
+    assert "probe.data" in reached["subscriber-care:GetSubscriber"][1]
+    assert reached["billing:GetBalance"][0] == "skipped"
+    assert "no record" in reached["billing:GetBalance"][1]
+
+
+async def test_a_record_the_contract_names_but_the_target_denies_is_a_finding(
+    tmp_path: Path,
+) -> None:
+    for source in DATA.iterdir():
+        (tmp_path / source.name).write_bytes(source.read_bytes())
+    contract = tmp_path / "subscribers.yaml"
+    contract.write_text(contract.read_text().replace("SUB-104233]", "SUB-000777]", 1))
+    plan = load_plan(tmp_path)
+    async with IndependentSoap() as service:
+        options = ProbeOptions(
+            targets={"subscriber-care": service.url, "billing": service.url},
+            only=("subscriber-care:GetSubscriber",),
+            timeout_s=5,
+        )
+        results = [r async for r in run_probe(plan, options)]
+    denied = [r for r in results if r.check == "record_exists"]
+    assert [r.status for r in denied] == [Status.FAILED]
+    assert "probe.data" in denied[0].message
+    # each answer itself was conformant: the declared fault for an unknown line
+    assert not [r for r in results if r.status is Status.FAILED and r.check != "record_exists"]
 
 
 @pytest.mark.parametrize("defect", list(CAUGHT_BY), ids=lambda d: d.value)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
@@ -65,34 +67,70 @@ async def test_journal_is_complete_under_a_burst(example_plan_path: Path) -> Non
         assert total == REQUESTS == mock.journal.count()
 
 
-@pytest.mark.slow
-async def test_journal_is_complete_with_two_workers(
-    example_plan_path: Path, tmp_path: Path
-) -> None:
+@contextlib.asynccontextmanager
+async def _two_workers(plan_path: Path, journal: Path) -> AsyncIterator[str]:
+    """``serve`` with two worker processes on one port; yields the customer-master URL."""
     ready: asyncio.Future[list[Endpoint]] = asyncio.get_running_loop().create_future()
-    plan = load_plan(example_plan_path)
+    plan = load_plan(plan_path)
     server = asyncio.create_task(
-        serve(plan, port=0, workers=2, journal_path=tmp_path, on_ready=ready.set_result)
+        serve(plan, port=0, workers=2, journal_path=journal, on_ready=ready.set_result)
     )
     try:
-        async with asyncio.timeout(120):
+        async with asyncio.timeout(60):
             endpoints = await ready
-            url = next(u for name, _, u in endpoints if name == "customer-master")
-            assert url.startswith("http://127.0.0.1:")
-            served = await _burst(url)
-            assert served == REQUESTS
-            admin = url.rsplit("/", 1)[0] + "/__intcheck/journal?limit=5"
-            timeout = aiohttp.ClientTimeout(total=30)
-            async with (
-                aiohttp.ClientSession(timeout=timeout) as session,
-                session.get(admin) as resp,
-            ):
-                journal = await resp.json()
-            assert journal["total"] == REQUESTS
-            files = await asyncio.to_thread(lambda: list(tmp_path.glob("journal-*.jsonl")))
-            workers = {p.name for p in files if p.stat().st_size}
-            assert len(workers) == 2  # both processes answered and wrote their own file
+        yield next(u for name, _, u in endpoints if name == "customer-master")
     finally:
         server.cancel()
         with pytest.raises(asyncio.CancelledError):
             await server
+
+
+@pytest.mark.slow
+async def test_journal_is_complete_with_two_workers(
+    example_plan_path: Path, tmp_path: Path
+) -> None:
+    async with _two_workers(example_plan_path, tmp_path) as url, asyncio.timeout(120):
+        assert url.startswith("http://127.0.0.1:")
+        served = await _burst(url)
+        assert served == REQUESTS
+        admin = url.rsplit("/", 1)[0] + "/__intcheck/journal?limit=5"
+        timeout = aiohttp.ClientTimeout(total=30)
+        async with (
+            aiohttp.ClientSession(timeout=timeout) as session,
+            session.get(admin) as resp,
+        ):
+            journal = await resp.json()
+        assert journal["total"] == REQUESTS
+        files = await asyncio.to_thread(lambda: list(tmp_path.glob("journal-*.jsonl")))
+        workers = {p.name for p in files if p.stat().st_size}
+        assert len(workers) == 2  # both processes answered and wrote their own file
+
+
+@pytest.mark.slow
+async def test_a_behaviour_change_applies_in_every_worker_before_the_admin_call_returns(
+    example_plan_path: Path, tmp_path: Path
+) -> None:
+    async with _two_workers(example_plan_path, tmp_path) as url, asyncio.timeout(120):
+        admin = url.rsplit("/", 1)[0] + "/__intcheck/behaviour/customer-master"
+        # a new connection per request, so the kernel spreads them over both workers
+        connector = aiohttp.TCPConnector(force_close=True)
+        async with aiohttp.ClientSession(connector=connector) as session:
+
+            async def statuses() -> list[int]:
+                found = []
+                for _ in range(30):
+                    async with session.get(
+                        url + "/customers/C000001", headers={"Authorization": "Bearer t"}
+                    ) as resp:
+                        found.append(resp.status)
+                return found
+
+            for status in (503, 200):
+                body = {"force": {"status": 503}} if status == 503 else {"force": None}
+                async with session.put(admin, json=body) as resp:
+                    assert resp.status == 200, await resp.text()
+                assert set(await statuses()) == {status}
+            journal = url.rsplit("/", 1)[0] + "/__intcheck/journal?limit=60"
+            async with session.get(journal) as resp:
+                entries = (await resp.json())["entries"]
+        assert len({e["worker"] for e in entries}) == 2, "both workers answered during the check"

@@ -16,7 +16,9 @@ import pytest
 from click.testing import CliRunner
 
 from intcheck.cli import cli, main
+from intcheck.contracts import load_plan
 from intcheck.errors import ExitCode, UsageError
+from intcheck.plugins import Registry
 from intcheck.report.document import validation_errors
 from tests.servers.example_services import Defect, ExampleServices
 from tests.servers.hostile import HostileServer
@@ -67,7 +69,11 @@ def _args(url: str, report_dir: Path, *extra: str) -> list[str]:
 
 def test_probe_passes_and_writes_every_report(tmp_path: Path) -> None:
     with services_in_thread() as url:
-        result = CliRunner().invoke(cli, _args(url, tmp_path), standalone_mode=False)
+        result = CliRunner().invoke(
+            cli,
+            _args(url, tmp_path, "--only", "customer-master", "--only", "order-service"),
+            standalone_mode=False,
+        )
     assert result.exception is None, result.output
     assert result.return_value == ExitCode.OK
     assert sorted(p.name for p in tmp_path.iterdir()) == [
@@ -85,6 +91,30 @@ def test_probe_passes_and_writes_every_report(tmp_path: Path) -> None:
     assert int(junit.get("tests", "0")) == len(cases)
     assert int(junit.get("failures", "0")) == 0
     assert "results:" in result.output
+
+
+def test_integration_the_plan_needs_but_probe_cannot_check_is_a_finding(tmp_path: Path) -> None:
+    """Never green by omission: a required integration the probe cannot check fails the run."""
+    plan = load_plan(ROOT / "contracts", environ={})
+    uncovered = [c.name for c in Registry.default().uncovered(plan, "probe")]
+    only = [
+        x for name in ("customer-master", "order-service", *uncovered) for x in ("--only", name)
+    ]
+    with services_in_thread() as url:
+        result = CliRunner().invoke(cli, _args(url, tmp_path, *only), standalone_mode=False)
+    assert result.return_value == ExitCode.FINDINGS
+    uncovered = [
+        r
+        for r in json.loads((tmp_path / "report.json").read_text("utf-8"))["results"]
+        if r["check"] == "integration_is_covered"
+    ]
+    assert uncovered, "the not-covered integrations are in the report"
+    assert all(r["status"] == "skipped" for r in uncovered)
+    plan = load_plan(ROOT / "contracts", environ={})
+    needed = {i.contract.name for i in plan.integrations if "conformance" in i.gates}
+    names = ", ".join(sorted(r["integration"] for r in uncovered if r["integration"] in needed))
+    assert names, "the example plan needs conformance evidence the probe cannot produce"
+    assert f"NOT TESTED: the plan needs conformance evidence of {names}" in result.output
 
 
 def test_findings_exit_1_and_are_in_the_reports(tmp_path: Path) -> None:

@@ -53,8 +53,16 @@ async def test_redirect_on_the_same_origin_keeps_credentials() -> None:
     assert b"Bearer t0ken" in body
 
 
-async def test_redirect_to_another_origin_drops_credentials() -> None:
-    async with serve(_echo_auth()) as other:
+async def test_redirect_to_another_origin_is_not_followed() -> None:
+    visits: list[str] = []
+
+    async def end(request: web.Request) -> web.Response:
+        visits.append(request.headers.get("Authorization", ""))
+        return web.json_response({})
+
+    other_app = web.Application()
+    other_app.router.add_get("/end", end)
+    async with serve(other_app) as other:
         app = web.Application()
 
         async def start(request: web.Request) -> web.Response:
@@ -62,9 +70,34 @@ async def test_redirect_to_another_origin_drops_credentials() -> None:
 
         app.router.add_get("/start", start)
         async with serve(app) as url:
-            status, body, _ = await _get(url + "/start", Authorization="Bearer t0ken")
-    assert status == 200
-    assert b"t0ken" not in body
+            status, _, error = await _get(url + "/start", Authorization="Bearer t0ken")
+    # the 302 is the answer: the probe never goes to another origin, with or without credentials
+    assert (status, error) == (302, "")
+    assert visits == []
+
+
+async def test_redirect_is_judged_not_followed_when_the_request_says_so() -> None:
+    app = _echo_auth()
+
+    async def start(request: web.Request) -> web.Response:
+        raise web.HTTPTemporaryRedirect("/end")
+
+    app.router.add_get("/start", start)
+    timeouts = Timeouts.from_total(3)
+    async with serve(app) as url, create_session(timeouts) as session:
+        request = ProbeRequest(method="GET", url=url + "/start", follow_redirects=False)
+        exchange = await send(session, request, timeouts)
+    assert (exchange.status, exchange.headers.get("location")) == (307, "/end")
+
+
+async def test_refused_connection_is_marked_unreachable() -> None:
+    timeouts = Timeouts.from_total(3)
+    async with serve(web.Application()) as url:
+        pass  # the port is free again once the server is gone
+    async with create_session(timeouts) as session:
+        exchange = await send(session, ProbeRequest(method="GET", url=url + "/x"), timeouts)
+    assert exchange.unreachable
+    assert exchange.error.startswith("connection failed")
 
 
 async def test_gzip_within_the_cap_is_decompressed() -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 from xml.etree import ElementTree as ET
 
 from intcheck.model import Evidence, Report, Result, Severity, SourceRef, Status
+from intcheck.redact import Redactor
 from intcheck.report.document import validation_errors
 from intcheck.report.html import render_html
 from intcheck.report.markdown import render_markdown
@@ -63,8 +64,9 @@ def _report(complete: bool = True) -> Report:
 
 
 def test_all_four_files_are_written(tmp_path: Path) -> None:
-    written = write_reports(_report(), tmp_path / "out")
-    assert sorted(p.name for p in written) == [
+    written = write_reports(_report(), tmp_path / "out", redactor=Redactor())
+    assert not written.failures
+    assert sorted(p.name for p in written.paths) == [
         "junit.xml",
         "report.html",
         "report.json",
@@ -74,7 +76,7 @@ def test_all_four_files_are_written(tmp_path: Path) -> None:
 
 
 def test_json_report_validates_against_the_shipped_schema(tmp_path: Path) -> None:
-    write_reports(_report(complete=False), tmp_path)
+    write_reports(_report(complete=False), tmp_path, redactor=Redactor())
     document = json.loads((tmp_path / "report.json").read_text("utf-8"))
     assert validation_errors(document) == []
     assert document["complete"] is False
@@ -82,7 +84,7 @@ def test_json_report_validates_against_the_shipped_schema(tmp_path: Path) -> Non
 
 
 def test_junit_has_a_suite_per_integration_and_a_testcase_per_case(tmp_path: Path) -> None:
-    write_reports(_report(), tmp_path)
+    write_reports(_report(), tmp_path, redactor=Redactor())
     root = ET.parse(tmp_path / "junit.xml").getroot()
     suites = {s.get("name"): s for s in root.iter("testsuite")}
     assert set(suites) == {"crm", "erp"}

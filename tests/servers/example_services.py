@@ -60,7 +60,7 @@ class Defect(Enum):
 
 
 CAUGHT_BY = {
-    Defect.WRONG_STATUS: "status_is_as_expected",
+    Defect.WRONG_STATUS: "record_exists",  # the customer the search named answers 404
     Defect.MISSING_REQUIRED_FIELD: "body_matches_schema",
     Defect.WRONG_TYPE: "body_matches_schema",
     Defect.PATTERN_VIOLATION: "body_matches_schema",
@@ -71,7 +71,7 @@ CAUGHT_BY = {
     Defect.SERVER_ERROR_ON_INVALID: "invalid_request_is_rejected",
     Defect.SUCCESS_ON_INVALID: "invalid_request_is_rejected",
     Defect.AUTH_NOT_ENFORCED: "auth_is_enforced",
-    Defect.SLOW: "latency_within_sla",
+    Defect.SLOW: "p95_latency_within_sla",
     Defect.MISSING_HEADER: "required_headers_are_present",
     Defect.UNDOCUMENTED_STATUS: "status_is_documented",
     Defect.BAD_DATE_TIME: "body_matches_schema",
@@ -121,6 +121,8 @@ class ExampleServices:
         self.defect = defect
         self.slow_s = slow_s
         self.url = ""
+        # Customers created through the API: readable, changeable and erasable afterwards.
+        self.created: dict[str, dict[str, Any]] = {}
         self._runner: web.AppRunner | None = None
         self.schemas = SchemaSet.build(
             SpecFiles.collect(ROOT / "contracts/specs/order-service.wsdl")
@@ -196,9 +198,9 @@ class ExampleServices:
             broken(out)
         return out
 
-    @staticmethod
-    def _find(collection: str, key: str, value: Any) -> list[dict[str, Any]]:
-        return [r for r in DATA[collection] if r.get(key) == value]
+    def _find(self, collection: str, key: str, value: Any) -> list[dict[str, Any]]:
+        created = list(self.created.values()) if collection == "customers" else []
+        return [r for r in [*DATA[collection], *created] if r.get(key) == value]
 
     async def search(self, request: web.Request) -> web.Response:
         if (denied := self._denied(request)) is not None:
@@ -229,13 +231,17 @@ class ExampleServices:
             _check_new_customer(body)
         except (ValueError, InvalidInput) as exc:
             return self._problem(400, f"invalid customer: {exc}")
+        ident = f"C9{len(self.created) + 1:05d}"
         record = {
             **DATA["customers"][0],
             **body,
-            "id": "C900001",
+            "id": ident,
             "created_at": "2026-11-01T10:00:00Z",
         }
-        headers = {} if self.defect is Defect.MISSING_HEADER else {"Location": "/customers/C900001"}
+        self.created[ident] = record
+        headers = (
+            {} if self.defect is Defect.MISSING_HEADER else {"Location": f"/customers/{ident}"}
+        )
         return self._json(self._customer(record), 201, headers)
 
     async def customer(self, request: web.Request) -> web.StreamResponse:
@@ -259,7 +265,11 @@ class ExampleServices:
         if not found or (self.defect is Defect.WRONG_STATUS and request.method == "GET"):
             return self._problem(404, "no such customer")
         if request.method == "DELETE":
-            return web.Response(status=204)  # not really deleted: tests rerun against one server
+            # A created customer is erased; the dataset's stay, since tests rerun on one server.
+            self.created.pop(ident, None)
+            return web.Response(status=204)
+        if ident in self.created:
+            self.created[ident] = {**found[0], **patch}
         return self._json(self._customer({**found[0], **patch}), 200, {"ETag": '"v1"'})
 
     async def orders(self, request: web.Request) -> web.Response:

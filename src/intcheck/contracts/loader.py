@@ -12,14 +12,20 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from intcheck.contracts import channels, schema
+from intcheck.contracts import schema
 from intcheck.contracts.interpolate import interpolate
-from intcheck.contracts.openapi import load_openapi
-from intcheck.contracts.wsdl import load_wsdl
-from intcheck.contracts.yamlsrc import SourceDoc, YamlSyntaxError, dotted, parse_yaml
+from intcheck.contracts.plan_entries import PlanEntries, dates_as_text
+from intcheck.contracts.source import ContractSource, credentials_of
+from intcheck.contracts.yamlsrc import (
+    SourceDoc,
+    YamlSyntaxError,
+    dotted,
+    escape,
+    parse_yaml,
+    value_at,
+)
 from intcheck.errors import ContractError
 from intcheck.model import (
-    Auth,
     Contract,
     Dataset,
     Diagnostic,
@@ -28,23 +34,20 @@ from intcheck.model import (
     Latency,
     Level,
     MockSettings,
+    Operation,
     Plan,
     Sla,
     SourceRef,
     display_path,
 )
+from intcheck.plugins import Registry
 
 PLAN_FILE = "plan.yaml"
 
-# Fields whose values are credentials: redacted everywhere and expected to come from ${ENV}.
-SECRET_POINTERS = (
-    "/auth/token",
-    "/auth/password",
-    "/auth/value",
-    "/signature/secret",
-    "/wsse/password",
-    "/smtp/password",
-)
+# Common fields whose values are credentials: redacted everywhere and expected to come from
+# ${ENV}. A kind adds its own (``Kind.secret_fields``).
+SECRET_POINTERS = ("/auth/token", "/auth/password", "/auth/value", "/signature/secret")
+_CREDENTIAL_FIELDS = ("token", "password", "value")
 
 
 @dataclass(slots=True)
@@ -52,6 +55,7 @@ class _Run:
     """What one load gathers: diagnostics, and datasets shared between contracts."""
 
     environ: Mapping[str, str]
+    registry: Registry
     diagnostics: list[Diagnostic] = field(default_factory=list)
     datasets: dict[Path, Dataset] = field(default_factory=dict)
 
@@ -69,17 +73,25 @@ def find_plan(path: Path) -> Path:
 
 
 def load_plan(
-    path: str | Path, *, environ: Mapping[str, str] | None = None, strict: bool = False
+    path: str | Path,
+    *,
+    environ: Mapping[str, str] | None = None,
+    strict: bool = False,
+    registry: Registry | None = None,
 ) -> Plan:
     """Load and check the plan at ``path`` (a file, or a folder holding ``plan.yaml``).
 
     Raises ``ContractError`` listing every error found (and every warning under ``strict``).
+    ``registry`` holds the kinds contracts may use (default: the built-in kinds).
 
     >>> plan = load_plan("contracts/")            # doctest: +SKIP
     >>> [c.name for c in plan.contracts]          # doctest: +SKIP
     ['customer-master', 'order-service', ...]
     """
-    run = _Run(environ=os.environ if environ is None else environ)
+    run = _Run(
+        environ=os.environ if environ is None else environ,
+        registry=Registry.default() if registry is None else registry,
+    )
     plan_path = find_plan(Path(path)).absolute()
     if not plan_path.is_file():
         where = "folder has no plan.yaml" if Path(path).is_dir() else "no such file"
@@ -89,7 +101,10 @@ def load_plan(
     doc, data = _read(plan_path, run)
     if doc is None:
         raise ContractError(run.diagnostics)
-    run.diagnostics.extend(schema.validate_plan(doc, data))
+    data = doc.data = dates_as_text(data)
+    plan_problems = schema.validate_plan(doc, data)
+    run.diagnostics.extend(plan_problems)
+    readiness = PlanEntries(doc, run.diagnostics)
     entries = data.get("integrations") if isinstance(data, dict) else None
     if not isinstance(entries, list):
         raise ContractError(run.diagnostics)
@@ -123,14 +138,15 @@ def load_plan(
             )
             continue
         first_seen[contract.name] = contract.source
+        # Gates, checklist and waivers are built only from a schema-valid plan; otherwise
+        # the run ends with the schema's errors anyway.
         integrations.append(
-            Integration(
-                contract=contract,
-                owner=entry.get("owner", ""),
-                gates=tuple(entry.get("gates", ("conformance",))),
-            )
+            Integration(contract=contract)
+            if plan_problems
+            else readiness.integration(contract, entry, index)
         )
 
+    manual = () if plan_problems else readiness.manual(data.get("manual", []), "/manual")
     errors = [d for d in run.diagnostics if d.level is Level.ERROR]
     warnings = [d for d in run.diagnostics if d.level is Level.WARNING]
     if strict and warnings:
@@ -146,6 +162,7 @@ def load_plan(
         integrations=tuple(integrations),
         datasets=dict(run.datasets),
         warnings=tuple(sorted(warnings, key=lambda d: d.sort_key)),
+        manual=manual,
     )
 
 
@@ -174,39 +191,26 @@ def _load_contract(path: Path, run: _Run) -> Contract | None:
     doc, data = _read(path, run)
     if doc is None:
         return None
-    problems = schema.validate_contract(doc, data)
+    vocabularies = {name: kind.vocabulary for name, kind in run.registry.kinds.items()}
+    problems = schema.validate_contract(doc, data, vocabularies)
     run.diagnostics.extend(problems)
     if problems:
         return None
 
-    kind, name = data["kind"], data["name"]
-    spec_path: Path | None = None
-    document: Any = None
-    if kind in ("rest", "soap"):
-        spec_path = (path.parent / data["spec"]).resolve()
-        if not spec_path.is_file():
-            run.error(
-                doc.ref("/spec"),
-                "spec",
-                f"file not found: {data['spec']}",
-                hint=_looked_for(data["spec"], spec_path),
-                rule="missing-file",
-            )
-            return None
-        loaded = load_openapi(spec_path, name) if kind == "rest" else load_wsdl(spec_path, name)
-        run.diagnostics.extend(loaded.diagnostics)
-        if loaded.document is None:
-            return None
-        document, operations = loaded.document, loaded.operations
-    else:
-        operations = channels.list_operations(kind, name, data, doc.ref)
-
+    kind = run.registry.get(data["kind"])
+    parts = kind.read(ContractSource(path=path, doc=doc, data=data, diagnostics=run.diagnostics))
+    if parts is None:
+        return None
+    _check_operation_names(doc, data, parts.operations, run)
     mock = _mock_settings(doc, data.get("mock", {}), path, run)
     if mock is None:
         return None
+    # An alias (an operationId) is written wherever an operation name is: store the name.
+    canonical = {alias: op.name for op in parts.operations for alias in op.aliases}
+    mock = replace(mock, operations={canonical.get(k, k): v for k, v in mock.operations.items()})
     secrets = set()
-    for pointer in SECRET_POINTERS:
-        value = _at(data, pointer)
+    for pointer in (*_secret_pointers(data), *kind.secret_fields):
+        value = value_at(data, pointer)
         if not isinstance(value, str) or not value:
             continue
         secrets.add(value)
@@ -221,28 +225,69 @@ def _load_contract(path: Path, run: _Run) -> Contract | None:
                     rule="literal-secret",
                 )
             )
-    auth = data.get("auth")
+    credentials = credentials_of(data)
     sla = data.get("sla", {})
     settings = {
         k: v
         for k, v in data.items()
         if k not in ("kind", "name", "target", "auth", "sla", "spec", "mock")
     }
+    if isinstance(settings.get("cases"), list):
+        settings["cases"] = [
+            {**case, "operation": canonical.get(case["operation"], case["operation"])}
+            if isinstance(case, dict) and isinstance(case.get("operation"), str)
+            else case
+            for case in settings["cases"]
+        ]
     return Contract(
-        kind=kind,
-        name=name,
+        kind=kind.name,
+        name=data["name"],
         source=doc.ref("/name"),
         target=data.get("target", ""),
-        auth=Auth(**auth) if auth else None,
+        auth=credentials[0] if credentials else None,
+        credentials=credentials,
         sla=Sla(p95_ms=sla.get("p95_ms"), error_rate=sla.get("error_rate")),
-        spec=spec_path,
-        document=document,
+        spec=parts.spec,
+        document=parts.document,
         mock=mock,
         settings=settings,
-        operations=tuple(operations),
+        operations=parts.operations,
         secrets=frozenset(secrets),
         case_sources=tuple(doc.ref(f"/cases/{i}") for i in range(len(data.get("cases", [])))),
     )
+
+
+def _check_operation_names(
+    doc: SourceDoc, data: Mapping[str, Any], operations: tuple[Operation, ...], run: _Run
+) -> None:
+    """A ``cases[].operation`` or ``mock.operations`` key must name an operation (or alias)."""
+    known = {alias for op in operations for alias in (op.name, *op.aliases)}
+    written: list[tuple[str, Any, bool]] = [
+        (f"/cases/{i}/operation", case.get("operation"), False)
+        for i, case in enumerate(data.get("cases", []) or [])
+        if isinstance(case, dict)
+    ]
+    written += [
+        (f"/mock/operations/{escape(str(key))}", key, True)
+        for key in (data.get("mock", {}).get("operations", {}) or {})
+    ]
+    names = [op.name for op in operations]
+    for pointer, name, is_key in written:
+        if not isinstance(name, str) or name in known:
+            continue
+        hint = schema.did_you_mean(name, [*names, *(a for op in operations for a in op.aliases)])
+        if not hint:
+            shown = ", ".join(names[:8]) + (", ..." if len(names) > 8 else "")
+            hint = f"operations of this contract: {shown}" if names else ""
+        run.diagnostics.append(
+            Diagnostic(
+                source=doc.ref(pointer, key=is_key),
+                field=dotted(pointer),
+                message=f"{name!r} names no operation of this contract",
+                hint=hint,
+                rule="unknown-operation",
+            )
+        )
 
 
 def _mock_settings(
@@ -326,9 +371,10 @@ def _looked_for(written: str, resolved: Path) -> str:
     return "" if shown == written else f"looked for {shown}"
 
 
-def _at(data: Any, pointer: str) -> Any:
-    for token in pointer.split("/")[1:]:
-        if not isinstance(data, dict) or token not in data:
-            return None
-        data = data[token]
-    return data
+def _secret_pointers(data: Mapping[str, Any]) -> list[str]:
+    """SECRET_POINTERS, with ``/auth/...`` repeated for each entry when ``auth`` is a list."""
+    auth = data.get("auth")
+    if not isinstance(auth, list):
+        return list(SECRET_POINTERS)
+    listed = [f"/auth/{i}/{name}" for i in range(len(auth)) for name in _CREDENTIAL_FIELDS]
+    return listed + [p for p in SECRET_POINTERS if not p.startswith("/auth/")]

@@ -158,6 +158,7 @@ def list_operations(document: OpenApiDocument, contract_name: str) -> list[Opera
                     method=method.upper(),
                     path=template,
                     source=document.source.ref(f"/paths/{escape(template)}/{method}"),
+                    aliases=(op["operationId"],) if isinstance(op.get("operationId"), str) else (),
                 )
             )
     return operations

@@ -11,6 +11,7 @@ import difflib
 import http
 import json
 import re
+from collections.abc import Mapping
 from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any, cast
@@ -24,8 +25,6 @@ if TYPE_CHECKING:
     from jsonschema.exceptions import ValidationError
 
     from intcheck.contracts.yamlsrc import SourceDoc
-
-KINDS = ("rest", "soap", "cti", "sms", "email", "iframe")
 
 _TYPE_WORDS = {
     "integer": "an integer",
@@ -48,6 +47,10 @@ _PLAN_HINTS = {
     "name": "the rollout's name, shown on every report: name: CRM go-live",
     "integrations": "list the contracts: integrations: [{contract: customer-master.yaml}]",
     "contract": "the contract file, relative to the plan: contract: customer-master.yaml",
+    "item": "what must be true: item: Softphone installed on every agent desktop",
+    "reason": "why the finding is acceptable for now, in a sentence",
+    "accepted_by": "who accepted the risk: accepted_by: Head of customer service",
+    "until": "the last day the waiver holds: until: 2026-06-30",
 }
 
 
@@ -63,59 +66,80 @@ def plan_validator() -> Draft202012Validator:
     return Draft202012Validator(_load("plan.schema.json"))
 
 
-@cache
-def contract_validator(kind: str) -> Draft202012Validator:
+# One validator per kind and vocabulary, built on first use: compiling is the costly part.
+_CONTRACT_VALIDATORS: dict[tuple[str, str], Draft202012Validator] = {}
+
+
+def contract_validator(kind: str, vocabulary: Mapping[str, Any]) -> Draft202012Validator:
     """The common contract fields merged with the kind's own, closed to unknown keys."""
-    common = _load("contract.schema.json")
-    own = common["$defs"][kind]
-    schema = {
-        "$schema": common["$schema"],
-        "type": "object",
-        "required": [*common["required"], *own.get("required", [])],
-        "properties": {**common["properties"], **own["properties"]},
-        "additionalProperties": False,
-        "$defs": common["$defs"],
-    }
-    return Draft202012Validator(schema)
+    key = (kind, json.dumps(vocabulary, sort_keys=True))
+    validator = _CONTRACT_VALIDATORS.get(key)
+    if validator is None:
+        common = _load("contract.schema.json")
+        schema = {
+            "$schema": common["$schema"],
+            "type": "object",
+            "required": [*common["required"], *vocabulary.get("required", [])],
+            "properties": {**common["properties"], **vocabulary.get("properties", {})},
+            "additionalProperties": False,
+            "$defs": {**common["$defs"], **vocabulary.get("$defs", {})},
+        }
+        validator = _CONTRACT_VALIDATORS[key] = Draft202012Validator(schema)
+    return validator
 
 
 def validate_plan(doc: SourceDoc, data: Any) -> list[Diagnostic]:
-    return _diagnose(plan_validator(), doc, data, _PLAN_HINTS)
+    return diagnose(plan_validator(), doc, data, _PLAN_HINTS)
 
 
-def validate_contract(doc: SourceDoc, data: Any) -> list[Diagnostic]:
-    """Check ``kind`` first, then every field against that kind's definition."""
+def validate_contract(
+    doc: SourceDoc, data: Any, vocabularies: Mapping[str, Mapping[str, Any]]
+) -> list[Diagnostic]:
+    """Check ``kind`` first (one of ``vocabularies``), then every field against that kind's own."""
     if not isinstance(data, dict):
         return [_diag(doc, "", f"expected a mapping with kind and name, got {_show(data)}")]
     kind = data.get("kind")
-    if kind not in KINDS:
+    kinds = tuple(vocabularies)
+    if not isinstance(kind, str) or kind not in vocabularies:
         if "kind" not in data:
-            return [_diag(doc, "/kind", "missing required field", hint=_one_of(KINDS))]
+            return [_diag(doc, "/kind", "missing required field", hint=_one_of(kinds))]
         return [
             _diag(
                 doc,
                 "/kind",
-                f"expected one of {', '.join(KINDS)}, got {_show(kind)}",
-                hint=_did_you_mean(kind, KINDS),
+                f"expected one of {', '.join(kinds)}, got {_show(kind)}",
+                hint=did_you_mean(kind, kinds),
                 rule="unknown-kind",
             )
         ]
-    return _diagnose(contract_validator(kind), doc, data, _CONTRACT_HINTS)
+    return diagnose(contract_validator(kind, vocabularies[kind]), doc, data, _CONTRACT_HINTS)
 
 
-def _diagnose(
-    validator: Draft202012Validator, doc: SourceDoc, data: Any, hints: dict[str, str]
+def diagnose(
+    validator: Draft202012Validator,
+    doc: SourceDoc,
+    data: Any,
+    hints: dict[str, str] | None = None,
+    *,
+    prefix: str = "",
 ) -> list[Diagnostic]:
+    """Every way ``data`` breaks ``validator``'s schema, as compiler-style diagnostics.
+
+    ``data`` sits at JSON pointer ``prefix`` of ``doc`` (a part validated on its own, such
+    as a scenario step's case against its kind's vocabulary).
+    """
     found: list[Diagnostic] = []
     for error in validator.iter_errors(data):
-        found.extend(_rewrite(error, doc, hints))
+        found.extend(_rewrite(error, doc, hints or {}, prefix))
     # jsonschema may report the same place twice through if/then and allOf
     unique = {(d.source.line, d.source.col, d.field, d.message): d for d in found}
     return list(unique.values())
 
 
-def _rewrite(error: ValidationError, doc: SourceDoc, hints: dict[str, str]) -> list[Diagnostic]:
-    pointer = "".join("/" + escape(str(p)) for p in error.absolute_path)
+def _rewrite(
+    error: ValidationError, doc: SourceDoc, hints: dict[str, str], prefix: str = ""
+) -> list[Diagnostic]:
+    pointer = prefix + "".join("/" + escape(str(p)) for p in error.absolute_path)
     keyword = error.validator
     schema = error.schema if isinstance(error.schema, dict) else {}
     instance = error.instance
@@ -126,7 +150,7 @@ def _rewrite(error: ValidationError, doc: SourceDoc, hints: dict[str, str]) -> l
             if key in allowed:
                 continue
             child = f"{pointer}/{escape(str(key))}"
-            hint = _did_you_mean(str(key), allowed) or (
+            hint = did_you_mean(str(key), allowed) or (
                 f"known keys here: {', '.join(allowed)}" if allowed else ""
             )
             out.append(
@@ -149,7 +173,7 @@ def _rewrite(error: ValidationError, doc: SourceDoc, hints: dict[str, str]) -> l
     expected = _expected(keyword, error.validator_value, schema)
     hint = ""
     if keyword == "enum":
-        hint = _did_you_mean(instance, [str(v) for v in cast(list[Any], error.validator_value)])
+        hint = did_you_mean(instance, [str(v) for v in cast(list[Any], error.validator_value)])
     if keyword == "oneOf" and isinstance(instance, str):
         hint = _status_hint(instance)
     if keyword == "pattern" and pointer.endswith("/name") and isinstance(instance, str):
@@ -211,7 +235,7 @@ def _show(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _did_you_mean(value: Any, options: list[str] | tuple[str, ...]) -> str:
+def did_you_mean(value: Any, options: list[str] | tuple[str, ...]) -> str:
     if not isinstance(value, str):
         return ""
     close = difflib.get_close_matches(value, options, n=1, cutoff=0.6)

@@ -35,6 +35,19 @@ def dotted(pointer: str) -> str:
     return out
 
 
+def value_at(data: Any, pointer: str) -> Any:
+    """The value at ``pointer`` in plain data, or None where the path does not exist."""
+    for token in pointer.split("/")[1:]:
+        token = token.replace("~1", "/").replace("~0", "~")
+        if isinstance(data, dict) and token in data:
+            data = data[token]
+        elif isinstance(data, list) and token.isdigit() and int(token) < len(data):
+            data = data[int(token)]
+        else:
+            return None
+    return data
+
+
 def pointer_of(parts: list[str | int] | tuple[str | int, ...]) -> str:
     return "".join("/" + escape(str(p)) for p in parts)
 
@@ -188,6 +201,14 @@ class _Walker:
                 line, col = self.doc.marks[pointer]
                 raise YamlSyntaxError(
                     _syntax_diagnostic(self.doc.path, line, col, f"YAML error: {exc.problem}")
+                ) from None
+            except ValueError as exc:
+                # a value that looks like a date but is none, e.g. 2026-02-30
+                line, col = self.doc.marks[pointer]
+                raise YamlSyntaxError(
+                    _syntax_diagnostic(
+                        self.doc.path, line, col, f"YAML error: {node.value!r} is no date: {exc}"
+                    )
                 ) from None
         finally:
             self.active.discard(id(node))

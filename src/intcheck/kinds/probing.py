@@ -8,7 +8,7 @@ cannot judge the answer (a refused XML bomb, say) raises ``CannotEvaluate`` and 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -16,6 +16,8 @@ from intcheck.data import field_key
 from intcheck.model import Severity, Status
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from intcheck.model import Contract, Operation, SourceRef
 
 
@@ -27,6 +29,9 @@ class ProbeRequest:
     url: str
     headers: Mapping[str, str] = field(default_factory=dict)
     body: bytes = b""
+    # Follow a redirect on the target's own origin; False where the spec documents the 3xx
+    # itself (it is then the answer to judge). Another origin is never followed.
+    follow_redirects: bool = True
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -39,6 +44,10 @@ class Exchange:
     body: bytes = b""
     elapsed_ms: float = 0.0
     error: str = ""  # transport-level problem: refused, timeout, TLS, body too large, ...
+    # What a kind observed beyond HTTP (an SMTP server's capabilities, a browser's rendering,
+    # a screenshot's path); checks read it, and it reaches the evidence as ``details``.
+    observed: Mapping[str, Any] = field(default_factory=dict)
+    unreachable: bool = False  # the error says the target cannot be reached: refused, DNS, TLS
 
     @property
     def content_type(self) -> str:
@@ -63,12 +72,42 @@ CheckFunction = Callable[["ProbeCase", Exchange], Finding | None]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class PerformContext:
+    """What a case that is not one HTTP request (an SMTP dialogue, a browser visit) gets."""
+
+    timeout_s: float
+    insecure: bool = False
+    artifacts: Path | None = None  # a folder for files the case links from its evidence
+
+
+Perform = Callable[[PerformContext], Awaitable[Exchange]]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Check:
     """A named claim about an answer, e.g. ``body_matches_schema``."""
 
     name: str
     function: CheckFunction
     severity: Severity = Severity.HIGH
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Need:
+    """A value a linked case takes from the answer to an earlier case.
+
+    ``sources`` are case ids tried in order (the freshest answer first); ``take`` finds the value
+    in one answer, or returns None. ``slot`` says which part of the request the value fills
+    (``path:id``, ``header:If-Match``); ``what`` names it in messages.
+    """
+
+    slot: str
+    sources: tuple[str, ...]
+    take: Callable[[Exchange], Any]
+    what: str
+    # The value names the very record the request addresses (``/customers/{id}``, not the
+    # parent in ``/orders/{order_id}/delivery``): "not found" for it is then a finding.
+    names_record: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -82,21 +121,41 @@ class ProbeCase:
 
     id: str
     operation: Operation
-    kind: str  # contract | example | positive | negative | auth | fault
+    kind: str  # contract | example | positive | linked | negative | auth | fault | unbuildable
     request: ProbeRequest
     checks: tuple[Check, ...]
     expect_status: tuple[str, ...] = ()
     documented: tuple[str, ...] = ()
-    sla_ms: float | None = None
+    sla_ms: float | None = None  # the SLA p95, for reference: the runner judges it over the run
     source: SourceRef | None = None
     data: Mapping[str, Any] = field(default_factory=dict)  # kind-specific expectations
     skip: str = ""  # why this case is not sent; the runner reports it SKIPPED
     skipped_by: str = "case_can_be_built"  # the check named in that SKIPPED result
     # For a generated positive case: whether an answer means "the target has no such record"
-    # (a documented 404/410, a declared SOAP fault). Such an answer is conformant; when every
-    # positive case of an operation gets one, the runner reports the operation SKIPPED once
-    # (no record for the generated values) instead of judging it. None: not applicable.
+    # (a 404/410, a declared SOAP fault). Such an answer is conformant; the runner sums these
+    # up once per operation (``record_exists``): SKIPPED when every positive case got one and
+    # none carried a known record, FAILED when a known record did. None: not applicable.
     not_found: Callable[[Exchange], bool] | None = None
+    # A case that is not one HTTP request performs itself; ``request`` then only describes it
+    # (method "SMTP", url "smtp://host:port") for reports. None: the runner sends ``request``.
+    perform: Perform | None = None
+    # Where the values came from when they are real: "" for generated or dataset values,
+    # "probe.data" for the contract's known test data, "harvested from <case id>" for values
+    # taken from the target's own answers.
+    data_origin: str = ""
+    # Real data names the record this request addresses: "not found" is then a finding (the
+    # target denies a record it named itself, or one the user wrote down), not a SKIPPED.
+    record_is_known: bool = False
+    # A linked case: the runner sends it after the cases in ``needs``, with ``build`` making
+    # the request from the values found (slot -> value). ``request`` is then a placeholder.
+    needs: tuple[Need, ...] = ()
+    build: Callable[[Mapping[str, Any]], ProbeRequest] | None = None
+    # Cases of a later stage go after every case of the earlier ones (deletes come last).
+    stage: int = 0
+    # Whether sending this case may change the target's data (``--read-only`` holds it back);
+    # None: as the kind's ``writes(operation)`` says. An SMS send refused by design (invalid
+    # recipient) writes nothing, one to a test number sends a real message.
+    writes: bool | None = None
 
     @property
     def integration(self) -> str:
@@ -178,6 +237,20 @@ class DatasetIndex:
         key = field_key(name)
         return self.values.get(key, []) + self.values.get(key + "s", [])
 
+    def candidates_in(self, collection: str, name: str) -> list[Any]:
+        """Values of ``name`` in the records of the collection named like ``collection``
+        (``delivery`` finds ``deliveries``), in dataset order."""
+        wanted, key = _stem(field_key(collection)), field_key(name)
+        found: list[Any] = []
+        for title, records in self.collections.items():
+            if _stem(field_key(title)) != wanted:
+                continue
+            for record in records:
+                for field_name, value in record.items():
+                    if field_key(field_name) == key and value not in found:
+                        found.append(value)
+        return found
+
     def records_like(self, fields: set[str]) -> Mapping[str, Any] | None:
         """The first record sharing the most field names with ``fields`` (at least two)."""
         best: tuple[int, Mapping[str, Any] | None] = (1, None)
@@ -187,6 +260,14 @@ class DatasetIndex:
                 if score > best[0]:
                     best = (score, record)
         return best[1]
+
+
+def _stem(noun: str) -> str:
+    """A collection name without its plural ending: deliveries, delivery -> deliver."""
+    for ending in ("ies", "y", "es", "s"):
+        if noun.endswith(ending) and len(noun) > len(ending) + 2:
+            return noun[: -len(ending)]
+    return noun
 
 
 def written_cases(contract: Contract) -> list[tuple[dict[str, Any], SourceRef]]:

@@ -4,6 +4,8 @@
 ``GET /__intcheck/``                       the mounted contracts and their URLs
 ``GET /__intcheck/journal``                entries; filters contract, operation, status,
                                            since (UNIX time), limit; ``total`` counts all
+                                           kept, ``dropped`` the oldest deleted to bound
+                                           the journal's disk
 ``DELETE /__intcheck/journal``             empties the journal (every worker's)
 ``GET /__intcheck/behaviour[/C[/OP]]``     effective latency, faults and force
 ``PUT /__intcheck/behaviour/C[/OP]``       JSON {latency, faults, force, timeout_ms}
@@ -66,7 +68,8 @@ class _Admin:
         except ValueError as exc:
             return _bad(f"bad filter: {exc}")
         total, entries = await asyncio.to_thread(self.server.journal.read, query)
-        return web.json_response({"total": total, "entries": entries})
+        dropped = self.server.journal.dropped_total()
+        return web.json_response({"total": total, "dropped": dropped, "entries": entries})
 
     async def reset_journal(self, request: web.Request) -> web.Response:
         await asyncio.to_thread(self.server.journal.reset)
@@ -84,40 +87,53 @@ class _Admin:
         return web.json_response(out)
 
     async def behaviour(self, request: web.Request) -> web.Response:
-        contract, operation = self._target(request)
-        if contract is None:
-            return _bad(f"unknown contract {request.match_info['contract']!r}", status=404)
+        target = self._target(request)
+        if isinstance(target, web.Response):
+            return target
+        contract, operation = target
         return web.json_response(self.server.behaviours.get(contract, operation).to_json())
 
     async def set_behaviour(self, request: web.Request) -> web.Response:
-        contract, operation = self._target(request)
-        if contract is None:
-            return _bad(f"unknown contract {request.match_info['contract']!r}", status=404)
+        target = self._target(request)
+        if isinstance(target, web.Response):
+            return target
+        contract, operation = target
         try:
             fields = parse_behaviour(await request.json())
         except ValueError as exc:
             return _bad(str(exc))
         changed = self.server.behaviours.update(contract, operation, fields)
-        self.server.share_control()
-        return web.json_response(changed.to_json())
+        missing = await self.server.share_control()
+        return _applied(missing) or web.json_response(changed.to_json())
 
     async def clear_behaviour(self, request: web.Request) -> web.Response:
         self.server.behaviours.clear()
-        self.server.share_control()
-        return web.Response(status=204)
+        missing = await self.server.share_control()
+        return _applied(missing) or web.Response(status=204)
 
     async def reset(self, request: web.Request) -> web.Response:
         self.server.reset()
-        self.server.share_control(reset=True)
-        return web.json_response({"reset": True})
+        missing = await self.server.share_control(reset=True)
+        return _applied(missing) or web.json_response({"reset": True})
 
-    def _target(self, request: web.Request) -> tuple[str | None, str]:
+    def _target(self, request: web.Request) -> tuple[str, str] | web.Response:
+        """The contract and operation a behaviour route names (an operationId is accepted),
+        or the 404 that names the valid ones: a behaviour switched on a typo would silently
+        never apply."""
         contract = request.match_info["contract"]
-        operation = request.match_info.get("operation", "")
-        if operation.startswith(contract + ":"):
-            operation = operation[len(contract) + 1 :]
-        names = {name for name, _, _ in self.server.endpoints}
-        return (contract if contract in names else None), operation
+        written = request.match_info.get("operation", "")
+        if written.startswith(contract + ":"):
+            written = written[len(contract) + 1 :]
+        names = sorted({name for name, _, _ in self.server.endpoints})
+        if contract not in names:
+            return _bad(f"unknown contract {contract!r}; mocked: {', '.join(names)}", status=404)
+        if not written:
+            return contract, ""
+        operation = self.server.plan.contract(contract).operation(written)
+        if operation is None:
+            known = ", ".join(op.name for op in self.server.plan.contract(contract).operations)
+            return _bad(f"{contract} has no operation {written!r}; operations: {known}", 404)
+        return contract, operation.name
 
 
 def _plain(fields: dict[str, Any]) -> dict[str, Any]:
@@ -132,3 +148,10 @@ def _plain(fields: dict[str, Any]) -> dict[str, Any]:
 
 def _bad(detail: str, status: int = 400) -> web.Response:
     return problem(status, detail, kind="admin", title="Bad admin request")
+
+
+def _applied(missing: str) -> web.Response | None:
+    """None when every worker applied an admin change; else a 503 saying how far it got."""
+    if not missing:
+        return None
+    return problem(503, f"the change is {missing}; retry to confirm", kind="admin", title="Busy")

@@ -1,10 +1,15 @@
-"""The request journal: one JSON line per request answered, appended to a file, never dropped.
+"""The request journal: one JSON line per request answered, appended to a file.
 
-Each process appends to its own ``journal-<pid>.jsonl`` in one directory, with one unbuffered
-``write`` per event-loop turn (the entries of that turn), so memory stays flat however long the
-mock runs, nothing waits in a buffer longer than one loop turn (workers flush when stopped), and
-workers sharing a port never interleave lines. Reading
-merges every file in the directory, which is how ``--workers N`` keeps one complete journal.
+Each process appends to its own ``journal-<pid>-<id>.jsonl`` in one directory, with one
+unbuffered ``write`` per event-loop turn (the entries of that turn), so memory stays flat however
+long the mock runs, nothing waits in a buffer longer than one loop turn (workers flush when
+stopped), and workers sharing a port never interleave lines. Reading merges every file in the
+directory, which is how ``--workers N`` keeps one complete journal.
+
+The disk it takes is bounded too (``max_bytes`` per process, 256 MiB by default: about two
+million requests): when the current file reaches half of it, it becomes the older segment and
+the previous older segment is deleted. What was deleted is counted, never silent: ``dropped``
+(persisted beside the files, so every worker's reader sees it) is what the admin API reports.
 
 Recording is on every request's path, so an entry is kept as a plain list until the turn's
 flush encodes the batch with orjson; a positional line is about half the encoding work of an
@@ -27,9 +32,10 @@ import orjson
 
 from intcheck import jsonwire
 from intcheck.cache import BoundedCache
-from intcheck.redact import Redactor
+from intcheck.redact import Redactor, decode
 
 BODY_LIMIT = 2048  # bytes of a request body kept in an entry
+MAX_BYTES = 256 * 1024 * 1024  # disk a process's journal may take, in two segments
 _HEADER_SETS = 1024  # distinct header sets kept redacted
 RawHeaders = tuple[tuple[bytes, bytes], ...]  # as aiohttp parsed them
 
@@ -86,6 +92,8 @@ FIELDS = (
     "status",
     "duration_ms",
     "fault",
+    "protocol",  # "http", or what a kind's own service speaks ("smtp")
+    "note",  # a kind's verdict in words, e.g. why a CTI callback broke its contract
 )
 
 
@@ -105,12 +113,25 @@ class Journal:
     """Append-only record of every request the mock answered, redacted, in JSONL files."""
 
     def __init__(
-        self, directory: Path, redactor: Redactor, *, body_limit: int = BODY_LIMIT
+        self,
+        directory: Path,
+        redactor: Redactor,
+        *,
+        body_limit: int = BODY_LIMIT,
+        max_bytes: int = MAX_BYTES,
     ) -> None:
         self.directory = directory
         directory.mkdir(parents=True, exist_ok=True)
-        self.path = directory / f"journal-{os.getpid()}-{id(self):x}.jsonl"
+        stem = f"journal-{os.getpid()}-{id(self):x}"
+        self.path = directory / f"{stem}.jsonl"
+        self._older = directory / f"{stem}.older.jsonl"
+        self._dropped_path = directory / f"dropped-{os.getpid()}-{id(self):x}.txt"
         self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        self._segment_bytes = max(max_bytes // 2, 1)
+        self._size = 0  # bytes in the current segment
+        self._lines = 0  # entries in the current segment
+        self._older_lines = 0  # entries in the older segment
+        self.dropped = 0  # entries deleted with an older segment
         self._redactor = redactor
         self._body_limit = body_limit
         self._pending: list[list[Any]] = []
@@ -130,9 +151,16 @@ class Journal:
         status: int,
         duration_ms: float,
         fault: str = "",
+        protocol: str = "http",
+        note: str = "",
     ) -> None:
-        """Append one entry; secrets in headers, path and body are masked first."""
-        text = self._redactor.text
+        """Append one entry; secrets in headers, path, body and note are masked first.
+
+        Everything the client chose (method, path, headers, body) is redacted here, the body
+        before it is cut to ``body_limit``, so a secret across the cut is masked whole.
+        """
+        redactor = self._redactor
+        text = redactor.text
         flat = self._headers.get(raw_headers)
         if flat is None:
             flat = self._redact_headers(raw_headers)
@@ -142,15 +170,17 @@ class Journal:
                 time.time(),
                 contract,
                 operation,
-                method,
+                text(method),
                 text(path),
                 flat,
-                text(body[: self._body_limit].decode("utf-8", "replace")) if body else "",
+                redactor.excerpt(body, self._body_limit) if body else "",
                 len(body) > self._body_limit,
-                validation,
+                text(validation),
                 status,
                 round(duration_ms, 3),
                 fault,
+                protocol,
+                text(note) if note else note,
             ]
         )
         self.written += 1
@@ -162,8 +192,8 @@ class Journal:
         header = self._redactor.header
         flat: list[str] = []  # cheaper to encode than an object
         for raw_name, raw_value in raw_headers:
-            name = raw_name.decode("utf-8", "replace")
-            flat += (name, header(name, raw_value.decode("utf-8", "replace")))
+            name = decode(raw_name)
+            flat += (name, header(name, decode(raw_value)))
         result = tuple(flat)
         self._headers.put(raw_headers, result)
         return result
@@ -186,58 +216,43 @@ class Journal:
             except TypeError:  # a value orjson declines (a lone surrogate): never drop the batch
                 data = b"".join([jsonwire.dumps(line) + b"\n" for line in lines])
             os.write(self._fd, data)
+            self._size += len(data)
+            self._lines += len(lines)
+            if self._size >= self._segment_bytes:
+                self._rotate()
+
+    def _rotate(self) -> None:
+        """The current file becomes the older segment; the previous older one is deleted."""
+        if self._older_lines:
+            self.dropped += self._older_lines
+            self._dropped_path.write_text(str(self.dropped))
+        os.close(self._fd)
+        self.path.replace(self._older)
+        self._older_lines, self._lines, self._size = self._lines, 0, 0
+        self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+
+    def dropped_total(self) -> int:
+        """Entries every process of this directory deleted to keep its journal bounded."""
+        total = 0
+        for path in self.directory.glob("dropped-*.txt"):
+            try:
+                total += int(path.read_text() or 0)
+            except (OSError, ValueError):
+                continue
+        return total
 
     def files(self) -> list[Path]:
-        return sorted(self.directory.glob("journal-*.jsonl"))
+        return journal_files(self.directory)
 
     def read(self, query: JournalQuery | None = None) -> tuple[int, list[dict[str, Any]]]:
         """``(matching count, entries)``: all files merged by time, newest ``limit`` kept."""
         self.flush()
-        query = query or JournalQuery()
-        # the common "how many, and the newest few" question: count lines, parse only the tails
-        newest = query.limit or 0
-        tails_only = newest > 0 and query == JournalQuery(limit=newest)
-        total = self.count() if tails_only else 0
-        keep: list[tuple[float, int, dict[str, Any]]] = []  # a min-heap by time when limited
-        seen = 0
-        for path in self.files():
-            worker = path.name.split("-")[1]
-            try:
-                handle = path.open("rb")
-            except FileNotFoundError:
-                continue
-            with handle:
-                for line in _tail(handle, newest) if tails_only else handle:
-                    try:
-                        entry = _entry(jsonwire.loads(line), worker)
-                    except (ValueError, TypeError):
-                        continue  # a line another worker is writing right now
-                    if not query.matches(entry):
-                        continue
-                    seen += 1
-                    item = (float(entry.get("ts", 0)), seen, entry)
-                    if not query.limit:
-                        keep.append(item)
-                    elif len(keep) < query.limit:
-                        heapq.heappush(keep, item)
-                    else:
-                        heapq.heappushpop(keep, item)
-        return (total if tails_only else seen), [
-            entry for _, _, entry in sorted(keep, key=lambda i: (i[0], i[1]))
-        ]
+        return read_journal(self.directory, query)
 
     def count(self) -> int:
         """Entries in every file of the directory (every worker's)."""
         self.flush()
-        total = 0
-        for path in self.files():
-            try:
-                with path.open("rb") as handle:
-                    while chunk := handle.read(1 << 20):
-                        total += chunk.count(b"\n")
-            except FileNotFoundError:
-                continue
-        return total
+        return count_entries(self.directory)
 
     def reset(self) -> None:
         """Empty the journal of every worker."""
@@ -247,9 +262,68 @@ class Journal:
                 os.truncate(path, 0)
             except FileNotFoundError:
                 continue
+        for path in self.directory.glob("dropped-*.txt"):
+            path.unlink(missing_ok=True)
+        self._size = self._lines = self._older_lines = self.dropped = 0
 
     def close(self) -> None:
         self.flush()
         if self._fd >= 0:
             os.close(self._fd)
             self._fd = -1
+
+
+def journal_files(directory: Path) -> list[Path]:
+    """The journal files of a directory, one per process that wrote to it."""
+    return sorted(directory.glob("journal-*.jsonl"))
+
+
+def read_journal(
+    directory: Path, query: JournalQuery | None = None
+) -> tuple[int, list[dict[str, Any]]]:
+    """``(matching count, entries)`` of a journal directory, running mock or not."""
+    query = query or JournalQuery()
+    # the common "how many, and the newest few" question: count lines, parse only the tails
+    newest = query.limit or 0
+    tails_only = newest > 0 and query == JournalQuery(limit=newest)
+    total = count_entries(directory) if tails_only else 0
+    keep: list[tuple[float, int, dict[str, Any]]] = []  # a min-heap by time when limited
+    seen = 0
+    for path in journal_files(directory):
+        worker = path.name.split("-")[1]
+        try:
+            handle = path.open("rb")
+        except FileNotFoundError:
+            continue
+        with handle:
+            for line in _tail(handle, newest) if tails_only else handle:
+                try:
+                    entry = _entry(jsonwire.loads(line), worker)
+                except (ValueError, TypeError):
+                    continue  # a line another worker is writing right now
+                if not query.matches(entry):
+                    continue
+                seen += 1
+                item = (float(entry.get("ts", 0)), seen, entry)
+                if not query.limit:
+                    keep.append(item)
+                elif len(keep) < query.limit:
+                    heapq.heappush(keep, item)
+                else:
+                    heapq.heappushpop(keep, item)
+    return (total if tails_only else seen), [
+        entry for _, _, entry in sorted(keep, key=lambda i: (i[0], i[1]))
+    ]
+
+
+def count_entries(directory: Path) -> int:
+    """Entries in every journal file of ``directory``."""
+    total = 0
+    for path in journal_files(directory):
+        try:
+            with path.open("rb") as handle:
+                while chunk := handle.read(1 << 20):
+                    total += chunk.count(b"\n")
+        except FileNotFoundError:
+            continue
+    return total

@@ -3,8 +3,11 @@
 >>> async with MockServer(plan) as mock:          # doctest: +SKIP
 ...     url = mock.url + "/customer-master/customers/C000001"
 
-Each contract is mounted at ``/<contract name>`` (and also at ``/`` of its own ``mock.port``
-when the contract sets one). ``serve`` runs the same thing for the CLI, optionally as N worker
+Each contract's kind builds its mock (``Kind.mock``): routes mounted at ``/<contract name>``
+(and also at ``/`` of its own ``mock.port`` when the contract sets one), services of its own
+(listeners, senders) started beside them, and admin routes at
+``/__intcheck/contracts/<contract name>``. A contract whose kind has no mock is listed in
+``uncovered``. ``serve`` runs the same thing for the CLI, optionally as N worker
 processes sharing the port through ``SO_REUSEPORT``, with one journal directory for all.
 """
 
@@ -13,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
-import json
+import logging
 import multiprocessing
 import os
 import random
@@ -22,41 +25,55 @@ import signal
 import socket
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
+from aiohttp.log import server_logger
 
 from intcheck import eventloop
 from intcheck.data import DataStore
 from intcheck.errors import UsageError
 from intcheck.kinds.base import (
     MAX_BODY_BYTES,
+    NOTE,
     OPERATION,
     PREFER,
     VALIDATION,
     MockContext,
+    MockParts,
     mount,
 )
-from intcheck.mock.admin import add_admin_routes
+from intcheck.mock.admin import PREFIX, add_admin_routes
+from intcheck.mock.control import SharedControl
 from intcheck.mock.faults import FAULT, Behaviours, parse_behaviour, problem
+from intcheck.mock.journal import MAX_BYTES as JOURNAL_MAX_BYTES
 from intcheck.mock.journal import Journal
+from intcheck.plugins import Registry
 from intcheck.redact import Redactor
 
 if TYPE_CHECKING:
     from types import TracebackType
 
-    from intcheck.kinds.base import Handler, MockBuilder
-    from intcheck.model import Plan
+    from intcheck.kinds.base import Handler, JournalSink, MockService
+    from intcheck.model import Contract, Plan
 
 Endpoint = tuple[str, str, str]  # contract name, kind, URL
-CONTROL_FILE = "control.json"
+# Connections the kernel queues before the mock accepts them. aiohttp's default of 128 made
+# hundreds of 1,000 simultaneous connections wait a second for a SYN retry; the kernel caps
+# it at net.core.somaxconn (4096 on current Linux).
+LISTEN_BACKLOG = 4096
 
 
 class MockServer:
-    """Serves the plan's mocks on ``host:port`` (port 0: any free port; read ``.url``)."""
+    """Serves the plan's mocks on ``host:port`` (port 0: any free port; read ``.url``).
+
+    With port 0 the kinds' own listeners (an SMTP relay) take any free port as well, unless
+    ``any_service_port`` says otherwise; read their URLs from ``endpoints``.
+    """
 
     def __init__(
         self,
@@ -68,8 +85,14 @@ class MockServer:
         journal_path: str | Path | None = None,
         reuse_port: bool = False,
         shared: bool = False,
+        registry: Registry | None = None,
+        workers: int = 1,
+        journal_max_bytes: int = JOURNAL_MAX_BYTES,
+        any_service_port: bool | None = None,
     ) -> None:
         self.plan = plan
+        self.any_service_port = port == 0 if any_service_port is None else any_service_port
+        self.registry = Registry.default() if registry is None else registry
         self.host = host
         self.port = port
         self.seed = seed
@@ -81,14 +104,17 @@ class MockServer:
             if journal_path
             else Path(tempfile.mkdtemp(prefix="intcheck-journal-"))
         )
-        self.journal = Journal(directory, Redactor(plan.secrets))
+        self.journal = Journal(directory, Redactor(plan.secrets), max_bytes=journal_max_bytes)
         self.endpoints: list[Endpoint] = []
+        self.uncovered: list[Contract] = [*self.registry.uncovered(plan, "mock")]
         self.url = ""
         self._reuse_port = reuse_port
-        self._shared = shared  # several workers: admin changes go through the control file
+        # several workers: admin changes go through a control file all of them follow
+        self._control = (
+            SharedControl(self.journal.directory, workers, self._apply_control) if shared else None
+        )
         self._runners: list[web.AppRunner] = []
-        self._control_seen = 0
-        self._reset_seen = 0
+        self._services: list[tuple[str, str, MockService]] = []  # contract, kind, service
         self._poller: asyncio.Task[None] | None = None
 
     async def __aenter__(self) -> MockServer:
@@ -106,53 +132,113 @@ class MockServer:
     async def start(self) -> None:
         """Bind, build every contract's mock, and start answering."""
         sock = _listen_socket(self.host, self.port, reuse_port=self._reuse_port)
+        own: list[tuple[web.Application, socket.socket]] = []
+        try:
+            await self._start(sock, own)
+        except BaseException:
+            # a kind that fails to build or a service that cannot bind leaves nothing behind
+            for listening in (sock, *(s for _, s in own)):
+                listening.close()
+            await self.close()
+            raise
+
+    async def _start(
+        self, sock: socket.socket, own: list[tuple[web.Application, socket.socket]]
+    ) -> None:
         self.port = sock.getsockname()[1]
         self.url = f"http://{_url_host(self.host)}:{self.port}"
         main = web.Application(client_max_size=MAX_BODY_BYTES)
         add_admin_routes(main, self)  # not gated: the journal counts the mocks' answers only
-        own: list[tuple[web.Application, socket.socket]] = []
-        builders = _builders()
         for index, contract in enumerate(self.plan.contracts):
-            builder = builders.get(contract.kind)
-            if builder is None:
+            if not self.registry.covers(contract, "mock"):
                 continue
+            mocker = self.registry.get(contract.kind).mock
+            assert mocker is not None  # covers() said so
             name = contract.name
             rng = random.Random(self.seed * 1_000_003 + index)
-            ctx = MockContext(
-                plan=self.plan,
-                contract=contract,
-                store=self.store,
-                base_url=f"{self.url}/{name}",
-                rng=rng,
-            )
-            mount(main, f"/{name}", builder.build_mock(ctx), partial(self._gate, name))
-            self.endpoints.append((name, contract.kind, ctx.base_url))
-            if contract.mock.port:
+            parts = mocker.build_mock(self._context(contract, f"{self.url}/{name}", rng))
+            self._add(main, f"/{name}", contract, parts)
+            self.endpoints.append((name, contract.kind, f"{self.url}/{name}"))
+            if contract.mock.port and parts.routes:
                 own_sock = _listen_socket(
                     self.host, contract.mock.port, reuse_port=self._reuse_port
                 )
                 own_url = f"http://{_url_host(self.host)}:{own_sock.getsockname()[1]}"
-                ctx = MockContext(
-                    plan=self.plan,
-                    contract=contract,
-                    store=self.store,
-                    base_url=own_url,
-                    rng=random.Random(rng.random()),
-                )
+                ctx = self._context(contract, own_url, random.Random(rng.random()))
+                # the routes only: the kind's services and admin routes run once, above
+                routes = mocker.build_mock(ctx).routes
                 app = web.Application(client_max_size=MAX_BODY_BYTES)
-                routes = [*builder.build_mock(ctx), *self._unmounted_routes()]
-                mount(app, "", routes, partial(self._gate, name))
+                mount(app, "", [*routes, *self._unmounted_routes()], partial(self._gate, name))
                 own.append((app, own_sock))
                 self.endpoints.append((name, contract.kind, own_url))
         # last, below every mount point: a path no contract serves is answered and journaled
         mount(main, "", self._unmounted_routes(), partial(self._gate, ""))
+        refused = _refused_requests_logger(self.journal)
         for app, app_sock in [(main, sock), *own]:
-            runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
+            runner = web.AppRunner(
+                app, access_log=None, handle_signals=False, shutdown_timeout=1.0, logger=refused
+            )
             await runner.setup()
             self._runners.append(runner)
-            await web.SockSite(runner, app_sock).start()
-        if self._shared:
-            self._poller = asyncio.create_task(self._poll_control())
+            await web.SockSite(runner, app_sock, backlog=LISTEN_BACKLOG).start()
+        for name, kind, service in self._services:
+            await service.start()
+            self.endpoints += [(name, f"{kind} {label}", url) for label, url in service.endpoints]
+        if self._control is not None:
+            self._poller = asyncio.create_task(self._control.follow())
+
+    def _context(self, contract: Contract, base_url: str, rng: random.Random) -> MockContext:
+        return MockContext(
+            plan=self.plan,
+            contract=contract,
+            store=self.store,
+            base_url=base_url,
+            rng=rng,
+            host=self.host,
+            journal=self._sink(contract.name),
+            any_port=self.any_service_port,
+            reuse_port=self._reuse_port,
+        )
+
+    def _add(self, app: web.Application, prefix: str, contract: Contract, parts: MockParts) -> None:
+        """Mount a kind's routes and admin routes, and keep its services to start."""
+        mount(app, prefix, parts.routes, partial(self._gate, contract.name))
+        mount(app, f"{PREFIX}/contracts/{contract.name}", parts.admin)
+        self._services += [(contract.name, contract.kind, s) for s in parts.services]
+
+    def _sink(self, contract: str) -> JournalSink:
+        """How a kind's own service (an SMTP listener, say) journals what it handled."""
+        record = self.journal.record
+
+        def journal(
+            operation: str,
+            *,
+            protocol: str,
+            method: str,
+            path: str = "",
+            headers: tuple[tuple[str, str], ...] = (),
+            body: bytes = b"",
+            validation: str = "ok",
+            status: int = 0,
+            duration_ms: float = 0.0,
+            note: str = "",
+        ) -> None:
+            raw = tuple((n.encode(), v.encode("utf-8", "surrogateescape")) for n, v in headers)
+            record(
+                contract,
+                operation,
+                method,
+                path,
+                raw,
+                body,
+                validation,
+                status,
+                duration_ms,
+                protocol=protocol,
+                note=note,
+            )
+
+        return journal
 
     async def close(self) -> None:
         """Stop answering, close the journal and remove it if this server created it."""
@@ -160,6 +246,11 @@ class MockServer:
             self._poller.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._poller
+        if self._control is not None:
+            self._control.forget()
+        for _, _, service in reversed(self._services):
+            await service.close()
+        self._services.clear()
         for runner in reversed(self._runners):
             await runner.cleanup()
         self._runners.clear()
@@ -172,40 +263,29 @@ class MockServer:
         self.store.reset()
         self.behaviours.clear()
 
-    def share_control(self, *, reset: bool = False) -> None:
-        """With several workers, publish admin changes so the other workers apply them too."""
-        if not self._shared:
-            return
-        path = self.journal.directory / CONTROL_FILE
-        current = _read_control(path)
-        generation = int(current.get("generation", 0)) + 1
-        resets = int(current.get("resets", 0)) + (1 if reset else 0)
+    async def share_control(self, *, reset: bool = False) -> str:
+        """With several workers, publish an admin change and wait until every worker applied
+        it; "" when all did (or there is one worker), else what is known to be missing."""
+        if self._control is None:
+            return ""
         overrides = [
             {"contract": c, "operation": o, **_to_json(f)}
             for (c, o), f in self.behaviours.overrides.items()
         ]
-        data = {"generation": generation, "resets": resets, "overrides": overrides}
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(data))
-        tmp.replace(path)
-        self._control_seen, self._reset_seen = generation, resets
+        applied = await self._control.publish(overrides, reset=reset)
+        workers = self._control.workers
+        return "" if applied >= workers else f"applied in {applied} of {workers} workers so far"
 
-    async def _poll_control(self) -> None:
-        path = self.journal.directory / CONTROL_FILE
-        while True:
-            await asyncio.sleep(0.1)
-            data = _read_control(path)
-            if int(data.get("generation", 0)) <= self._control_seen:
-                continue
-            self._control_seen = int(data["generation"])
-            if int(data.get("resets", 0)) > self._reset_seen:
-                self._reset_seen = int(data["resets"])
-                self.store.reset()
-            overrides = {}
-            for item in data.get("overrides", []):
-                key = (item.pop("contract"), item.pop("operation"))
-                overrides[key] = parse_behaviour(item)
-            self.behaviours.set_overrides(overrides)
+    def _apply_control(self, state: Mapping[str, Any], reset: bool) -> None:
+        """Apply another worker's admin change (mock/control.py)."""
+        if reset:
+            self.store.reset()
+        overrides = {}
+        for item in state.get("overrides", []):
+            fields = dict(item)
+            key = (fields.pop("contract"), fields.pop("operation"))
+            overrides[key] = parse_behaviour(fields)
+        self.behaviours.set_overrides(overrides)
 
     def _gate(self, contract: str, handler: Handler) -> Handler:
         """``handler`` with the contract's behaviour applied around it and every answer journaled.
@@ -245,6 +325,7 @@ class MockServer:
                     0 if lost else status,
                     (perf_counter() - started) * 1000,
                     fault,
+                    note=request.get(NOTE, ""),
                 )
 
         return gated
@@ -272,28 +353,75 @@ async def serve(
     workers: int = 1,
     on_ready: Callable[[list[Endpoint]], None] | None = None,
     journal_path: str | Path | None = None,
+    journal_max_bytes: int = JOURNAL_MAX_BYTES,
+    stop_signals: tuple[signal.Signals, ...] = (),
 ) -> None:
-    """Serve the plan's mocks until cancelled; ``on_ready`` gets ``(name, kind, url)`` tuples."""
-    if workers <= 1:
-        async with MockServer(
-            plan, host=host, port=port, seed=seed, journal_path=journal_path
-        ) as mock:
-            freeze_heap()
-            if on_ready is not None:
-                on_ready(list(mock.endpoints))
-            await asyncio.Event().wait()
-        return
+    """Serve the plan's mocks until cancelled, or until one of ``stop_signals`` arrives.
+
+    ``on_ready`` gets ``(name, kind, url)`` tuples. A stop signal ends the run as Ctrl-C does:
+    workers stop, the journal's last entries are written and a temporary journal is removed;
+    ``intcheck mock`` passes SIGTERM, which Docker, systemd and CI stop processes with.
+    """
+    stopped = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for number in stop_signals:
+        loop.add_signal_handler(number, stopped.set)
+    try:
+        if workers <= 1:
+            async with MockServer(
+                plan,
+                host=host,
+                port=port,
+                seed=seed,
+                journal_path=journal_path,
+                journal_max_bytes=journal_max_bytes,
+            ) as mock:
+                freeze_heap()
+                if on_ready is not None:
+                    on_ready(list(mock.endpoints))
+                await stopped.wait()
+        else:
+            await _serve_workers(
+                plan, host, port, seed, workers, on_ready, journal_path, journal_max_bytes, stopped
+            )
+    finally:
+        for number in stop_signals:
+            loop.remove_signal_handler(number)
+
+
+async def _serve_workers(
+    plan: Plan,
+    host: str,
+    port: int,
+    seed: int,
+    workers: int,
+    on_ready: Callable[[list[Endpoint]], None] | None,
+    journal_path: str | Path | None,
+    journal_max_bytes: int,
+    stopped: asyncio.Event,
+) -> None:
     directory = (
         Path(journal_path) if journal_path else Path(tempfile.mkdtemp(prefix="intcheck-journal-"))
     )
     reserved = _reserve(host, port)  # holds the port; bound, not listening, so gets no connections
+    any_service_port = port == 0
     port = reserved.getsockname()[1]
     spawn = multiprocessing.get_context("spawn")
     ready = spawn.Queue()
     procs = [
         spawn.Process(
             target=_worker,
-            args=(str(plan.source.path), host, port, seed, str(directory), ready),
+            args=(
+                str(plan.source.path),
+                host,
+                port,
+                seed,
+                str(directory),
+                workers,
+                journal_max_bytes,
+                ready,
+                any_service_port,
+            ),
             daemon=True,
         )
         for _ in range(workers)
@@ -309,19 +437,32 @@ async def serve(
             endpoints = message
         if on_ready is not None:
             on_ready(endpoints)
-        await asyncio.Event().wait()
+        await stopped.wait()
     finally:
         for proc in procs:
             if proc.is_alive():
                 proc.terminate()
         for proc in procs:
             await asyncio.to_thread(proc.join, 5)
+        # the queue's feeder thread and semaphores go with it (no "leaked semaphore" warnings)
+        ready.close()
+        ready.join_thread()
         reserved.close()
         if journal_path is None:
             shutil.rmtree(directory, ignore_errors=True)
 
 
-def _worker(plan_path: str, host: str, port: int, seed: int, directory: str, ready: Any) -> None:
+def _worker(
+    plan_path: str,
+    host: str,
+    port: int,
+    seed: int,
+    directory: str,
+    workers: int,
+    journal_max_bytes: int,
+    ready: Any,
+    any_service_port: bool = False,
+) -> None:
     """One worker process: reload the plan (nothing unpicklable crosses) and serve the port."""
     from intcheck.contracts import load_plan
 
@@ -336,6 +477,9 @@ def _worker(plan_path: str, host: str, port: int, seed: int, directory: str, rea
                 journal_path=directory,
                 reuse_port=True,
                 shared=True,
+                workers=workers,
+                journal_max_bytes=journal_max_bytes,
+                any_service_port=any_service_port,
             )
             await server.start()
         except Exception as exc:  # reported to the parent, which raises it
@@ -355,6 +499,45 @@ def _worker(plan_path: str, host: str, port: int, seed: int, directory: str, rea
     parent = os.getppid()
     with contextlib.suppress(KeyboardInterrupt, asyncio.CancelledError):
         eventloop.run(main())
+
+
+class _JournalRefused(logging.Handler):
+    """Journals the requests aiohttp answers itself (400 for bad bytes, oversized headers, a
+    TLS hello on the HTTP port), which never reach a handler or the gate: every answered
+    request is in the journal. Anything else aiohttp logs (a bug) goes to its own logger."""
+
+    def __init__(self, journal: Journal) -> None:
+        super().__init__()
+        self.journal = journal
+
+    def emit(self, record: logging.LogRecord) -> None:
+        error = record.exc_info[1] if record.exc_info else None
+        if not isinstance(error, HttpProcessingError):
+            server_logger.handle(record)
+            return
+        peer = record.args[0] if isinstance(record.args, tuple) and record.args else ""
+        self.journal.record(
+            "",
+            "",
+            "?",
+            "",
+            (),
+            b"",
+            "http-parse-error",
+            error.code or 400,
+            0.0,
+            note=f"refused by the HTTP parser: {error.message or type(error).__name__}"
+            + (f" (from {peer})" if peer else ""),
+        )
+
+
+def _refused_requests_logger(journal: Journal) -> logging.Logger:
+    # a Logger of its own, not registered with logging.getLogger: one per server, collected
+    # with it, and a hostile client's garbage is journaled instead of printed as tracebacks
+    logger = logging.Logger("intcheck.mock.http", logging.DEBUG)
+    logger.addHandler(_JournalRefused(journal))
+    logger.propagate = False
+    return logger
 
 
 def freeze_heap() -> None:
@@ -390,12 +573,6 @@ async def _orphan_watch(parent: int) -> None:
             return
 
 
-def _builders() -> dict[str, MockBuilder]:
-    from intcheck.kinds import mock_builders
-
-    return dict(mock_builders())
-
-
 def _listen_socket(host: str, port: int, *, reuse_port: bool = False) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
@@ -422,14 +599,6 @@ def _reserve(host: str, port: int) -> socket.socket:
 
 def _url_host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
-
-
-def _read_control(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
 
 
 def _to_json(fields: dict[str, Any]) -> dict[str, Any]:

@@ -5,6 +5,10 @@ ends), a cap on body size (so an endless body ends), a cap on decompressed size 
 ends), a bounded number of redirects, and limits on header size. Whatever goes wrong below HTTP
 becomes ``Exchange.error``, which the runner turns into ERRORED results: an endpoint we cannot
 talk to has not broken its contract, we just cannot tell.
+
+Redirects are followed only on the target's own origin, and not at all where the request says
+the 3xx is the answer to judge: the probe never goes elsewhere on its own, so credentials never
+reach another origin.
 """
 
 from __future__ import annotations
@@ -14,13 +18,14 @@ import functools
 import ssl
 import time
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import aiohttp
 from yarl import URL
 
 from intcheck.kinds.probing import Exchange, ProbeRequest
+from intcheck.redact import printable
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -28,7 +33,7 @@ if TYPE_CHECKING:
 BODY_LIMIT = 2 * 1024 * 1024
 MAX_REDIRECTS = 5
 MAX_HEADER_BYTES = 16 * 1024
-_CREDENTIAL_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization", "x-api-key"})
+_REDIRECTS = (301, 302, 303, 307, 308)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -96,21 +101,23 @@ async def send(
         async with asyncio.timeout(timeouts.total):
             for _ in range(MAX_REDIRECTS + 1):
                 exchange = await _once(session, current, body_limit, started)
-                location = exchange.headers.get("location")
-                if exchange.status not in (301, 302, 303, 307, 308) or not location:
+                following = _next_hop(current, exchange)
+                if following is None:
                     return exchange
-                current = _redirected(current, exchange.status, location)
+                current = following
             return _failed(request, started, f"more than {MAX_REDIRECTS} redirects")
     except TimeoutError:
         return _failed(current, started, f"no complete answer within {timeouts.total:g} s")
     except aiohttp.ClientConnectorCertificateError as exc:
-        return _failed(current, started, f"TLS certificate rejected: {exc.certificate_error}")
+        reason = f"TLS certificate rejected: {exc.certificate_error}"
+        return _failed(current, started, reason, unreachable=True)
     except aiohttp.ClientSSLError as exc:
-        return _failed(current, started, f"TLS handshake failed: {exc}")
+        return _failed(current, started, f"TLS handshake failed: {exc}", unreachable=True)
     except aiohttp.ClientConnectorDNSError as exc:
-        return _failed(current, started, f"DNS lookup failed: {exc}")
+        return _failed(current, started, f"DNS lookup failed: {exc}", unreachable=True)
     except aiohttp.ClientConnectorError as exc:
-        return _failed(current, started, f"connection failed: {exc.os_error or exc}")
+        reason = f"connection failed: {exc.os_error or exc}"
+        return _failed(current, started, reason, unreachable=True)
     except aiohttp.ServerDisconnectedError:
         return _failed(current, started, "server closed the connection without an answer")
     except aiohttp.ClientPayloadError as exc:
@@ -179,22 +186,47 @@ def _decompress(raw: bytes, encoding: str, limit: int) -> bytes | None:
 
 
 def _flatten(headers: Mapping[str, str]) -> dict[str, str]:
+    """One entry per header name, lower case; repeated headers joined as RFC 9110 allows."""
     flat: dict[str, str] = {}
-    for name, value in headers.items():
-        key = name.lower()
+    for raw_name, raw_value in headers.items():
+        key, value = _header_text(raw_name).lower(), _header_text(raw_value)
         flat[key] = f"{flat[key]}, {value}" if key in flat else value
     return flat
 
 
-def _redirected(request: ProbeRequest, status: int | None, location: str) -> ProbeRequest:
-    old, new = URL(request.url), URL(request.url).join(URL(location))
-    headers = dict(request.headers)
-    if new.origin() != old.origin():
-        # Credentials are for the target, not for wherever it sends us.
-        headers = {k: v for k, v in headers.items() if k.lower() not in _CREDENTIAL_HEADERS}
-    if status == 303:
-        return ProbeRequest(method="GET", url=str(new), headers=headers)
-    return ProbeRequest(method=request.method, url=str(new), headers=headers, body=request.body)
+def _next_hop(request: ProbeRequest, exchange: Exchange) -> ProbeRequest | None:
+    """The request a redirect leads to, or None when ``exchange`` is the answer to judge.
+
+    Only a redirect on the same origin is followed: another origin is not the target, and
+    whatever credentials the request carries are for the target alone.
+    """
+    location = exchange.headers.get("location")
+    if not request.follow_redirects or exchange.status not in _REDIRECTS or not location:
+        return None
+    old = URL(request.url)
+    try:
+        new = old.join(URL(location))
+        if new.origin() != old.origin():
+            return None
+    except ValueError:  # a Location that is no URL (or no http one): judge the answer
+        return None
+    if exchange.status == 303:
+        return ProbeRequest(method="GET", url=str(new), headers=dict(request.headers))
+    return replace(request, url=str(new))
+
+
+def _header_text(value: str) -> str:
+    """A header as text, bytes that are not UTF-8 kept as ``\\xNN`` escapes.
+
+    aiohttp hands them over as lone surrogates (``surrogateescape``), which no UTF-8 writer
+    accepts: left as they are, one such header from a target lost the whole run's report.
+    """
+    if value.isascii():
+        return value
+    try:
+        return value.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:
+        return printable(value)
 
 
 def _failed(
@@ -202,6 +234,8 @@ def _failed(
     started: float,
     error: str,
     response: aiohttp.ClientResponse | None = None,
+    *,
+    unreachable: bool = False,
 ) -> Exchange:
     return Exchange(
         request=request,
@@ -209,4 +243,5 @@ def _failed(
         headers=_flatten(response.headers) if response is not None else {},
         elapsed_ms=(time.perf_counter() - started) * 1000,
         error=error,
+        unreachable=unreachable,
     )

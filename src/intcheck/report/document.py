@@ -14,7 +14,19 @@ from typing import Any
 from jsonschema import Draft202012Validator
 
 from intcheck import __version__
-from intcheck.model import Evidence, LoadSummary, Report, Result, Severity, SourceRef, Status
+from intcheck.model import (
+    Attachment,
+    Evidence,
+    LatencyBucket,
+    LoadSample,
+    LoadSummary,
+    Report,
+    Result,
+    Severity,
+    SourceRef,
+    Status,
+)
+from intcheck.report.summary import summarize
 
 
 def schema_text() -> str:
@@ -36,7 +48,8 @@ def validation_errors(document: Any) -> list[str]:
 
 
 def to_document(report: Report) -> dict[str, Any]:
-    """The JSON-ready mapping of ``report``."""
+    """The JSON-ready mapping of ``report``; ``summary`` counts results, ``cases`` cases."""
+    summary = summarize(report)
     return {
         "schema_version": report.schema_version,
         "tool": {"name": "intcheck", "version": __version__},
@@ -46,9 +59,19 @@ def to_document(report: Report) -> dict[str, Any]:
         "finished_at": report.finished_at,
         "complete": report.complete,
         "environment": dict(report.environment),
-        "summary": {status.value: report.count(status) for status in Status},
+        "summary": summary.results.as_dict(),
+        "cases": summary.cases.as_dict(),
         "results": [_result(r) for r in report.results],
-        "load": [asdict(s) for s in report.load],
+        "load": [_load(s) for s in report.load],
+    }
+
+
+def _load(summary: LoadSummary) -> dict[str, Any]:
+    # the optional 1.1 fields are left out when empty, and tuples become JSON arrays
+    return {
+        k: list(v) if isinstance(v, tuple) else v
+        for k, v in asdict(summary).items()
+        if k not in ("scenario", "series", "histogram") or v
     }
 
 
@@ -72,7 +95,9 @@ def _result(result: Result) -> dict[str, Any]:
         }
     if result.evidence is not None:
         out["evidence"] = {
-            k: v for k, v in asdict(result.evidence).items() if v not in (None, "", {})
+            k: list(v) if isinstance(v, tuple) else v
+            for k, v in asdict(result.evidence).items()
+            if v not in (None, "", {}, ())
         }
     return out
 
@@ -101,7 +126,7 @@ def from_document(document: dict[str, Any]) -> Report:
                 )
                 if source
                 else None,
-                evidence=Evidence(**evidence) if evidence else None,
+                evidence=_evidence(evidence) if evidence else None,
             )
         )
     return Report(
@@ -113,8 +138,23 @@ def from_document(document: dict[str, Any]) -> Report:
         complete=document["complete"],
         environment=document["environment"],
         results=tuple(results),
-        load=tuple(LoadSummary(**s) for s in document["load"]),
+        load=tuple(_load_summary(s) for s in document["load"]),
         schema_version=document["schema_version"],
+    )
+
+
+def _evidence(data: dict[str, Any]) -> Evidence:
+    attachments = tuple(Attachment(**a) for a in data.get("attachments", ()))
+    return Evidence(**{**data, "attachments": attachments})
+
+
+def _load_summary(data: dict[str, Any]) -> LoadSummary:
+    return LoadSummary(
+        **{
+            **data,
+            "series": tuple(LoadSample(**p) for p in data.get("series", ())),
+            "histogram": tuple(LatencyBucket(**b) for b in data.get("histogram", ())),
+        }
     )
 
 
@@ -133,9 +173,17 @@ def write_atomic(path: Path, text: str) -> None:
         raise
 
 
+def render_json(report: Report) -> str:
+    """``report`` as the text of ``report.json``."""
+    return json.dumps(to_document(report), indent=2, ensure_ascii=False) + "\n"
+
+
 def write_report(report: Report, path: Path) -> Path:
-    """Write ``report`` as JSON at ``path`` atomically and return the path."""
-    write_atomic(path, json.dumps(to_document(report), indent=2, ensure_ascii=False) + "\n")
+    """Write ``report`` as JSON at ``path`` atomically and return the path.
+
+    The report is written as it is: ``writers.write_reports`` is the door that redacts.
+    """
+    write_atomic(path, render_json(report))
     return path
 
 

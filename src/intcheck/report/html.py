@@ -6,14 +6,15 @@ works offline and can be attached to a ticket as one file.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from html import escape
 from typing import TYPE_CHECKING
 
 from intcheck.model import Status
+from intcheck.report.summary import by_case, summarize, told_by_outage
 
 if TYPE_CHECKING:
     from intcheck.model import Report, Result
+    from intcheck.report.summary import Counts, Summary
 
 _CSS = """
 body{font:14px/1.45 system-ui,sans-serif;margin:2rem;color:#1d1d1f;max-width:80rem}
@@ -29,6 +30,7 @@ details{margin:.3rem 0}code{font-size:.92em}
 
 def render_html(report: Report) -> str:
     """``report`` as one HTML page."""
+    summary = summarize(report)
     title = f"intcheck {report.kind}: {report.plan_name}"
     parts = [
         "<!DOCTYPE html>",
@@ -42,37 +44,64 @@ def render_html(report: Report) -> str:
     ]
     if not report.complete:
         parts.append('<p class="banner"><strong>Incomplete:</strong> the run was interrupted.</p>')
-    counts = " · ".join(
-        f'<span class="{s.value}">{report.count(s)} {s.value}</span>' for s in Status
-    )
     parts.append(
-        f"<p>{counts}<br>Started {escape(report.started_at)}, "
-        f"finished {escape(report.finished_at)}</p>"
+        f"<p>{_counts(summary.cases, 'case')}<br>{_counts(summary.results, 'result')}<br>"
+        f"Started {escape(report.started_at)}, finished {escape(report.finished_at)}</p>"
     )
-    by_integration: dict[str, dict[str, list[Result]]] = defaultdict(lambda: defaultdict(list))
-    for result in report.results:
-        by_integration[result.integration][result.case].append(result)
+    for outage in summary.outages:
+        parts.append(f'<p class="banner errored">{escape(outage.line())}</p>')
+    parts.append(
+        "<table><tr><th>integration</th><th>cases</th>"
+        + "".join(f"<th>{s.value}</th>" for s in Status)
+        + "<th>results</th></tr>"
+    )
+    for name, (case_counts, check_counts) in summary.integrations.items():
+        parts.append(
+            f"<tr><td>{escape(name)}</td><td>{case_counts.total}</td>"
+            + "".join(f'<td class="{s.value}">{case_counts.get(s)}</td>' for s in Status)
+            + f"<td>{check_counts.total}</td></tr>"
+        )
+    parts.append("</table>")
+    by_integration: dict[str, dict[str, list[Result]]] = {}
+    for case_id, results in by_case(report.results).items():
+        by_integration.setdefault(results[0].integration, {})[case_id] = results
     for integration in sorted(by_integration):
-        cases = by_integration[integration]
-        parts.append(f"<h2>{escape(integration)}</h2>")
-        parts.append("<table><tr><th>case</th><th>verdict</th><th>checks</th></tr>")
-        for case_id, results in cases.items():
-            verdict = _verdict(results)
-            parts.append(
-                f'<tr><td><code>{escape(case_id)}</code></td><td class="{verdict.value}">'
-                f"{verdict.value}</td><td>{_checks(results)}</td></tr>"
-            )
-        parts.append("</table>")
+        parts += _integration(integration, by_integration[integration], summary)
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
 
 
-def _verdict(results: list[Result]) -> Status:
-    statuses = {r.status for r in results}
-    for status in (Status.ERRORED, Status.FAILED, Status.PASSED):
-        if status in statuses:
-            return status
-    return Status.SKIPPED
+def _counts(counts: Counts, noun: str) -> str:
+    """``<strong>12 cases</strong>: 8 passed · …``, each figure tagged for its status."""
+    plural = noun if counts.total == 1 else noun + "s"
+    figures = " · ".join(
+        f'<span class="{s.value}" data-{noun}s="{s.value}">{counts.get(s)} {s.value}</span>'
+        for s in Status
+    )
+    return f'<strong data-{noun}s="total">{counts.total} {plural}</strong>: {figures}'
+
+
+def _integration(name: str, cases: dict[str, list[Result]], summary: Summary) -> list[str]:
+    """The case table of one integration; cases an outage line tells are one row together."""
+    parts = [f"<h2>{escape(name)}</h2>"]
+    parts.append("<table><tr><th>case</th><th>verdict</th><th>checks</th></tr>")
+    untold = 0
+    for case_id, results in cases.items():
+        if told_by_outage(results):
+            untold += 1
+            continue
+        verdict = summary.case_status[case_id]
+        parts.append(
+            f'<tr><td><code>{escape(case_id)}</code></td><td class="{verdict.value}">'
+            f"{verdict.value}</td><td>{_checks(results)}</td></tr>"
+        )
+    if untold:
+        parts.append(
+            f'<tr><td>{untold} case{"s" * (untold != 1)}</td><td class="errored">errored</td>'
+            "<td>no answer: see the line at the top</td></tr>"
+        )
+    parts.append("</table>")
+    return parts
 
 
 def _checks(results: list[Result]) -> str:

@@ -1,67 +1,87 @@
 """JUnit XML for CI servers: one testsuite per integration, one testcase per case.
 
-A case passes when all its checks pass; its failed checks become ``<failure>`` elements and
-its errored checks ``<error>`` elements, so CI dashboards keep FAILED and ERRORED apart too.
+A case's outcome is its worst check's (``summary.worst``): a failed case holds a
+``<failure>`` per failed check, an errored case an ``<error>`` per errored check, a skipped
+case one ``<skipped>``; checks of a lesser status on the same case are listed in
+``<system-err>``. So each testcase has one outcome, and ``tests``, ``failures``, ``errors`` and
+``skipped`` are the case counts every other rendering shows.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from typing import TYPE_CHECKING
 from xml.etree import ElementTree as ET
 
 from intcheck.model import Status
+from intcheck.report.summary import by_case, summarize
 
 if TYPE_CHECKING:
     from intcheck.model import Report, Result
 
+_TAG = {Status.FAILED: "failure", Status.ERRORED: "error"}
+
 
 def render_junit(report: Report) -> str:
     """``report`` as a JUnit XML document (``<testsuites>``)."""
-    suites: dict[str, dict[str, list[Result]]] = defaultdict(lambda: defaultdict(list))
-    for result in report.results:
-        suites[result.integration][result.case].append(result)
+    summary = summarize(report)
+    suites: dict[str, dict[str, list[Result]]] = {}
+    for case_id, results in by_case(report.results).items():
+        suites.setdefault(results[0].integration, {})[case_id] = results
     root = ET.Element("testsuites", name=f"intcheck {report.kind}: {report.plan_name}")
-    totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+    seconds_total = 0.0
     for integration in sorted(suites):
-        cases = suites[integration]
         suite = ET.SubElement(root, "testsuite", name=integration, timestamp=report.started_at)
-        counts = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
         seconds = 0.0
-        for case_id, results in cases.items():
+        for case_id, results in suites[integration].items():
             case = ET.SubElement(
                 suite, "testcase", classname=integration, name=_name(case_id, integration)
             )
             elapsed = max((r.evidence.elapsed_ms or 0.0) if r.evidence else 0.0 for r in results)
             case.set("time", f"{elapsed / 1000:.3f}")
             seconds += elapsed / 1000
-            counts["tests"] += 1
-            statuses = {r.status for r in results}
-            for result in results:
-                if result.status is Status.FAILED:
-                    _detail(case, "failure", result)
-                elif result.status is Status.ERRORED:
-                    _detail(case, "error", result)
-            if Status.ERRORED in statuses:
-                counts["errors"] += 1
-            elif Status.FAILED in statuses:
-                counts["failures"] += 1
-            elif statuses == {Status.SKIPPED}:
-                counts["skipped"] += 1
-                ET.SubElement(case, "skipped", message=_printable(results[0].message))
+            _outcome(case, summary.case_status[case_id], results)
             curl = next((r.evidence.curl for r in results if r.evidence and r.evidence.curl), "")
             if curl:
                 ET.SubElement(case, "system-out").text = _printable(f"rerun: {curl}")
-        for key, value in counts.items():
-            suite.set(key, str(value))
-            totals[key] += value
+        cases = summary.integrations[integration][0]
+        _set_counts(suite, cases.total, cases.failed, cases.errored, cases.skipped)
         suite.set("time", f"{seconds:.3f}")
-    for key, value in totals.items():
-        root.set(key, str(value))
+        seconds_total += seconds
+    counts = summary.cases
+    _set_counts(root, counts.total, counts.failed, counts.errored, counts.skipped)
+    root.set("time", f"{seconds_total:.3f}")
     if not report.complete:
         root.set("incomplete", "true")
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def _set_counts(element: ET.Element, tests: int, failures: int, errors: int, skipped: int) -> None:
+    for key, value in (
+        ("tests", tests),
+        ("failures", failures),
+        ("errors", errors),
+        ("skipped", skipped),
+    ):
+        element.set(key, str(value))
+
+
+def _outcome(case: ET.Element, status: Status, results: list[Result]) -> None:
+    """The one outcome element(s) of a case, and its lesser findings in ``<system-err>``."""
+    if status is Status.SKIPPED:
+        reason = next((r.message for r in results if r.status is Status.SKIPPED), "")
+        ET.SubElement(case, "skipped", message=_printable(reason[:500]))
+    elif status in _TAG:
+        for result in results:
+            if result.status is status:
+                _detail(case, _TAG[status], result)
+    others = [
+        f"{r.status.value.upper()} {r.check}: {r.message}"
+        for r in results
+        if r.status is not status and r.status is not Status.PASSED
+    ]
+    if others:
+        ET.SubElement(case, "system-err").text = _printable("\n".join(others))
 
 
 def _name(case_id: str, integration: str) -> str:

@@ -1,44 +1,64 @@
 """The report for people, in Markdown: a ticket, a pull request or a chat message.
 
-Counts first, then one table per integration, then each finding with what was expected, what
-came back and a curl line to rerun it. Text from the endpoint is escaped so a hostile body
-cannot break the table or inject links.
+Counts first (cases by their worst check, then checks), then one line per outage (a target
+that did not answer is said once, not once per check), one table row per integration, then
+each finding with what was expected, what came back and a curl line to rerun it. Text from the
+endpoint is escaped so a hostile body cannot break the table or inject links.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from typing import TYPE_CHECKING
 
 from intcheck.model import Status
+from intcheck.report.summary import no_answer, summarize
 
 if TYPE_CHECKING:
     from intcheck.model import Report, Result
+    from intcheck.report.summary import Counts
 
 _ICON = {Status.PASSED: "✅", Status.FAILED: "❌", Status.ERRORED: "⚠️", Status.SKIPPED: "⏭️"}
 MAX_FINDINGS = 200
 
 
+def counts_line(counts: Counts, noun: str) -> str:
+    """``**12 cases**: ✅ 8 passed · ❌ 2 failed · …``, the same words in every rendering."""
+    plural = noun if counts.total == 1 else noun + "s"
+    figures = " · ".join(f"{_ICON[s]} {counts.get(s)} {s.value}" for s in Status)
+    return f"**{counts.total} {plural}**: {figures}"
+
+
 def render_markdown(report: Report) -> str:
     """``report`` as a Markdown document."""
+    summary = summarize(report)
     lines = [f"# intcheck {report.kind}: {_cell(report.plan_name)}", ""]
     if not report.complete:
         lines += ["> **Incomplete**: the run was interrupted; these are the results so far.", ""]
-    counts = " · ".join(f"{_ICON[s]} {report.count(s)} {s.value}" for s in Status)
-    lines += [f"{counts}  ", f"Started {report.started_at}, finished {report.finished_at}.", ""]
-    by_integration: dict[str, list[Result]] = defaultdict(list)
-    for result in report.results:
-        by_integration[result.integration].append(result)
     lines += [
-        "| integration | cases | passed | failed | errored | skipped |",
-        "|---|---:|---:|---:|---:|---:|",
+        counts_line(summary.cases, "case") + "  ",
+        counts_line(summary.results, "result") + "  ",
+        f"Started {report.started_at}, finished {report.finished_at}.",
+        "",
     ]
-    for name in sorted(by_integration):
-        results = by_integration[name]
-        cases = len({r.case for r in results})
-        row = [str(sum(1 for r in results if r.status is s)) for s in Status]
-        lines.append(f"| {_cell(name)} | {cases} | " + " | ".join(row) + " |")
-    findings = [r for r in report.results if r.status in (Status.FAILED, Status.ERRORED)]
+    if summary.outages:
+        lines += ["## Not evaluated", ""]
+        lines += [f"- {_ICON[Status.ERRORED]} {_cell(o.line())}" for o in summary.outages]
+        lines.append("")
+    lines += [
+        "| integration | cases | passed | failed | errored | skipped | results |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, (cases, results) in summary.integrations.items():
+        row = [str(cases.get(s)) for s in Status]
+        lines.append(
+            f"| {_cell(name)} | {cases.total} | " + " | ".join(row) + f" | {results.total} |"
+        )
+    # Checks that got no answer are told by their outage line above, not one by one.
+    findings = [
+        r
+        for r in report.results
+        if r.status in (Status.FAILED, Status.ERRORED) and not no_answer(r)
+    ]
     if findings:
         lines += ["", "## Findings", ""]
         for result in findings[:MAX_FINDINGS]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from intcheck.contracts.openapi import resolve_pointer
 from intcheck.contracts.yamlsrc import escape
+from intcheck.kinds.expectations import media_matches
 from intcheck.kinds.probing import (
     Check,
     Exchange,
@@ -37,7 +37,7 @@ def rest_checks(spec: SpecView, op: OperationView) -> tuple[Check, ...]:
         got = exchange.content_type
         if not got and not exchange.body:
             return None
-        if any(_media_matches(got, m) for m in media):
+        if any(media_matches(got, m) for m in media):
             return None
         return Finding(
             f"content type {got or '(none)'!r} is not documented for {found[0]}: {', '.join(media)}"
@@ -62,7 +62,7 @@ def rest_checks(spec: SpecView, op: OperationView) -> tuple[Check, ...]:
             return None
         code, resp = found
         content = resp.get("content") or {}
-        media = next((m for m in content if _media_matches(exchange.content_type, m.lower())), None)
+        media = next((m for m in content if media_matches(exchange.content_type, m.lower())), None)
         if media is None or "schema" not in content[media]:
             return None
         if not JSON_MEDIA.match(media.lower()):
@@ -92,69 +92,3 @@ def rest_checks(spec: SpecView, op: OperationView) -> tuple[Check, ...]:
         ),
         Check(name="body_matches_schema", function=body_matches_schema),
     )
-
-
-def expectation_checks(expect: dict[str, Any]) -> tuple[Check, ...]:
-    checks = []
-    if "fields" in expect:
-        checks.append(Check(name="fields_are_as_expected", function=_fields_are_as_expected))
-    if "content_type" in expect:
-        checks.append(
-            Check(name="content_type_is_as_expected", function=_content_type_is_as_expected)
-        )
-    if "contains" in expect:
-        checks.append(
-            Check(name="body_contains_expected_text", function=_body_contains_expected_text)
-        )
-    if "max_ms" in expect:
-        checks.append(
-            Check(
-                name="latency_within_case_limit",
-                function=_latency_within_case_limit,
-                severity=Severity.MEDIUM,
-            )
-        )
-    return tuple(checks)
-
-
-def _fields_are_as_expected(case: ProbeCase, exchange: Exchange) -> Finding | None:
-    try:
-        body = json.loads(exchange.body)
-    except ValueError:
-        return Finding("body is not JSON, so the expected fields cannot be there")
-    for pointer, wanted in case.data["fields"].items():
-        try:
-            got = resolve_pointer(body, "#" + pointer)
-        except (KeyError, IndexError, ValueError, TypeError):
-            return Finding(f"{pointer}: expected {wanted!r}, the field is missing")
-        if got != wanted:
-            return Finding(f"{pointer}: expected {wanted!r}, got {got!r}")
-    return None
-
-
-def _content_type_is_as_expected(case: ProbeCase, exchange: Exchange) -> Finding | None:
-    wanted = str(case.data["content_type"]).lower()
-    if _media_matches(exchange.content_type, wanted):
-        return None
-    return Finding(f"expected content type {wanted!r}, got {exchange.content_type!r}")
-
-
-def _body_contains_expected_text(case: ProbeCase, exchange: Exchange) -> Finding | None:
-    if str(case.data["contains"]).encode() in exchange.body:
-        return None
-    return Finding(f"body does not contain {case.data['contains']!r}")
-
-
-def _latency_within_case_limit(case: ProbeCase, exchange: Exchange) -> Finding | None:
-    limit = float(case.data["max_ms"])
-    if exchange.elapsed_ms <= limit:
-        return None
-    return Finding(f"answered in {exchange.elapsed_ms:.0f} ms, the case allows {limit:g} ms")
-
-
-def _media_matches(got: str, documented: str) -> bool:
-    documented = documented.split(";", 1)[0].strip()
-    if documented in ("*/*", got):
-        return True
-    major, _, minor = documented.partition("/")
-    return minor == "*" and got.startswith(major + "/")

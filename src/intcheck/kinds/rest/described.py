@@ -12,8 +12,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from intcheck.contracts.openapi import follow_refs, resolve_pointer
+from intcheck.contracts.security import requirements
 from intcheck.contracts.yamlsrc import escape
 from intcheck.kinds import openapi_schema
+from intcheck.kinds.rest.encode import body_media
 
 if TYPE_CHECKING:
     from intcheck.contracts.openapi import OpenApiDocument
@@ -85,11 +87,36 @@ class SpecView:
 @dataclass(slots=True)
 class OperationView:
     operation: Operation
+    operation_id: str  # the spec's operationId, "" when it has none
     params: list[dict[str, Any]]
-    body_pointer: str  # "" when no JSON request body
+    body_pointer: str  # the schema of the body the probe sends; "" when it sends none
+    body_media: str  # the media type it sends the body as (``encode.body_media``)
+    body_required: bool
+    body_unbuildable: str  # the declared media types when none of them can be built, else ""
     responses: dict[str, dict[str, Any]]  # status -> resolved response object
     response_pointers: dict[str, str]  # status -> where that response object really lives
-    secured: bool
+    requirements: list[dict[str, Any]]  # security alternatives; [] declares none
+
+    @property
+    def secured(self) -> bool:
+        """Whether the spec wants credentials: a requirement, and no ``{}`` alternative."""
+        return bool(self.requirements) and {} not in self.requirements
+
+    def param(self, name: str, where: str) -> dict[str, Any] | None:
+        return next(
+            (p for p in self.params if p["name"] == name and p.get("in", "query") == where), None
+        )
+
+    def success_schema_pointers(self) -> list[str]:
+        """Pointers to the JSON schemas of the documented 2xx answers."""
+        found = []
+        for code, response in self.responses.items():
+            if not code.startswith("2") and code.upper() != "2XX":
+                continue
+            for media, node in (response.get("content") or {}).items():
+                if JSON_MEDIA.match(media.split(";")[0].strip().lower()) and "schema" in node:
+                    found.append(f"{self.response_pointers[code]}/content/{escape(media)}/schema")
+        return found
 
 
 def describe(spec: SpecView, operation: Operation) -> OperationView:
@@ -104,15 +131,17 @@ def describe(spec: SpecView, operation: Operation) -> OperationView:
         if isinstance(param, dict) and "name" in param:
             params[(param["name"], param.get("in", "query"))] = param
     body = spec.resolve(node.get("requestBody")) if "requestBody" in node else None
-    body_pointer = ""
-    if isinstance(body, dict):
-        for media in body.get("content", {}):
-            if JSON_MEDIA.match(media.lower()) and "schema" in body["content"][media]:
+    body_pointer = body_media_key = unbuildable = ""
+    content = body.get("content") if isinstance(body, dict) else None
+    if isinstance(content, dict) and content:
+        chosen = body_media(content)
+        if chosen is None:
+            unbuildable = ", ".join(content)
+        else:
+            body_media_key = chosen
+            if "schema" in (content[chosen] or {}):
                 body_pointer = spec.where(node["requestBody"], pointer + "/requestBody")
-                body_pointer += f"/content/{escape(media)}/schema"
-                break
-    security = node.get("security", data.get("security", []))
-    secured = bool(security) and {} not in security
+                body_pointer += f"/content/{escape(chosen)}/schema"
     raw_responses = node.get("responses") or {}
     responses = {str(code): spec.resolve(resp) for code, resp in raw_responses.items()}
     response_pointers = {
@@ -121,9 +150,13 @@ def describe(spec: SpecView, operation: Operation) -> OperationView:
     }
     return OperationView(
         operation=operation,
+        operation_id=str(node.get("operationId") or ""),
         params=list(params.values()),
         body_pointer=body_pointer,
+        body_media=body_media_key,
+        body_required=bool(isinstance(body, dict) and body.get("required")),
+        body_unbuildable=unbuildable,
         responses=responses,
         response_pointers=response_pointers,
-        secured=secured,
+        requirements=requirements(spec.document, operation.path, operation.method),
     )

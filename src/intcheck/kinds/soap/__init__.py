@@ -26,14 +26,17 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from intcheck.kinds.base import MAX_BODY_BYTES, OPERATION, VALIDATION
+from intcheck.kinds.base import MAX_BODY_BYTES, OPERATION, VALIDATION, RoutesOnly
+from intcheck.kinds.soap import probe
 from intcheck.kinds.soap.envelope import SOAP11
 from intcheck.kinds.soap.service import Reply, SoapService
+from intcheck.plugins import Kind, read_vocabulary
 
 if TYPE_CHECKING:
+    from intcheck.contracts.source import ContractParts, ContractSource
     from intcheck.kinds.base import MockContext
 
-__all__ = ["MOCK", "SoapMock", "SoapService"]
+__all__ = ["KIND", "MOCK", "SoapMock", "SoapService"]
 
 
 class SoapMock:
@@ -110,3 +113,29 @@ def _respond(request: web.Request, reply: Reply) -> web.Response:
 
 
 MOCK = SoapMock()
+
+
+def read(source: ContractSource) -> ContractParts | None:
+    """Load the contract's WSDL (and its XSDs) offline; one operation per portType operation."""
+    from intcheck.contracts.source import ContractParts
+    from intcheck.contracts.wsdl import load_wsdl
+
+    spec = source.document_path("/spec")
+    if spec is None:
+        return None
+    loaded = load_wsdl(spec, source.name)
+    source.diagnostics.extend(loaded.diagnostics)
+    if loaded.document is None:
+        return None
+    return ContractParts(operations=tuple(loaded.operations), document=loaded.document, spec=spec)
+
+
+KIND = Kind(
+    name="soap",
+    summary="a SOAP 1.1/1.2 web service described by WSDL 1.1 + XSD",
+    vocabulary=read_vocabulary(__name__),
+    read=read,
+    secret_fields=("/wsse/password",),
+    mock=RoutesOnly(MOCK),
+    probe=probe,
+)

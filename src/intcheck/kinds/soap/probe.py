@@ -131,6 +131,16 @@ class TestData:
         twin.contract = self.contract
         return twin
 
+    def names_known_record(self, payload: list[Any]) -> bool:
+        """Whether ``payload`` sends a value of the contract's ``probe.data`` (a record the
+        user says the target holds)."""
+        for root in payload:
+            for element in root.iter():
+                given = self.contract.get(field_key(etree.QName(element).localname))
+                if given and not len(element) and (element.text or "").strip() in map(str, given):
+                    return True
+        return False
+
     def candidates(self, name: str) -> list[Any]:
         key = field_key(name)
         return [*self.contract.get(key, ()), *self.index.candidates(name)]
@@ -193,7 +203,10 @@ class _Maker:
         """The contract's cases for this port, then valid, invalid, unknown-id and auth."""
         cases = [self.written(item, where) for item, where in written]
         valid = self.payload()
-        cases.append(self.case("valid", self.envelope(valid), {"outcome": "conformant"}))
+        known = self.known.names_known_record(valid)
+        cases.append(
+            self.case("valid", self.envelope(valid), {"outcome": "conformant"}, known=known)
+        )
         invalid = self.invalid(valid)
         if invalid is not None:
             cases.append(self.case("invalid", self.envelope(invalid), {"outcome": "client-fault"}))
@@ -256,6 +269,7 @@ class _Maker:
         kind: str = "",
         source: Any = None,
         status: tuple[str, ...] = (),
+        known: bool = False,
     ) -> ProbeCase:
         outcome = expect.get("outcome")
         faults = ("500",) if self.port.version is SOAP11 else ("400", "500")
@@ -283,6 +297,9 @@ class _Maker:
             source=source or self.operation.source,
             data=expect,
             not_found=answer_is_not_found(self.op) if generated_positive else None,
+            # the contract's test data names a record: "no such record" is then a finding
+            data_origin="probe.data" if known else "",
+            record_is_known=known,
         )
 
     def written(self, item: dict[str, Any], where: SourceRef) -> ProbeCase:

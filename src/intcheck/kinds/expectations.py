@@ -1,0 +1,89 @@
+"""What a user wrote in a case's ``expect:`` beyond the status, checked the same for every kind.
+
+A written case (a contract's ``cases:`` entry, or a scenario's step) asserts exactly what the
+user wrote: ``fields`` (JSON pointer -> value), ``content_type``, ``contains`` and ``max_ms``
+(one answer's limit). The kind puts the entry's ``expect`` in ``ProbeCase.data`` and adds
+``expectation_checks(expect)`` to the case's checks; the status is the generic
+``status_is_as_expected`` (``ProbeCase.expect_status``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from intcheck.contracts.openapi import resolve_pointer
+from intcheck.kinds.probing import Check, Finding
+from intcheck.model import Severity
+
+if TYPE_CHECKING:
+    from intcheck.kinds.probing import Exchange, ProbeCase
+
+
+def expectation_checks(expect: Mapping[str, Any]) -> tuple[Check, ...]:
+    """The checks of what ``expect`` says beyond the status."""
+    checks = []
+    if "fields" in expect:
+        checks.append(Check(name="fields_are_as_expected", function=_fields_are_as_expected))
+    if "content_type" in expect:
+        checks.append(
+            Check(name="content_type_is_as_expected", function=_content_type_is_as_expected)
+        )
+    if "contains" in expect:
+        checks.append(
+            Check(name="body_contains_expected_text", function=_body_contains_expected_text)
+        )
+    if "max_ms" in expect:
+        checks.append(
+            Check(
+                name="latency_within_case_limit",
+                function=_latency_within_case_limit,
+                severity=Severity.MEDIUM,
+            )
+        )
+    return tuple(checks)
+
+
+def _fields_are_as_expected(case: ProbeCase, exchange: Exchange) -> Finding | None:
+    try:
+        body = json.loads(exchange.body)
+    except ValueError:
+        return Finding("body is not JSON, so the expected fields cannot be there")
+    for pointer, wanted in case.data["fields"].items():
+        try:
+            got = resolve_pointer(body, "#" + pointer)
+        except (KeyError, IndexError, ValueError, TypeError):
+            return Finding(f"{pointer}: expected {wanted!r}, the field is missing")
+        if got != wanted:
+            return Finding(f"{pointer}: expected {wanted!r}, got {got!r}")
+    return None
+
+
+def _content_type_is_as_expected(case: ProbeCase, exchange: Exchange) -> Finding | None:
+    wanted = str(case.data["content_type"]).lower()
+    if media_matches(exchange.content_type, wanted):
+        return None
+    return Finding(f"expected content type {wanted!r}, got {exchange.content_type!r}")
+
+
+def _body_contains_expected_text(case: ProbeCase, exchange: Exchange) -> Finding | None:
+    if str(case.data["contains"]).encode() in exchange.body:
+        return None
+    return Finding(f"body does not contain {case.data['contains']!r}")
+
+
+def _latency_within_case_limit(case: ProbeCase, exchange: Exchange) -> Finding | None:
+    limit = float(case.data["max_ms"])
+    if exchange.elapsed_ms <= limit:
+        return None
+    return Finding(f"answered in {exchange.elapsed_ms:.0f} ms, the case allows {limit:g} ms")
+
+
+def media_matches(got: str, documented: str) -> bool:
+    """Whether media type ``got`` is ``documented`` (which may be ``*/*`` or ``type/*``)."""
+    documented = documented.split(";", 1)[0].strip()
+    if documented in ("*/*", got):
+        return True
+    major, _, minor = documented.partition("/")
+    return minor == "*" and got.startswith(major + "/")
