@@ -164,3 +164,19 @@ def test_invalid_case_is_invalid_against_the_xsd(tmp_path: Path) -> None:
     for case in _cases(plan, "orders:PlaceOrder#*").values():
         errors = model.errors(op.input, _payload(case))
         assert bool(errors) == case.id.endswith(":invalid"), case.id
+
+
+def test_a_written_case_asserts_what_its_expect_says_beyond_the_fault(tmp_path: Path) -> None:
+    extra = (
+        "cases:\n  - name: known\n    operation: GetOrder\n    body: {OrderId: O20260001}\n"
+        "    expect: {fault: false, contains: O20260001, max_ms: 50, fields: {/a: 1}}\n"
+    )
+    case = _cases(_plan(tmp_path, extra), "orders:GetOrder#soap11:*")["soap11:case:known"]
+    answer = _response(
+        SOAP11, f'<GetOrderResponse xmlns="{TNS}"><x>O20269999</x></GetOrderResponse>'
+    )
+    checked = _answer(case, answer, 200)
+    assert checked["body_contains_expected_text"][0] is Status.FAILED
+    assert checked["latency_within_case_limit"][0] is Status.PASSED
+    # JSON pointers cannot address a SOAP answer: said, never judged
+    assert checked["fields_are_as_expected"][0] is Status.SKIPPED

@@ -21,6 +21,7 @@ from __future__ import annotations
 import copy
 import random
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from lxml import etree
@@ -28,7 +29,16 @@ from yarl import URL
 from zeep.wsse.username import UsernameToken
 
 from intcheck.data import field_key
-from intcheck.kinds.probing import ProbeCase, ProbeRequest, unbuildable, written_cases
+from intcheck.kinds.expectations import expectation_checks
+from intcheck.kinds.probing import (
+    Check,
+    Exchange,
+    Finding,
+    ProbeCase,
+    ProbeRequest,
+    unbuildable,
+    written_cases,
+)
 from intcheck.kinds.soap.checks import answer_is_not_found, soap_checks
 from intcheck.kinds.soap.components import (
     Attribute,
@@ -42,7 +52,7 @@ from intcheck.kinds.soap.documents import XSD_NS, SpecFiles
 from intcheck.kinds.soap.envelope import SOAP11, SOAP12, serialize
 from intcheck.kinds.soap.instances import Offer
 from intcheck.kinds.soap.operations import Port, SoapModel, SoapOperation
-from intcheck.model import Operation, display_path
+from intcheck.model import Operation, Status, display_path
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -319,8 +329,23 @@ class _Maker:
             ]
             expect = {"outcome": "declared-fault", "faults": declared or [str(fault)]}
         status = (str(expected["status"]),) if "status" in expected else ()
+        # what expect says beyond the status and the fault, checked as for every kind
+        extra = {k: v for k, v in expected.items() if k in ("content_type", "contains", "max_ms")}
+        expect.update(extra)
+        checks = expectation_checks(extra)
+        if "fields" in expected:
+            checks += (Check(name="fields_are_as_expected", function=_fields_do_not_apply),)
         name = f"case:{item['name']}"
-        return self.case(name, self.envelope(payload), expect, source=where, status=status)
+        case = self.case(name, self.envelope(payload), expect, source=where, status=status)
+        return replace(case, checks=case.checks + checks)
+
+
+def _fields_do_not_apply(case: ProbeCase, exchange: Exchange) -> Finding:
+    return Finding(
+        "expect.fields takes JSON pointers, which a SOAP answer has none of: "
+        "assert a value with expect.contains",
+        Status.SKIPPED,
+    )
 
 
 def _bytes(payload: list[Any]) -> bytes:
