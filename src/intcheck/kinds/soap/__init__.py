@@ -9,7 +9,8 @@ Modules: ``operations`` (the WSDL compiled once into the operation model mock an
 ``envelope`` (versions, hardened parsing, faults), ``documents`` (the WSDL's files and their
 rewriting), ``xsd``/``components`` (the schemas as declarations), ``instances``/``values``
 (elements and text built valid against the XSD), ``schemas`` (libxml2 validation), ``dataset``
-(answers from the DataStore), ``service`` (dispatch, credentials and replies). docs/contracts.md
+(answers from the DataStore), ``notfound`` (the declared fault's detail), ``service`` (dispatch,
+credentials and replies). docs/contracts.md
 (``kind: soap``) describes the behaviour for users.
 
 Each request sets ``request[OPERATION]`` (the WSDL operation name, ``GET ?wsdl``, ``GET ?xsd``,

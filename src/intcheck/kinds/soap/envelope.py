@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +20,12 @@ from intcheck.contracts.wsdl import safe_parser
 SOAP11_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 SOAP12_ENV = "http://www.w3.org/2003/05/soap-envelope"
 XML_NS = "http://www.w3.org/XML/1998/namespace"
+# WS-Security and WS-Addressing blocks: accepted without checking, as a permissive server would
+_UNDERSTOOD_HEADER_PREFIXES = (
+    "http://docs.oasis-open.org/wss/",
+    "http://schemas.xmlsoap.org/ws/2004/08/addressing",
+    "http://www.w3.org/2005/08/addressing",
+)
 
 # "<!DOCTYPE" in UTF-8 and both UTF-16s, searched for in one pass
 _DOCTYPE = re.compile(
@@ -135,6 +141,31 @@ def ascii_compatible(body: bytes) -> bool:
     rules out UTF-16, UTF-32 and EBCDIC."""
     head = body[3:7] if body.startswith(b"\xef\xbb\xbf") else body[:4]
     return head[:1] == b"<" and b"\x00" not in head
+
+
+def not_understood(root: Any, version: SoapVersion, known: Collection[str]) -> str:
+    """The first header addressed to us, marked mustUnderstand, that we do not know; or "".
+
+    Known: ``known`` (the headers the operation's input declares), and WS-Security and
+    WS-Addressing blocks.
+    """
+    header = root.find(f"{{{version.envelope_ns}}}Header")
+    if header is None:
+        return ""
+    role_attr = "actor" if version is SOAP11 else "role"
+    for block in header:
+        if not isinstance(block.tag, str):
+            continue
+        if block.get(f"{{{version.envelope_ns}}}mustUnderstand") not in ("1", "true"):
+            continue
+        role = block.get(f"{{{version.envelope_ns}}}{role_attr}")
+        if role and not role.endswith(("/next", "/ultimateReceiver")):
+            continue  # meant for another node on the path
+        namespace = etree.QName(block).namespace or ""
+        if block.tag in known or namespace.startswith(_UNDERSTOOD_HEADER_PREFIXES):
+            continue
+        return str(block.tag)
+    return ""
 
 
 def build_fault(

@@ -16,9 +16,8 @@ from typing import TYPE_CHECKING, Any
 from lxml import etree
 
 from intcheck.cache import BoundedCache
-from intcheck.data import field_key
 from intcheck.kinds.base import MAX_BODY_BYTES
-from intcheck.kinds.soap.components import Attribute, ComplexType, ElementUse, local_name
+from intcheck.kinds.soap.components import ComplexType
 from intcheck.kinds.soap.dataset import DatasetAnswers, NotFound, request_values
 from intcheck.kinds.soap.envelope import (
     MUST_UNDERSTAND,
@@ -29,25 +28,19 @@ from intcheck.kinds.soap.envelope import (
     SoapVersion,
     ascii_compatible,
     build_fault,
+    not_understood,
     parse_envelope,
     serialize,
     version_from_content_type,
 )
-from intcheck.kinds.soap.instances import Offer
-from intcheck.kinds.soap.operations import Fault, SoapModel, SoapOperation
+from intcheck.kinds.soap.notfound import FaultDetail, not_found_fault
+from intcheck.kinds.soap.operations import SoapModel, SoapOperation
 
 if TYPE_CHECKING:
     from intcheck.data import DataStore
     from intcheck.model import Contract
 
 log = logging.getLogger(__name__)
-_NOT_FOUND_WORDS = ("notfound", "unknown", "nosuch", "missing", "invalidid")
-# WS-Security and WS-Addressing blocks: accepted without checking, as a permissive server would
-_UNDERSTOOD_HEADER_PREFIXES = (
-    "http://docs.oasis-open.org/wss/",
-    "http://schemas.xmlsoap.org/ws/2004/08/addressing",
-    "http://www.w3.org/2005/08/addressing",
-)
 
 
 @dataclass(slots=True)
@@ -205,7 +198,7 @@ class SoapService:
             )
         # no header can be marked mustUnderstand when the word is nowhere in the bytes
         marked = b"mustUnderstand" in data or not ascii_compatible(data)
-        unknown_header = _not_understood(root, version, op) if marked else ""
+        unknown_header = not_understood(root, version, op.input.headers) if marked else ""
         if unknown_header:
             reply = self._fault(
                 version,
@@ -326,12 +319,12 @@ class SoapService:
         """A not-found is the sender's mistake (Client in 1.1, Sender in 1.2), with the detail
         of the fault the WSDL declares for it when there is one."""
         version = op.version
-        fault = _not_found_fault(op.faults)
+        fault = not_found_fault(op.faults)
         detail = []
         if fault is not None:
             element = self.model.types.element(fault.element)
             if element is not None:
-                filler = _FaultDetail(str(exc), exc.value)
+                filler = FaultDetail(str(exc), exc.value)
                 detail.append(self.builder.element(element, None, filler))
         reply = self._fault(version, version.sender, str(exc), detail=detail)
         reply.operation = op.name
@@ -376,64 +369,3 @@ def _envelope(version: SoapVersion) -> Any:
     envelope = etree.Element(f"{{{ns}}}Envelope", nsmap={prefix: ns})
     etree.SubElement(envelope, f"{{{ns}}}Body")
     return envelope
-
-
-def _not_found_fault(faults: tuple[Fault, ...]) -> Fault | None:
-    """The declared fault that says "no such record": by its name, else the first with a detail."""
-    with_detail = [fault for fault in faults if fault.element]
-    named = (
-        fault
-        for fault in with_detail
-        if any(
-            word in field_key(fault.name + local_name(fault.element)) for word in _NOT_FOUND_WORDS
-        )
-    )
-    return next(named, with_detail[0] if with_detail else None)
-
-
-class _FaultDetail:
-    """Fills a declared fault's detail element: a code, the message, the key not found."""
-
-    def __init__(self, message: str, key: Any) -> None:
-        self.message = message
-        self.key = key
-
-    def child(self, use: ElementUse, scope: Any) -> list[Any] | None:
-        name = field_key(local_name(use.element.name))
-        if "code" in name:
-            return [Offer(("NotFound", "NOT_FOUND", "404"))]
-        if any(word in name for word in ("message", "reason", "text", "description")):
-            return [self.message]
-        if "key" in name or name.endswith("id"):
-            return [self.key]
-        return None
-
-    def attribute(self, attribute: Attribute, scope: Any) -> Any:
-        return None
-
-    def rendering_key(self, scope: Any) -> None:
-        return None  # built once per request anyway
-
-
-def _not_understood(root: Any, version: SoapVersion, op: SoapOperation) -> str:
-    """The first header addressed to us, marked mustUnderstand, that we do not know; or "".
-
-    Known: the headers the operation's input declares, and WS-Security / WS-Addressing blocks.
-    """
-    header = root.find(f"{{{version.envelope_ns}}}Header")
-    if header is None:
-        return ""
-    role_attr = "actor" if version is SOAP11 else "role"
-    for block in header:
-        if not isinstance(block.tag, str):
-            continue
-        if block.get(f"{{{version.envelope_ns}}}mustUnderstand") not in ("1", "true"):
-            continue
-        role = block.get(f"{{{version.envelope_ns}}}{role_attr}")
-        if role and not role.endswith(("/next", "/ultimateReceiver")):
-            continue  # meant for another node on the path
-        namespace = etree.QName(block).namespace or ""
-        if block.tag in op.input.headers or namespace.startswith(_UNDERSTOOD_HEADER_PREFIXES):
-            continue
-        return str(block.tag)
-    return ""
