@@ -12,9 +12,10 @@ import sys
 import tempfile
 import time
 import traceback
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
+from rich.live import Live
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -32,9 +33,9 @@ from intcheck.redact import Redactor, printable
 from intcheck.report.summary import no_answer, summarize
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Mapping
 
-    from intcheck.model import Contract, Plan, Result
+    from intcheck.model import Contract, LoadSummary, Plan, Result
     from intcheck.plugins import Registry
     from intcheck.readiness import Readiness
     from intcheck.readiness.gates import GateOutcome
@@ -171,6 +172,10 @@ class Output:
     def simulation_progress(self, contracts: list[str]) -> SimulationProgress:
         """A context manager counting judged exchanges per simulated contract."""
         return SimulationProgress(self, contracts)
+
+    def load_progress(self, duration_s: float) -> LoadProgress:
+        """A context manager showing the live line of a load run."""
+        return LoadProgress(self, duration_s)
 
     def report_summary(self, report: Report, written: Written) -> None:
         """Outages first, then the counts every report file shows, then the files."""
@@ -378,3 +383,67 @@ class SimulationProgress:
         self._last = time.monotonic()
         done = ", ".join(f"{name} {len(cases)}" for name, cases in self.cases.items())
         self.output.line(f"  exchanges judged: {done}; {self.bad} findings")
+
+
+class LoadProgress:
+    """The live line of a load run: users, RPS, p95, failures; on a terminal one line that
+    changes in place, in CI logs a plain line every five seconds."""
+
+    def __init__(self, output: Output, duration_s: float) -> None:
+        self.output = output
+        self.duration_s = duration_s
+        self._live: Live | None = None
+        self._last_said = -5.0
+        self._text = ""
+        self._said = ""  # the last line printed for good (not the live one)
+
+    def __enter__(self) -> LoadProgress:
+        if self.output.interactive:
+            self._live = Live(
+                Text("starting Locust ..."),
+                console=self.output.err,
+                refresh_per_second=4,
+                transient=True,
+            )
+            self._live.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._live is not None:
+            self._live.stop()
+        if self._text and self._text != self._said:
+            self.output.line(self._text)
+
+    def update(self, sample: Mapping[str, Any]) -> None:
+        """Show one sample of the locustfile's sampler."""
+        requests = int(sample.get("requests", 0))
+        failures = int(sample.get("failures", 0))
+        share = failures / requests * 100 if requests else 0.0
+        self._text = (
+            f"  {sample['t_s']:>5.0f}s/{self.duration_s:.0f}s  users {sample['users']:>5}  "
+            f"rps {sample['rps']:>8.1f}  p95 {sample['p95_ms']:>6.0f} ms  "
+            f"requests {requests:,}  failures {failures:,} ({share:.2f} %)"
+        )
+        if self._live is not None:
+            self._live.update(Text(self._text))
+        elif float(sample["t_s"]) - self._last_said >= 5.0:
+            self._last_said = float(sample["t_s"])
+            self._said = self._text
+            self.output.line(self._text)
+
+
+def load_table(output: Output, summary: LoadSummary) -> None:
+    """Per operation and in total: requests, failures, RPS and the percentiles."""
+    table = Table(title=f"load: {summary.scenario}, {summary.users} users", title_justify="left")
+    columns = ("operation", "requests", "failures", "rps", "p50", "p90", "p95", "p99", "max")
+    for column in columns:
+        table.add_column(column, justify="left" if column == "operation" else "right")
+    for name, figures in summary.operations.items():
+        table.add_row(
+            name,
+            f"{figures['requests']:,.0f}",
+            f"{figures['failures']:,.0f}",
+            f"{figures['rps']:,.1f}",
+            *(f"{figures[k]:,.0f} ms" for k in ("p50_ms", "p90_ms", "p95_ms", "p99_ms", "max_ms")),
+        )
+    output.err.print(table)

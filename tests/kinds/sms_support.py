@@ -79,11 +79,16 @@ def write_plan(
     retry_ms: int = 50,
     max_segments: int = 3,
     record_id: str | None = None,
+    send_url: str = "",
 ) -> Plan:
-    """A plan with one sms contract ``sms`` of ``provider`` (receipts without delay)."""
+    """A plan with one sms contract ``sms`` of ``provider`` (receipts without delay);
+    ``send_url`` names the gateway (``send.url``)."""
+    own = CONTRACTS[provider].lstrip()
+    if send_url:
+        own = own.replace("send:\n", f"send:\n  url: {send_url}\n")
     contract = (
         f"kind: sms\nname: sms\ntarget: {target}\n"
-        + CONTRACTS[provider].lstrip()
+        + own
         + f"""inbound: {{path: /hooks/inbound{_record(provider, record_id)}}}
 delivery_receipts:
   path: /hooks/status
@@ -99,6 +104,7 @@ mock: {{dataset: master-data.yaml}}
 """
         + extra
     )
+    folder.mkdir(parents=True, exist_ok=True)
     (folder / "sms.yaml").write_text(contract)
     (folder / "plan.yaml").write_text(
         "name: sms\nintegrations:\n  - contract: sms.yaml\n    gates: [conformance, simulation]\n"

@@ -40,6 +40,8 @@ def test_every_email_rule_has_a_snapshot() -> None:
     assert folders == {
         "email-auth-needs-tls",
         "email-bad-chaos",
+        "email-case-rules",
+        "email-cases",
         "email-dkim-key",
         "email-mailgun-unsigned",
     }

@@ -16,9 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from intcheck.cli import cli, main
-from intcheck.contracts import load_plan
 from intcheck.errors import ExitCode, UsageError
-from intcheck.plugins import Registry
 from intcheck.report.document import validation_errors
 from tests.servers.example_services import Defect, ExampleServices
 from tests.servers.hostile import HostileServer
@@ -93,28 +91,29 @@ def test_probe_passes_and_writes_every_report(tmp_path: Path) -> None:
     assert "results:" in result.output
 
 
-def test_integration_the_plan_needs_but_probe_cannot_check_is_a_finding(tmp_path: Path) -> None:
-    """Never green by omission: a required integration the probe cannot check fails the run."""
-    plan = load_plan(ROOT / "contracts", environ={})
-    uncovered = [c.name for c in Registry.default().uncovered(plan, "probe")]
-    only = [
-        x for name in ("customer-master", "order-service", *uncovered) for x in ("--only", name)
-    ]
-    with services_in_thread() as url:
-        result = CliRunner().invoke(cli, _args(url, tmp_path, *only), standalone_mode=False)
-    assert result.return_value == ExitCode.FINDINGS
-    uncovered = [
-        r
-        for r in json.loads((tmp_path / "report.json").read_text("utf-8"))["results"]
-        if r["check"] == "integration_is_covered"
-    ]
-    assert uncovered, "the not-covered integrations are in the report"
-    assert all(r["status"] == "skipped" for r in uncovered)
-    plan = load_plan(ROOT / "contracts", environ={})
-    needed = {i.contract.name for i in plan.integrations if "conformance" in i.gates}
-    names = ", ".join(sorted(r["integration"] for r in uncovered if r["integration"] in needed))
-    assert names, "the example plan needs conformance evidence the probe cannot produce"
-    assert f"NOT TESTED: the plan needs conformance evidence of {names}" in result.output
+def test_integration_the_plan_needs_but_a_verb_cannot_test_is_a_finding(tmp_path: Path) -> None:
+    """Never green by omission: a required integration a verb cannot test fails the run.
+
+    Every built-in kind can be probed, so the case is made with simulate: a REST service has no
+    other side to play, and a plan that asks for its simulation evidence cannot get it.
+    """
+    folder = tmp_path / "plan"
+    folder.mkdir()
+    (folder / "plan.yaml").write_text(
+        "name: needs what cannot be had\n"
+        "integrations:\n"
+        f"  - contract: {ROOT / 'contracts' / 'customer-master.yaml'}\n"
+        "    gates: [simulation]\n"
+    )
+    reports = tmp_path / "reports"
+    result = CliRunner().invoke(
+        cli, ["simulate", str(folder), "--report-dir", str(reports)], standalone_mode=False
+    )
+    assert result.return_value == ExitCode.FINDINGS, result.output
+    (uncovered,) = json.loads((reports / "report.json").read_text("utf-8"))["results"]
+    assert uncovered["check"] == "integration_is_covered"
+    assert uncovered["status"] == "skipped"
+    assert "NOT TESTED: the plan needs simulation evidence of customer-master" in result.output
 
 
 def test_findings_exit_1_and_are_in_the_reports(tmp_path: Path) -> None:

@@ -15,7 +15,8 @@ if TYPE_CHECKING:
     from intcheck.model import Plan
 
 
-PROBED = ("customer-master", "order-service", "sms-gateway", "pbx-screen-pop")
+# erp-order-page's pages are also shown in headless Chromium.
+PROBED = ("customer-master", "order-service", "sms-gateway", "pbx-screen-pop", "erp-order-page")
 
 
 def _targets(mock: MockServer) -> dict[str, str]:

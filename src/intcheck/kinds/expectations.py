@@ -1,28 +1,30 @@
-"""What a user wrote in a case's ``expect:`` beyond the status, checked the same for every kind.
+"""What a written case's ``expect:`` asserts beyond its status, as checks every kind shares.
 
-A written case (a contract's ``cases:`` entry, or a scenario's step) asserts exactly what the
-user wrote: ``fields`` (JSON pointer -> value), ``content_type``, ``contains`` and ``max_ms``
-(one answer's limit). The kind puts the entry's ``expect`` in ``ProbeCase.data`` and adds
-``expectation_checks(expect)`` to the case's checks; the status is the generic
-``status_is_as_expected`` (``ProbeCase.expect_status``).
+A key user writes a case (``cases:`` in a contract, or a scenario step) with the answer they
+expect: ``fields`` (JSON pointer -> value), ``content_type``, ``contains``, ``max_ms``. Only
+these are asserted exactly, because only these were written down; each kind adds its own
+conformance checks beside them. The checks read the expectation from ``case.data``.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from intcheck.contracts.openapi import resolve_pointer
-from intcheck.kinds.probing import Check, Finding
+from intcheck.kinds.probing import Check, Exchange, Finding, ProbeCase
 from intcheck.model import Severity
 
-if TYPE_CHECKING:
-    from intcheck.kinds.probing import Exchange, ProbeCase
+
+def written_status(expect: Mapping[str, Any]) -> tuple[str, ...]:
+    """``expect.status`` as the probe matches it ("200", "2XX"); empty when none is written."""
+    status = expect.get("status")
+    return (str(status).upper(),) if status is not None else ()
 
 
 def expectation_checks(expect: Mapping[str, Any]) -> tuple[Check, ...]:
-    """The checks of what ``expect`` says beyond the status."""
+    """A check for each of ``fields``, ``content_type``, ``contains`` and ``max_ms`` written."""
     checks = []
     if "fields" in expect:
         checks.append(Check(name="fields_are_as_expected", function=_fields_are_as_expected))
@@ -81,7 +83,7 @@ def _latency_within_case_limit(case: ProbeCase, exchange: Exchange) -> Finding |
 
 
 def media_matches(got: str, documented: str) -> bool:
-    """Whether media type ``got`` is ``documented`` (which may be ``*/*`` or ``type/*``)."""
+    """Whether media type ``got`` is ``documented`` (parameters ignored, ``type/*`` allowed)."""
     documented = documented.split(";", 1)[0].strip()
     if documented in ("*/*", got):
         return True

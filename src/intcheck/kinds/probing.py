@@ -8,17 +8,22 @@ cannot judge the answer (a refused XML bomb, say) raises ``CannotEvaluate`` and 
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from intcheck.data import field_key
 from intcheck.model import Severity, Status
 
 if TYPE_CHECKING:
+    from contextlib import AbstractAsyncContextManager
     from pathlib import Path
 
-    from intcheck.model import Contract, Operation, SourceRef
+    from intcheck.model import Attachment, Contract, Operation, SourceRef
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -48,6 +53,8 @@ class Exchange:
     # a screenshot's path); checks read it, and it reaches the evidence as ``details``.
     observed: Mapping[str, Any] = field(default_factory=dict)
     unreachable: bool = False  # the error says the target cannot be reached: refused, DNS, TLS
+    # Files the case saved in ``PerformContext.artifacts`` (a screenshot): evidence attachments.
+    attachments: tuple[Attachment, ...] = ()
 
     @property
     def content_type(self) -> str:
@@ -71,6 +78,43 @@ class CannotEvaluate(Exception):
 CheckFunction = Callable[["ProbeCase", Exchange], Finding | None]
 
 
+class RunResources:
+    """What the cases of one probe run share, opened on first use and closed when the run ends.
+
+    A browser costs seconds to start: the cases of a run that need one ask for it by key and get
+    the same one. A resource that failed to open fails the same way for every later case,
+    without a second attempt.
+    """
+
+    def __init__(self) -> None:
+        self._stack = contextlib.AsyncExitStack()
+        self._opened: dict[str, object] = {}
+        self._failed: dict[str, BaseException] = {}
+        self._lock = asyncio.Lock()
+
+    async def get(self, key: str, opener: Callable[[], AbstractAsyncContextManager[T]]) -> T:
+        """The resource called ``key``, entered from ``opener()`` the first time it is asked."""
+        async with self._lock:
+            if key in self._failed:
+                raise self._failed[key]
+            if key not in self._opened:
+                try:
+                    self._opened[key] = await self._stack.enter_async_context(opener())
+                except Exception as exc:
+                    self._failed[key] = exc
+                    raise
+            found: T = self._opened[key]  # type: ignore[assignment]
+            return found
+
+    async def aclose(self) -> None:
+        """Close every resource opened, the last first."""
+        self._opened.clear()
+        await self._stack.aclose()
+
+
+Send = Callable[["ProbeRequest"], Awaitable[Exchange]]
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PerformContext:
     """What a case that is not one HTTP request (an SMTP dialogue, a browser visit) gets."""
@@ -78,6 +122,11 @@ class PerformContext:
     timeout_s: float
     insecure: bool = False
     artifacts: Path | None = None  # a folder for files the case links from its evidence
+    # The probe's hardened client (timeouts, size caps, TLS) for cases that send HTTP requests
+    # themselves, e.g. one hop of a redirect chain at a time; None outside a probe run.
+    send: Send | None = None
+    max_redirects: int = 5  # the bound the probe's own client applies
+    resources: RunResources | None = None  # shared by the run's cases, closed at its end
 
 
 Perform = Callable[[PerformContext], Awaitable[Exchange]]

@@ -167,6 +167,7 @@ def build_evidence(
         if request.url.startswith(("http://", "https://"))
         else "",
         details=dict(exchange.observed),
+        attachments=exchange.attachments,
     )
     return redactor.scrub(evidence)
 

@@ -14,18 +14,19 @@ import socket
 from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from intcheck.contracts.digest import contract_digests
 from intcheck.data import merged_collections
 from intcheck.errors import UsageError
-from intcheck.kinds.probing import DatasetIndex, PerformContext, ProbeCase
+from intcheck.kinds.probing import DatasetIndex, PerformContext, ProbeCase, RunResources
 from intcheck.model import Report, Result, Severity, Status
 from intcheck.plugins import Registry, not_covered
 from intcheck.probe.checks import run_checks
 from intcheck.probe.outcomes import RecordTally, p95_results, unreachable_result
 from intcheck.probe.phases import in_phases, resolve, sources_of, with_sources
-from intcheck.probe.transport import Timeouts, create_session, send
+from intcheck.probe.transport import MAX_REDIRECTS, Timeouts, create_session, send
 from intcheck.redact import Redactor
 
 if TYPE_CHECKING:
@@ -201,13 +202,19 @@ async def run_probe(
     records = RecordTally(redactor)
     keep = sources_of(cases)
     answers: dict[str, Exchange] = {}
-    performing = PerformContext(
-        timeout_s=options.timeout_s, insecure=options.insecure, artifacts=options.artifacts
-    )
+    resources = RunResources()
 
     async with create_session(
         timeouts, insecure=options.insecure, concurrency=options.concurrency
     ) as session:
+        performing = PerformContext(
+            timeout_s=options.timeout_s,
+            insecure=options.insecure,
+            artifacts=options.artifacts,
+            send=partial(send, session, timeouts=timeouts),
+            max_redirects=MAX_REDIRECTS,
+            resources=resources,
+        )
 
         async def exchange_of(case: ProbeCase) -> Exchange:
             async with limit:
@@ -265,6 +272,7 @@ async def run_probe(
             producer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await producer
+            await resources.aclose()  # the browser the cases shared, say
 
     for result in records.results():
         yield result

@@ -93,7 +93,7 @@ def _integration(name: str, cases: dict[str, list[Result]], summary: Summary) ->
         verdict = summary.case_status[case_id]
         parts.append(
             f'<tr><td><code>{escape(case_id)}</code></td><td class="{verdict.value}">'
-            f"{verdict.value}</td><td>{_checks(results)}</td></tr>"
+            f"{verdict.value}</td><td>{_checks(results)}{_attachments(results)}</td></tr>"
         )
     if untold:
         parts.append(
@@ -128,3 +128,17 @@ def _checks(results: list[Result]) -> str:
                 body.append(f"<pre>{escape(evidence.curl)}</pre>")
         items.append(f"<details><summary>{label}</summary>{''.join(body)}</details>")
     return " ".join(items)
+
+
+def _attachments(results: list[Result]) -> str:
+    """Links to the files a case saved beside the report (a browser's screenshot)."""
+    links: dict[str, str] = {}
+    for result in results:
+        for attachment in result.evidence.attachments if result.evidence is not None else ():
+            path = attachment.path
+            # only files beside the report: never an absolute path or one that climbs out
+            if path.startswith(("/", "\\")) or ".." in path.replace("\\", "/").split("/"):
+                continue
+            name = escape(attachment.title or path)
+            links[path] = f'<a href="{escape(path)}">{escape(attachment.kind)}: {name}</a>'
+    return f"<p>{' · '.join(links.values())}</p>" if links else ""

@@ -14,8 +14,9 @@ import time
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from intcheck.data import normalize_phone
 from intcheck.kinds.cti import callback
-from intcheck.kinds.cti.callers import KNOWN, CallerBook
+from intcheck.kinds.cti.callers import KNOWN, UNKNOWN, WITHHELD, CallerBook
 from intcheck.kinds.cti.contract import CtiContract
 from intcheck.kinds.cti.events import Call, Step, new_call_id
 from intcheck.kinds.loading import LoadRequest
@@ -38,6 +39,14 @@ def statuses(patterns: tuple[str, ...]) -> tuple[int, ...]:
     return tuple(allowed)
 
 
+def caller_kind(book: CallerBook, number: str, region: str) -> str:
+    """Whether a caller ID a load step gives is a known customer's, unknown, or withheld."""
+    e164 = normalize_phone(number, region)
+    if e164 is None:
+        return WITHHELD
+    return KNOWN if any(customer.e164 == e164 for customer in book.customers) else UNKNOWN
+
+
 class CtiLoad:
     """``Kind.load`` of cti."""
 
@@ -47,6 +56,9 @@ class CtiLoad:
         book = CallerBook.of(ctx.index.collections, settings.region)
         event = ctx.operation.name
         now = time.time()
+        # A step that fixes the caller (the flow's customer) is judged as that caller
+        given = ctx.values.get("caller_id")
+        fixed = None if given is None else caller_kind(book, str(given), settings.region)
         requests = []
         for number, caller in enumerate(book.mix(settings, ctx.count, ctx.rng), 1):
             ended = event == "hangup"
@@ -71,7 +83,7 @@ class CtiLoad:
             popping = settings.pop_event(event)
             expected = (
                 settings.unknown.status
-                if popping and caller.kind != KNOWN
+                if popping and (fixed or caller.kind) != KNOWN
                 else settings.known.status
             )
             requests.append(

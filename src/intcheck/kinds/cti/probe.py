@@ -30,7 +30,7 @@ from intcheck.kinds.cti.events import (
     Step,
     new_call_id,
 )
-from intcheck.kinds.expectations import expectation_checks
+from intcheck.kinds.expectations import expectation_checks, written_status
 from intcheck.kinds.probing import ProbeCase, written_cases
 
 if TYPE_CHECKING:
@@ -166,7 +166,7 @@ def _written(
         kind="contract",
         request=request,
         checks=expectation_checks(expect),
-        expect_status=(str(expect["status"]).upper(),) if "status" in expect else (),
+        expect_status=written_status(expect),
         source=where,
         data={**expect, "caller": caller.number, "form": caller.form},
     )

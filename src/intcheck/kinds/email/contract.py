@@ -12,7 +12,7 @@ import base64
 import binascii
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from email.utils import parseaddr
+from email.utils import getaddresses, parseaddr
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -242,6 +242,7 @@ def check_source(source: ContractSource) -> None:
             )
     _check_dkim(source, mail)
     _check_inbound(source, data)
+    _check_cases(source)
 
 
 def _check_dkim(source: ContractSource, mail: Mapping[str, Any]) -> None:
@@ -309,3 +310,20 @@ def _check_inbound(source: ContractSource, data: Mapping[str, Any]) -> None:
             f"inbound via smtp delivers to the CRM's mail server: expected smtp://, got {target!r}",
             rule="email-inbound-target",
         )
+
+
+def _check_cases(source: ContractSource) -> None:
+    """Written cases name real addresses and attach files that exist."""
+    for index, case in enumerate(source.data.get("cases", [])):
+        at = f"/cases/{index}"
+        for name in ("from", "to"):
+            written = case.get(name)
+            addresses = [a for _, a in getaddresses([written])] if isinstance(written, str) else []
+            if written is not None and not all("@" in a for a in addresses or [""]):
+                source.error(
+                    f"{at}/{name}",
+                    f"expected an address such as anna.schmidt@example.com, got {written!r}",
+                    rule="email-address",
+                )
+        for number in range(len(case.get("attachments", []))):
+            source.document_path(f"{at}/attachments/{number}")

@@ -3,7 +3,9 @@
 ``compose`` makes one customer message (a sender from the plan's datasets, a subject that may
 be non-ASCII and so RFC 2047-encoded, text and HTML, attachments, a reply's In-Reply-To and
 References). ``sendgrid_fields`` and ``mailgun_fields`` turn it into the form fields those
-services post (DOMAIN.md §3.2, §3.3); ``encode_form`` writes them as the HTTP body.
+services post (DOMAIN.md §3.2, §3.3); ``encode_form`` writes them as the HTTP body and
+``webhook_post`` as the whole request. ``smtp_deliver`` hands a message to the CRM's own mail
+server instead, as a sending MTA does.
 """
 
 from __future__ import annotations
@@ -11,6 +13,9 @@ from __future__ import annotations
 import datetime
 import json
 import random
+import smtplib
+import ssl
+import time
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -18,10 +23,15 @@ from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
-from typing import Any
-from urllib.parse import urlencode
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode, urlsplit
 
 from intcheck.kinds import signatures
+from intcheck.kinds.email.smtpprobe import reply_text
+from intcheck.kinds.probing import Exchange, ProbeRequest
+
+if TYPE_CHECKING:
+    from intcheck.kinds.email.contract import Inbound
 
 # Subjects as customers write them; the non-ASCII ones travel as RFC 2047 encoded-words.
 SUBJECTS = (
@@ -248,3 +258,84 @@ def encode_form(fields: Sequence[Field], *, boundary: str, multipart: bool) -> t
         out += b"\r\n"
     out += f"--{boundary}--\r\n".encode()
     return f"multipart/form-data; boundary={boundary}", bytes(out)
+
+
+def webhook_post(
+    mail: InboundMail,
+    inbound: Inbound,
+    url: str,
+    *,
+    secret: str,
+    headers: Mapping[str, str],
+    rng: random.Random,
+    timestamp: str = "",
+    token: str = "",
+    forgery: str = "",
+) -> ProbeRequest:
+    """``mail`` as the contract's inbound-parse service posts it to ``url``, with ``headers``
+    (the webhook's credentials); a Mailgun post is signed with ``secret`` unless ``forgery``
+    says it is forged (``forged signature``) or unsigned (``missing signature``)."""
+    if inbound.style == "mailgun":
+        timestamp = timestamp or str(int(time.time()))
+        token = token or f"{rng.getrandbits(200):050x}"
+        key = secret + "-forged" if forgery == "forged signature" else secret
+        fields = mailgun_fields(
+            mail, signing_key=key, timestamp=timestamp, token=token, raw=inbound.raw
+        )
+        if forgery == "missing signature":
+            fields = [f for f in fields if f[0] not in ("timestamp", "token", "signature")]
+        multipart = inbound.raw or bool(mail.attachments)
+    else:
+        fields = sendgrid_fields(mail, raw=inbound.raw)
+        multipart = True  # SendGrid always posts multipart/form-data
+    content_type, body = encode_form(
+        fields, boundary=f"xYzZY{rng.getrandbits(64):016x}", multipart=multipart
+    )
+    sent = {"Content-Type": content_type, "User-Agent": f"intcheck ({inbound.style})", **headers}
+    return ProbeRequest(method="POST", url=url, headers=sent, body=body)
+
+
+def smtp_deliver(target: str, mail: InboundMail, timeout_s: float) -> Exchange:
+    """Hand ``mail`` to the CRM's inbound mail server as a sending MTA would."""
+    parts = urlsplit(target)
+    host, port = parts.hostname or "", parts.port or (465 if parts.scheme == "smtps" else 25)
+    raw = mail.raw()
+    request = ProbeRequest(method="SMTP", url=target, body=raw)
+    started = time.perf_counter()
+    # MTA-to-MTA STARTTLS is opportunistic: encrypted, not authenticated (RFC 3207 §4.1)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+    observed: dict[str, Any] = {"message_id": mail.message_id, "subject": mail.subject}
+    try:
+        client: smtplib.SMTP = (
+            smtplib.SMTP_SSL(host, port, timeout=timeout_s, context=context)
+            if parts.scheme == "smtps"
+            else smtplib.SMTP(host, port, timeout=timeout_s)
+        )
+        try:
+            client.ehlo("intcheck.simulate")
+            if parts.scheme == "smtp" and client.has_extn("starttls"):
+                client.starttls(context=context)
+                client.ehlo("intcheck.simulate")
+                observed["tls"] = True
+            client.sendmail(mail.sender, [mail.to], raw)
+            code, text = 250, "accepted"
+        except smtplib.SMTPResponseException as refused:
+            code, text = refused.smtp_code, reply_text(refused.smtp_error)
+        except smtplib.SMTPRecipientsRefused as refused:
+            code, reply = next(iter(refused.recipients.values()))
+            text = reply.decode("utf-8", "replace")
+        finally:
+            try:
+                client.quit()
+            except (OSError, smtplib.SMTPException):
+                client.close()
+    except (OSError, smtplib.SMTPException) as exc:
+        return Exchange(request=request, error=f"SMTP delivery to {target} failed: {exc}")
+    observed["reply"] = f"{code} {text}"
+    return Exchange(
+        request=request,
+        status=code,
+        elapsed_ms=(time.perf_counter() - started) * 1000,
+        observed=observed,
+    )

@@ -1,6 +1,6 @@
 """``intcheck probe`` for email: the real SMTP relay, checked against the contract.
 
-Cases (each a ``ProbeCase.perform``, since SMTP is not one HTTP request):
+Cases (the SMTP ones each a ``ProbeCase.perform``: SMTP is not one HTTP request):
 
 - ``<name>:relay#session``: greeting, EHLO, MAIL FROM before TLS, STARTTLS, the certificate,
   EHLO again; checked by the claims below. Its status is the greeting's reply code (220).
@@ -8,7 +8,10 @@ Cases (each a ``ProbeCase.perform``, since SMTP is not one HTTP request):
   ``#login:wrong-password``: a wrong password is refused (535).
 - ``<name>:send#test-message`` (with ``relay.sink``): one small message to the sink. It writes,
   so ``--read-only`` holds it back.
-- ``<name>:inbound``: not probed (said so): ``intcheck simulate`` delivers inbound mail.
+- ``<name>:send#case:<name>``, ``<name>:inbound#case:<name>``: the contract's written cases
+  (``written``): a message handed to the relay, a customer's mail delivered to the CRM.
+- ``<name>:inbound``: without written cases not probed (said so): ``intcheck simulate``
+  delivers inbound mail.
 
 Could not connect, timed out, TLS broke off: ERRORED. The relay answered and broke a claim:
 FAILED. A claim the contract does not make, or that cannot apply (no TLS, no SIZE): SKIPPED.
@@ -16,26 +19,30 @@ FAILED. A claim the contract does not make, or that cannot apply (no TLS, no SIZ
 
 from __future__ import annotations
 
-import asyncio
-import time
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from intcheck.kinds.email.contract import EmailSettings
 from intcheck.kinds.email.smtpprobe import (
     Endpoint,
-    SmtpFailure,
     observe_session,
+    perform,
     send_test_message,
     try_login,
 )
-from intcheck.kinds.probing import Check, Exchange, Finding, ProbeCase, ProbeRequest
+from intcheck.kinds.email.written import WrittenMail
+from intcheck.kinds.probing import (
+    Check,
+    Exchange,
+    Finding,
+    ProbeCase,
+    ProbeRequest,
+    written_cases,
+)
 from intcheck.model import Severity, Status
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
-    from intcheck.kinds.probing import DatasetIndex, PerformContext
+    from intcheck.kinds.probing import DatasetIndex
     from intcheck.model import Contract, Operation
 
 
@@ -198,40 +205,6 @@ SESSION_CHECKS = (
 )
 
 
-async def _perform(
-    describe: ProbeRequest,
-    dialogue: Callable[[Endpoint], dict[str, Any]],
-    endpoint: Endpoint,
-    ctx: PerformContext,
-) -> Exchange:
-    """Run a blocking smtplib dialogue in a thread; its failure is the exchange's error."""
-    endpoint = Endpoint(
-        url=endpoint.url,
-        hostname=endpoint.hostname,
-        ca_file=endpoint.ca_file,
-        insecure=ctx.insecure,
-        timeout_s=ctx.timeout_s,
-    )
-    started = time.perf_counter()
-    try:
-        observed = await asyncio.to_thread(dialogue, endpoint)
-    except SmtpFailure as failure:
-        return Exchange(
-            request=describe,
-            error=str(failure),
-            elapsed_ms=_since(started),
-            unreachable=failure.unreachable,
-        )
-    greeting = observed.get("greeting", {}).get("code") or observed.get("greeting_code")
-    return Exchange(
-        request=describe, status=greeting, elapsed_ms=_since(started), observed=observed
-    )
-
-
-def _since(started: float) -> float:
-    return (time.perf_counter() - started) * 1000
-
-
 class EmailProber:
     """The ``Prober`` of the email kind."""
 
@@ -248,8 +221,13 @@ class EmailProber:
             else relay.url
         )
         operations = {op.name: op for op in contract.operations}
+        endpoint = _endpoint(url, settings) if url else None
+        written = WrittenMail(
+            contract, settings, relay=endpoint, crm=crm_url(contract, target)
+        ).cases(written_cases(contract))
         cases: list[ProbeCase] = []
-        if "inbound" in operations:
+        # inbound mail is the simulator's, unless the contract writes cases for it
+        if "inbound" in operations and not any(c.operation.name == "inbound" for c in written):
             cases.append(
                 ProbeCase(
                     id=f"{operations['inbound'].id}#not-probed",
@@ -262,7 +240,7 @@ class EmailProber:
                     skipped_by="operation_is_probed",
                 )
             )
-        if not url:
+        if endpoint is None:
             return [
                 *cases,
                 *(
@@ -278,13 +256,8 @@ class EmailProber:
                     )
                     for name in ("relay", "send")
                 ),
+                *written,
             ]
-        hostname = relay.hostname if relay.hostname and relay.url == url else ""
-        endpoint = Endpoint(
-            url=url,
-            hostname=hostname or Endpoint(url=url, hostname="").host,
-            ca_file=str(relay.ca_file) if relay.ca_file else None,
-        )
         describe = ProbeRequest(method="SMTP", url=url)
         data = {"settings": settings}
 
@@ -300,7 +273,7 @@ class EmailProber:
                 expect_status=("220",),
                 source=operations[operation].source,
                 data={**data, **extra},
-                perform=partial(_perform, describe, dialogue, endpoint),
+                perform=partial(perform, describe, dialogue, endpoint),
             )
 
         cases.append(case("relay", "session", observe_session, SESSION_CHECKS))
@@ -341,7 +314,25 @@ class EmailProber:
             cases.append(
                 case("send", "test-message", dialogue, (accepted_message,), sink=relay.sink)
             )
-        return cases
+        return [*cases, *written]
+
+
+def _endpoint(url: str, settings: EmailSettings) -> Endpoint:
+    """The relay at ``url``, with the certificate name and CA the contract gives for it."""
+    relay = settings.relay
+    hostname = relay.hostname if relay.hostname and relay.url == url else ""
+    return Endpoint(
+        url=url,
+        hostname=hostname or Endpoint(url=url, hostname="").host,
+        ca_file=str(relay.ca_file) if relay.ca_file else None,
+    )
+
+
+def crm_url(contract: Contract, target: str) -> str:
+    """Where written inbound mail goes: an http(s) ``--target`` (the CRM), else ``target``."""
+    if target.startswith(("http://", "https://")):
+        return target
+    return contract.target
 
 
 def _login(username: str, password: str, mechanism: str, endpoint: Endpoint) -> dict[str, Any]:

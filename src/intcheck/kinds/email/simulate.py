@@ -16,23 +16,13 @@ be refused (4xx; Mailgun's 406 stops its retries); a duplicate must not be an er
 from __future__ import annotations
 
 import asyncio
-import smtplib
-import ssl
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from intcheck.kinds.email.contract import EmailSettings
-from intcheck.kinds.email.inbound import (
-    InboundMail,
-    compose,
-    encode_form,
-    mailgun_fields,
-    sendgrid_fields,
-)
-from intcheck.kinds.email.smtpprobe import reply_text
+from intcheck.kinds.email.inbound import InboundMail, compose, smtp_deliver, webhook_post
 from intcheck.kinds.probing import Check, Exchange, Finding, ProbeCase, ProbeRequest
 from intcheck.model import Result, Severity, Status
 
@@ -183,7 +173,7 @@ class _Plan:
             return Delivery(
                 self.case(suffix, request, expect=("250",), message_id=mail.message_id),
                 lambda: asyncio.to_thread(
-                    _smtp_deliver, self.ctx.target, mail, self.ctx.options.timeout_s
+                    smtp_deliver, self.ctx.target, mail, self.ctx.options.timeout_s
                 ),
             )
         request = self.request(mail, **variant)
@@ -208,31 +198,18 @@ class _Plan:
         credentials: bool = True,
         **_: Any,
     ) -> ProbeRequest:
-        rng = self.ctx.rng
-        if self.inbound.style == "mailgun":
-            timestamp = timestamp or str(int(time.time()))
-            token = token or f"{rng.getrandbits(200):050x}"
-            key = self.secret + "-forged" if forgery == "forged signature" else self.secret
-            fields = mailgun_fields(
-                mail, signing_key=key, timestamp=timestamp, token=token, raw=self.inbound.raw
-            )
-            if forgery == "missing signature":
-                fields = [f for f in fields if f[0] not in ("timestamp", "token", "signature")]
-            multipart = self.inbound.raw or bool(mail.attachments)
-        else:
-            fields = sendgrid_fields(mail, raw=self.inbound.raw)
-            multipart = True  # SendGrid always posts multipart/form-data
-        content_type, body = encode_form(
-            fields, boundary=f"xYzZY{rng.getrandbits(64):016x}", multipart=multipart
+        auth = self.ctx.contract.auth
+        return webhook_post(
+            mail,
+            self.inbound,
+            self.ctx.target.rstrip("/") + self.inbound.path,
+            secret=self.secret,
+            headers=auth.headers() if credentials and auth is not None else {},
+            rng=self.ctx.rng,
+            timestamp=timestamp,
+            token=token,
+            forgery=forgery,
         )
-        headers = {
-            "Content-Type": content_type,
-            "User-Agent": f"intcheck-simulate ({self.inbound.style})",
-        }
-        if credentials and self.ctx.contract.auth is not None:
-            headers.update(self.ctx.contract.auth.headers())
-        url = self.ctx.target.rstrip("/") + self.inbound.path
-        return ProbeRequest(method="POST", url=url, headers=headers, body=body)
 
     def chaos(self, firsts: list[Delivery]) -> list[Delivery]:
         """What providers and attackers do besides delivering mail once."""
@@ -278,49 +255,3 @@ class _Plan:
             case = self.case("chaos:missing-credentials", request, kind="auth", expect=())
             deliveries.append(Delivery(case, lambda: self.ctx.send(request)))
         return deliveries
-
-
-def _smtp_deliver(target: str, mail: InboundMail, timeout_s: float) -> Exchange:
-    """Hand ``mail`` to the CRM's inbound mail server as a sending MTA would."""
-    parts = urlsplit(target)
-    host, port = parts.hostname or "", parts.port or (465 if parts.scheme == "smtps" else 25)
-    raw = mail.raw()
-    request = ProbeRequest(method="SMTP", url=target, body=raw)
-    started = time.perf_counter()
-    # MTA-to-MTA STARTTLS is opportunistic: encrypted, not authenticated (RFC 3207 §4.1)
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
-    observed: dict[str, Any] = {"message_id": mail.message_id, "subject": mail.subject}
-    try:
-        client: smtplib.SMTP = (
-            smtplib.SMTP_SSL(host, port, timeout=timeout_s, context=context)
-            if parts.scheme == "smtps"
-            else smtplib.SMTP(host, port, timeout=timeout_s)
-        )
-        try:
-            client.ehlo("intcheck.simulate")
-            if parts.scheme == "smtp" and client.has_extn("starttls"):
-                client.starttls(context=context)
-                client.ehlo("intcheck.simulate")
-                observed["tls"] = True
-            client.sendmail(mail.sender, [mail.to], raw)
-            code, text = 250, "accepted"
-        except smtplib.SMTPResponseException as refused:
-            code, text = refused.smtp_code, reply_text(refused.smtp_error)
-        except smtplib.SMTPRecipientsRefused as refused:
-            code, reply = next(iter(refused.recipients.values()))
-            text = reply.decode("utf-8", "replace")
-        finally:
-            try:
-                client.quit()
-            except (OSError, smtplib.SMTPException):
-                client.close()
-    except (OSError, smtplib.SMTPException) as exc:
-        return Exchange(request=request, error=f"SMTP delivery to {target} failed: {exc}")
-    observed["reply"] = f"{code} {text}"
-    return Exchange(
-        request=request,
-        status=code,
-        elapsed_ms=(time.perf_counter() - started) * 1000,
-        observed=observed,
-    )

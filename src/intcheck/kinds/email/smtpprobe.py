@@ -1,28 +1,39 @@
 """One SMTP dialogue with a real relay, recorded: what the probe's email checks read.
 
-Driven by smtplib (a real SMTP client) in a worker thread, every socket operation bounded by
-the probe's timeout. ``observe_session`` connects (implicit TLS for ``smtps://``), reads the
-greeting and the EHLO capabilities, tries MAIL FROM before TLS (a relay that requires TLS
-refuses it), takes STARTTLS with the certificate verified, reads the capabilities again and
-describes the certificate. ``try_login`` and ``send_test_message`` do what their names say.
+Driven by smtplib (a real SMTP client) in a worker thread (``perform``), every socket operation
+bounded by the probe's timeout. ``observe_session`` connects (implicit TLS for ``smtps://``),
+reads the greeting and the EHLO capabilities, tries MAIL FROM before TLS (a relay that requires
+TLS refuses it), takes STARTTLS with the certificate verified, reads the capabilities again and
+describes the certificate. ``try_login`` tries the credentials; ``hand_over`` hands a message
+over (MAIL, RCPT, DATA, each reply kept), and ``send_test_message`` hands over a small one.
 What is observed is a plain mapping; its keys avoid the words the redactor masks (auth, ...).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import smtplib
 import socket
 import ssl
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from email import policy
 from email.message import EmailMessage
 from email.utils import make_msgid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from intcheck.kinds.email.certs import describe
+from intcheck.kinds.probing import Exchange
+
+if TYPE_CHECKING:
+    from intcheck.kinds.probing import PerformContext, ProbeRequest
 
 PROBE_SENDER = "intcheck-probe@example.invalid"
+# Bodies go 7-bit clean (quoted-printable or base64 where needed), so no relay needs 8BITMIME.
+SEVEN_BIT = policy.SMTP.clone(cte_type="7bit")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -229,37 +240,91 @@ def send_test_message(
     endpoint: Endpoint, sender: str, sink: str, credentials: tuple[str, str] | None
 ) -> dict[str, Any]:
     """One small message to ``sink``: each step's reply, and the Message-ID it carried."""
-    client, greeting = _secure(endpoint)
-    message = EmailMessage()
+    message = EmailMessage(policy=SEVEN_BIT)
     message["From"] = sender
     message["To"] = sink
     message["Subject"] = "intcheck relay probe"
     message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or "intcheck.invalid")
     message.set_content("A test message from intcheck probe. It can be deleted.\n")
+    return hand_over(endpoint, message, sender, [sink], credentials)
+
+
+def hand_over(
+    endpoint: Endpoint,
+    message: EmailMessage,
+    sender: str,
+    recipients: Sequence[str],
+    credentials: tuple[str, str] | None,
+) -> dict[str, Any]:
+    """``message`` handed to the relay after TLS and AUTH: the reply to its DATA (or to the
+    command that refused it), each refused recipient's reply, and its Message-ID."""
+    client, greeting = _secure(endpoint)
     observed: dict[str, Any] = {"greeting_code": greeting, "message_id": message["Message-ID"]}
     try:
         if credentials is not None:
             client.login(*credentials)
-        refused = client.send_message(message, from_addr=sender, to_addrs=[sink])
-        observed["refused"] = {
-            k: f"{c} {t.decode('utf-8', 'replace')}" for k, (c, t) in refused.items()
-        }
-        observed["reply"] = "250 accepted"
-        observed["code"] = 250
-    except smtplib.SMTPResponseException as exc:
+        code, text = client.mail(sender)
+        refused: dict[str, str] = {}
+        if code == 250:
+            for recipient in recipients:
+                answer, words = client.rcpt(recipient)
+                if answer not in (250, 251):
+                    refused[recipient] = f"{answer} {reply_text(words)}"
+                    code, text = answer, words
+            if len(refused) < len(recipients):
+                code, text = client.data(message.as_bytes(policy=SEVEN_BIT))
+        if code != 250:
+            # the envelope is void either way; a relay that hung up has nothing to reset
+            with contextlib.suppress(OSError, smtplib.SMTPException):
+                client.rset()
+        observed["refused"] = refused
+        observed["reply"] = f"{code} {reply_text(text)}"
+        observed["code"] = code
+    except smtplib.SMTPResponseException as exc:  # AUTH refused, or the relay hung up on us
         observed["reply"] = f"{exc.smtp_code} {reply_text(exc.smtp_error)}"
         observed["code"] = exc.smtp_code
-    except smtplib.SMTPRecipientsRefused as exc:
-        (code, text) = next(iter(exc.recipients.values()))
-        observed["reply"] = f"{code} {text.decode('utf-8', 'replace')}"
-        observed["code"] = code
     except (OSError, smtplib.SMTPException) as exc:
         raise SmtpFailure(
-            f"sending to {sink} through {endpoint.url} broke off: {_why(exc)}"
+            f"sending to {', '.join(recipients)} through {endpoint.url} broke off: {_why(exc)}"
         ) from exc
     finally:
         _quit(client)
     return observed
+
+
+async def perform(
+    describe: ProbeRequest,
+    dialogue: Callable[[Endpoint], dict[str, Any]],
+    endpoint: Endpoint,
+    ctx: PerformContext,
+) -> Exchange:
+    """Run a blocking dialogue in a thread with the run's timeout; its failure is the
+    exchange's error, its greeting the exchange's status."""
+    endpoint = Endpoint(
+        url=endpoint.url,
+        hostname=endpoint.hostname,
+        ca_file=endpoint.ca_file,
+        insecure=ctx.insecure,
+        timeout_s=ctx.timeout_s,
+    )
+    started = time.perf_counter()
+    try:
+        observed = await asyncio.to_thread(dialogue, endpoint)
+    except SmtpFailure as failure:
+        return Exchange(
+            request=describe,
+            error=str(failure),
+            elapsed_ms=_since(started),
+            unreachable=failure.unreachable,
+        )
+    greeting = observed.get("greeting", {}).get("code") or observed.get("greeting_code")
+    return Exchange(
+        request=describe, status=greeting, elapsed_ms=_since(started), observed=observed
+    )
+
+
+def _since(started: float) -> float:
+    return (time.perf_counter() - started) * 1000
 
 
 def _quit(client: smtplib.SMTP) -> None:

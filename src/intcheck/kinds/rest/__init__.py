@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from intcheck.kinds.base import RoutesOnly
 from intcheck.kinds.rest import probe
+from intcheck.kinds.rest.load import RestLoad
 from intcheck.kinds.rest.mock import RestMock
 from intcheck.plugins import Kind, read_vocabulary
 
@@ -50,4 +51,5 @@ KIND = Kind(
     read=read,
     mock=RoutesOnly(MOCK),
     probe=probe,
+    load=RestLoad(),
 )

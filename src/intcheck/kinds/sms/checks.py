@@ -207,6 +207,16 @@ def refusal_code(provider: str, exchange: Exchange) -> str | None:
     return str(_pointer(body, "/error/code") or status)
 
 
+def code_is_as_written(case: ProbeCase, exchange: Exchange) -> Finding | None:
+    """A written case's ``expect.fault``: the refusal carries the code the user wrote."""
+    code, wanted = refusal_code(case.data["provider"], exchange), str(case.data["fault"])
+    if code is None:
+        return Finding("not refused, so no code to judge", Status.SKIPPED)
+    if code != wanted:
+        return Finding(f"refused with code {code}, the case expects {wanted}")
+    return None
+
+
 def auth_is_enforced_in_body(case: ProbeCase, exchange: Exchange) -> Finding | None:
     """Vonage answers 200 to a send without credentials: the refusal is status 2 or 4."""
     code = refusal_code("vonage", exchange)
@@ -224,6 +234,7 @@ REFUSED = (
     Check(name="invalid_send_is_refused", function=is_refused),
     Check(name="code_is_the_providers", function=code_is_the_providers, severity=Severity.MEDIUM),
 )
+WRITTEN_CODE = Check(name="code_is_as_written", function=code_is_as_written)
 VONAGE_AUTH = Check(
     name="auth_is_enforced", function=auth_is_enforced_in_body, severity=Severity.CRITICAL
 )

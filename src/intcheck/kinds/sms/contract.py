@@ -8,6 +8,7 @@ Each broken rule is a ``file:line:col`` diagnostic, gathered with every other of
 
 from __future__ import annotations
 
+import difflib
 import math
 import re
 from collections.abc import Mapping
@@ -268,6 +269,7 @@ def _check(source: ContractSource, provider: Provider) -> None:
                 rule="path-clash",
             )
         seen.setdefault(path, pointer)
+    _check_cases(source, provider)
     outcomes = data.get("delivery_receipts", {}).get("outcomes")
     if outcomes and not math.isclose(sum(outcomes.values()), 1.0, abs_tol=1e-6):
         source.error(
@@ -276,6 +278,47 @@ def _check(source: ContractSource, provider: Provider) -> None:
             hint="each outcome is the share of messages that end so, e.g. delivered: 0.95",
             rule="outcomes",
         )
+
+
+def _check_cases(source: ContractSource, provider: Provider) -> None:
+    """Written cases name a sender id, customers' numbers in E.164, the provider's statuses."""
+    declared = {"send": True, "inbound": "inbound" in source.data}
+    declared["delivery-receipt"] = "delivery_receipts" in source.data
+    for index, case in enumerate(source.data.get("cases", [])):
+        at, operation = f"/cases/{index}", case["operation"]
+        if not declared[operation]:
+            continue  # the loader says the contract has no such operation
+        if operation == "send" and "from" in case and (problem := sender_problem(case["from"])):
+            message = f"expected a sender id, got {case['from']!r}: {problem}"
+            source.error(f"{at}/from", message, rule="sender")
+        # a send may go to an impossible number on purpose, to see it refused; the gateway
+        # itself writes customers' numbers in E.164
+        numbers = {"send": (), "inbound": ("from", "to")}.get(operation, ("to",))
+        for name in numbers:
+            if name in case and not is_e164(case[name]):
+                source.error(
+                    f"{at}/{name}",
+                    f"expected an E.164 number such as +4915112345678, got {case[name]!r}",
+                    hint="the provider writes every number in international format",
+                    rule="e164",
+                )
+        status = case.get("status")
+        if operation == "delivery-receipt" and status not in provider.receipt_statuses:
+            shown = ", ".join(provider.receipt_statuses)
+            source.error(
+                f"{at}/status",
+                f"expected a receipt status {provider.title} sends, got {status!r}",
+                hint=_closest(str(status), provider.receipt_statuses) or f"one of {shown}",
+                rule="receipt-status",
+            )
+
+
+def _closest(written: str, options: tuple[str, ...]) -> str:
+    """``did you mean …?`` for the option nearest ``written``, letter case aside (a carrier's
+    DELIVRD is Vonage's delivered, Infobip's words are upper case)."""
+    lowered = {option.lower(): option for option in options}
+    close = difflib.get_close_matches(written.lower(), list(lowered), n=1, cutoff=0.6)
+    return f"did you mean {lowered[close[0]]!r}?" if close else ""
 
 
 def _check_webhook(source: ContractSource, provider: Provider, field_name: str) -> None:

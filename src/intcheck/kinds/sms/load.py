@@ -19,8 +19,8 @@ from intcheck.kinds.loading import LoadRequest
 from intcheck.kinds.sms import payloads
 from intcheck.kinds.sms.contract import SmsContract, is_e164
 from intcheck.kinds.sms.messages import Message
-from intcheck.kinds.sms.probe import gateway_url, send_request
 from intcheck.kinds.sms.segments import split
+from intcheck.kinds.sms.sending import gateway_url, send_request
 from intcheck.kinds.sms.simulator import TEXTS
 from intcheck.kinds.sms.webhooks import outbound
 

@@ -10,30 +10,38 @@ probe sends no message to a real phone unless the contract names ``test_numbers`
 ``negative:too-many-segments``  one segment over ``max_segments`` (Twilio: over 1600 chars)
 ``contract:gsm-7``              160 characters with one €: 161 septets, two segments
 ``contract:ucs-2``              70 characters with one emoji: 71 code units, two segments
+``case:<name>``                 the contract's written cases (``written``): sends to the gateway,
+                                texts and receipts to the CRM (``target``)
 =============================  ==============================================================
 
 A case a conforming gateway would deliver writes (``--read-only`` holds it back) and is skipped,
-with the reason, without a test number. The CRM's own webhooks are for ``intcheck simulate``.
+with the reason, without a test number. The CRM's own webhooks are for ``intcheck simulate``,
+unless the contract writes cases for them.
 """
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlencode
 
-from intcheck.kinds.probing import Check, ProbeCase, ProbeRequest
+from intcheck.kinds.probing import Check, ProbeCase, ProbeRequest, written_cases
 from intcheck.kinds.sms.checks import ACCEPTED, REFUSED, VONAGE_AUTH
 from intcheck.kinds.sms.contract import SmsContract
 from intcheck.kinds.sms.providers import TWILIO_BODY_LIMIT
-from intcheck.kinds.sms.segments import GSM7, MULTI_SEGMENT, UCS2, split
-from intcheck.kinds.sms.webhooks import FORM
+from intcheck.kinds.sms.segments import GSM7, MULTI_SEGMENT, split
+from intcheck.kinds.sms.sending import (
+    FICTIONAL,
+    REFUSAL_STATUS,
+    crm_url,
+    gateway_url,
+    no_gateway,
+    send_request,
+)
+from intcheck.kinds.sms.written import WrittenSms
 
 if TYPE_CHECKING:
     from intcheck.kinds.probing import DatasetIndex
     from intcheck.model import Contract, Operation
 
-FICTIONAL = "+447700900999"  # Ofcom's drama range: a valid-looking number no phone has
 IMPOSSIBLE = "+1555"  # too short for any North American number
 # Texts on the segment boundary, so a gateway that counts characters instead of septets or code
 # units shows it: 160 characters with one € are 161 septets (two segments, not one), 70
@@ -54,11 +62,6 @@ CODES: dict[str, dict[str, tuple[str, ...]]] = {
         "infobip": ("REJECTED_MESSAGE_TOO_LONG", "BAD_REQUEST"),
     },
 }
-REFUSAL_STATUS: dict[str, tuple[str, ...]] = {
-    "twilio": ("400",),
-    "vonage": ("200",),
-    "infobip": ("200", "400"),
-}
 
 
 class SmsProber:
@@ -69,33 +72,25 @@ class SmsProber:
 
     def build_cases(self, contract: Contract, target: str, index: DatasetIndex) -> list[ProbeCase]:
         sms = SmsContract.of(contract)
-        cases = [_not_probed(op) for op in contract.operations if op.name != "send"]
         send = contract.operation("send")
         assert send is not None  # every sms contract has it (contract.read)
         base = gateway_url(sms, target, contract.target)
+        url = base + sms.send_path.replace("{AccountSid}", sms.account_sid) if base else ""
+        crm = crm_url(sms, target, contract.target)
+        written = WrittenSms(contract, sms, gateway=url, crm=crm).cases(written_cases(contract))
+        # an operation with written cases is probed by them; the others are the simulator's
+        covered = {case.operation.name for case in written}
+        cases = [
+            _not_probed(op)
+            for op in contract.operations
+            if op.name != "send" and op.name not in covered
+        ]
         if not base:
-            why = (
-                "no gateway URL: `target` is the CRM's webhook base; set send.url or pass "
-                f"--target {contract.name}=URL"
-            )
-            return [
-                *cases,
-                _case(send, "contract:send", ProbeRequest(method="POST", url=""), skip=why),
-            ]
-        url = base + sms.send_path.replace("{AccountSid}", sms.account_sid)
+            placeholder = ProbeRequest(method="POST", url="")
+            skip = no_gateway(contract.name)
+            return [*cases, _case(send, "contract:send", placeholder, skip=skip), *written]
         builder = _Builder(sms, send, url)
-        return [*cases, *builder.cases()]
-
-
-def gateway_url(sms: SmsContract, target: str, contract_target: str) -> str:
-    """The gateway's base URL: an explicit ``--target``, else ``send.url``, else ``target``
-    when the contract has no CRM webhooks (then ``target`` can only be the gateway)."""
-    if target and target != contract_target:
-        return target.rstrip("/")
-    if sms.gateway_url:
-        return sms.gateway_url
-    webhooks = sms.inbound is not None or sms.receipts is not None
-    return "" if webhooks else target.rstrip("/")
+        return [*cases, *builder.cases(), *written]
 
 
 class _Builder:
@@ -193,34 +188,6 @@ class _Builder:
 _NO_TEST_NUMBER = (
     "not sent: it would deliver a real SMS, and the contract names no test_numbers to send it to"
 )
-
-
-def send_request(
-    sms: SmsContract, url: str, to: str, text: str, *, credentials: bool = True
-) -> ProbeRequest:
-    """The CRM's send request in the provider's style, with the contract's credentials."""
-    auth = sms.send_auth if credentials else None
-    headers = dict(auth.headers()) if auth is not None else {}
-    provider, sender = sms.provider.name, sms.sender
-    body: bytes
-    if provider == "twilio":
-        body = urlencode({"To": to, "From": sender, "Body": text}).encode()
-        headers["Content-Type"] = FORM
-    elif provider == "vonage":
-        fields: dict[str, Any] = {"from": sender.removeprefix("+"), "to": to.removeprefix("+")}
-        fields |= {"text": text, "type": "unicode" if split(text).encoding == UCS2 else "text"}
-        # Vonage also takes the key and secret as fields; Basic keeps them in a header,
-        # which every output masks whole (a url-encoded secret in a body could slip through)
-        body = urlencode(fields).encode()
-        headers["Content-Type"] = FORM
-    elif provider == "infobip":
-        message = {"from": sender, "destinations": [{"to": to.removeprefix("+")}], "text": text}
-        body = json.dumps({"messages": [message]}, ensure_ascii=False).encode()
-        headers["Content-Type"] = "application/json"
-    else:
-        body = json.dumps({"to": to, "from": sender, "text": text}, ensure_ascii=False).encode()
-        headers["Content-Type"] = "application/json"
-    return ProbeRequest(method="POST", url=url, headers=headers, body=body)
 
 
 def _case(

@@ -59,6 +59,7 @@ class Provider:
     webhook_words: str
     outcomes: dict[str, Outcome]
     rejections: dict[str, Rejection]
+    receipt_statuses: tuple[str, ...]  # every status word its delivery receipts carry
 
 
 _TWILIO_UNDELIVERED = (
@@ -75,6 +76,10 @@ _VONAGE_UNDELIVERED = (
     Code("8", "Network Error"),
     Code("12", "Destination Unreachable"),
 )
+# The status words each provider's delivery receipts carry (DOMAIN.md §2).
+_TWILIO_RECEIPTS = ("sending", "sent", "delivered", "undelivered", "failed", "read", "canceled")
+_VONAGE_RECEIPTS = ("accepted", "buffered", "delivered", "expired", "failed", "rejected", "unknown")
+_GENERIC_RECEIPTS = ("queued", "sent", "delivered", "undelivered", "failed", "expired", "rejected")
 INFOBIP_NO_ERROR = Code("0", "NO_ERROR", 0, "OK")
 
 
@@ -137,6 +142,7 @@ TWILIO = Provider(
             errors=(Code("30004", "Message blocked"), Code("30007", "Message filtered")),
         ),
     },
+    receipt_statuses=_TWILIO_RECEIPTS,
     rejections={
         "auth": Rejection(status=401, code="20003", text="Authenticate"),
         "missing-recipient": Rejection(
@@ -233,6 +239,7 @@ VONAGE = Provider(
             ),
         ),
     },
+    receipt_statuses=_VONAGE_RECEIPTS,
     # The SMS API answers 200 even when it refuses: the status is in messages[].status.
     rejections={
         "auth": Rejection(status=200, code="4", text="Bad Credentials"),
@@ -292,6 +299,7 @@ INFOBIP = Provider(
         ),
         "rejected": Outcome(before=(), final="REJECTED_NETWORK", errors=(INFOBIP_NO_ERROR,)),
     },
+    receipt_statuses=tuple(INFOBIP_STATUSES),
     # A refused destination is a 200 whose message carries a REJECTED status; a malformed
     # request is a 400 with a serviceException.
     rejections={
@@ -351,6 +359,7 @@ GENERIC = Provider(
         "expired": Outcome(before=("sent",), final="expired"),
         "rejected": Outcome(before=(), final="rejected", errors=(Code("009", "call barred"),)),
     },
+    receipt_statuses=_GENERIC_RECEIPTS,
     rejections={
         "auth": Rejection(status=401, code="unauthorized", text="missing or wrong credentials"),
         "missing-recipient": Rejection(

@@ -30,6 +30,7 @@ from aiohttp import web
 from intcheck.kinds.base import MAX_BODY_BYTES, OPERATION, VALIDATION, RoutesOnly
 from intcheck.kinds.soap import probe
 from intcheck.kinds.soap.envelope import SOAP11
+from intcheck.kinds.soap.load import SoapLoad
 from intcheck.kinds.soap.service import Reply, SoapService
 from intcheck.plugins import Kind, read_vocabulary
 
@@ -139,4 +140,5 @@ KIND = Kind(
     secret_fields=("/wsse/password",),
     mock=RoutesOnly(MOCK),
     probe=probe,
+    load=SoapLoad(),
 )
