@@ -27,7 +27,9 @@ keeps GETting until the journal holds a million entries), ``intcheck mock --work
 against one worker next to raw aiohttp in one and two processes (unpinned, as a worker setup
 runs), and the load and start time of the biggest corpus specs. ``--callgrind N`` adds
 instruction counts per request under valgrind for N sequential keep-alive requests: the one
-figure here that does not move with the machine's load.
+figure here that does not move with the machine's load. Its "SOAP header" requests differ in a
+header on every request (so never in their bytes); its "SOAP varied" ones in the Body as well
+(another order, another prefix), so no answer is reused by bytes.
 
 Needs ``wrk`` (``apt-get install -y wrk``), and valgrind for ``--callgrind``. Prints the
 commands it runs.
@@ -39,6 +41,7 @@ import argparse
 import asyncio
 import contextlib
 import http.client
+import itertools
 import json
 import os
 import re
@@ -49,6 +52,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -423,10 +427,12 @@ def _callgrind(args: argparse.Namespace, tmp: Path) -> None:
         print("--callgrind: valgrind is not installed (apt-get install -y valgrind)")
         return
     answers = tmp / "answers"
-    requests = {
+    requests: dict[str, tuple[str, str, Body, dict[str, str]]] = {
         "GET": ("GET", GET_PATH, None, {"Authorization": "Bearer bench"}),
         "POST": ("POST", POST_PATH, json.dumps(NEW_CUSTOMER).encode(), POST_HEADERS),
         "SOAP": ("POST", SOAP_PATH, GET_ORDER.encode(), SOAP_HEADERS),
+        "SOAP header": ("POST", SOAP_PATH, _new_header, SOAP_HEADERS),
+        "SOAP varied": ("POST", SOAP_PATH, _varied_get_order, SOAP_HEADERS),
     }
     counts: dict[tuple[str, str], int] = {}
     servers = {
@@ -453,7 +459,7 @@ def _callgrind(args: argparse.Namespace, tmp: Path) -> None:
     for name in requests:
         raw, fast, ours = (counts[(label, name)] for label in servers)
         print(
-            f"  {name:<5} raw {raw:>9,}  raw on uvloop {fast:>9,}  intcheck {ours:>9,}"
+            f"  {name:<11} raw {raw:>9,}  raw on uvloop {fast:>9,}  intcheck {ours:>9,}"
             f"  raw/intcheck {raw / ours:6.1%}  uvloop raw/intcheck {fast / ours:6.1%}"
         )
 
@@ -467,13 +473,44 @@ def _control(server: Server, *command: str) -> None:
     )
 
 
+Body = bytes | Callable[[int], bytes] | None
+
+
+_SENT = itertools.count()
+
+
+def _new_header(_: int) -> bytes:
+    """GetOrder with a trace header that differs on every request (as a WS-Security nonce
+    does) and the same Body: the request bytes never repeat."""
+    head, body = GET_ORDER.split("<soap:Body>")
+    trace = f'<soap:Header><t:Trace xmlns:t="urn:trace">{next(_SENT)}</t:Trace></soap:Header>'
+    return (head + trace + "<soap:Body>" + body).encode()
+
+
+def _varied_get_order(_: int) -> bytes:
+    """GetOrder for one of 18 known orders with a trace header that differs on every request
+    and the Body's prefix too: neither the request bytes nor the Body bytes ever repeat (the
+    warm-up's included), so no answer is reused, while every answer comes from a real record."""
+    index = next(_SENT)
+    order = f"O2026{index % 18 + 1:04d}"
+    return (
+        '<?xml version="1.0" encoding="utf-8"?>'
+        '<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/">'
+        f'<soap:Header><t:Trace xmlns:t="urn:trace">{index}</t:Trace></soap:Header>'
+        f'<soap:Body><o{index}:GetOrder xmlns:o{index}="urn:example:orders:v1">'
+        f"<o{index}:OrderId>{order}</o{index}:OrderId></o{index}:GetOrder>"
+        "</soap:Body></soap:Envelope>"
+    ).encode()
+
+
 def _sequential(
-    port: int, method: str, path: str, body: bytes | None, headers: dict[str, str], count: int
+    port: int, method: str, path: str, body: Body, headers: dict[str, str], count: int
 ) -> None:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
     try:
-        for _ in range(count):
-            connection.request(method, path, body=body, headers=headers)
+        for index in range(count):
+            sent = body(index) if callable(body) else body
+            connection.request(method, path, body=sent, headers=headers)
             response = connection.getresponse()
             response.read()
             if response.status >= 300:

@@ -102,9 +102,16 @@ def zeep_client(mock: Served) -> Iterator[tuple[zeep.Client, HistoryPlugin]]:
         session.close()
 
 
-def corpus_plan(tmp_path: Path, spec: Path, name: str = "x") -> Plan:
-    """A one-contract plan for a corpus WSDL, written next to each other in ``tmp_path``."""
-    (tmp_path / f"{name}.yaml").write_text(f"kind: soap\nname: {name}\nspec: {spec.resolve()}\n")
+def corpus_plan(tmp_path: Path, spec: Path, name: str = "x", dataset: str = "") -> Plan:
+    """A one-contract plan for a corpus WSDL, written next to each other in ``tmp_path``.
+
+    ``dataset`` is the text of a dataset file the mock answers from.
+    """
+    contract = f"kind: soap\nname: {name}\nspec: {spec.resolve()}\n"
+    if dataset:
+        (tmp_path / f"{name}-data.yaml").write_text(dataset)
+        contract += f"mock:\n  dataset: {name}-data.yaml\n"
+    (tmp_path / f"{name}.yaml").write_text(contract)
     (tmp_path / "plan.yaml").write_text(f"name: corpus\nintegrations:\n  - contract: {name}.yaml\n")
     return load_plan(tmp_path)
 

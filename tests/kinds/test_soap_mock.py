@@ -195,8 +195,8 @@ def test_requests_differing_only_in_headers_share_the_answer_but_not_the_header_
 @pytest.mark.parametrize(
     ("port", "code", "status"),
     [
-        ("OrderServiceSoap11Port", "soap:Server", 500),
-        ("OrderServiceSoap12Port", "env:Receiver", 500),
+        ("OrderServiceSoap11Port", "soap:Client", 500),  # WS-I R1126: every 1.1 fault is a 500
+        ("OrderServiceSoap12Port", "env:Sender", 400),  # SOAP 1.2: the sender's mistake, 400
     ],
 )
 @pytest.mark.parametrize(
@@ -212,7 +212,7 @@ def test_requests_differing_only_in_headers_share_the_answer_but_not_the_header_
         ),
     ],
 )
-def test_unknown_key_gives_the_declared_fault(
+def test_not_found_is_the_senders_fault_and_carries_the_declared_detail(
     mock: Served,
     xsd: etree.XMLSchema,
     port: str,
@@ -372,6 +372,40 @@ def test_envelope_of_the_other_version_is_a_version_mismatch(
         listed = root.findall(".//s12:Header/s12:Upgrade/s12:SupportedEnvelope", namespaces=NS)
         assert {e.nsmap[e.get("qname").split(":")[0]] for e in listed} == {SOAP11_ENV, SOAP12_ENV}
     assert mock.seen[-1][1] == "version-mismatch"
+
+
+@pytest.mark.parametrize(("version", "ns"), [("1.1", SOAP11_ENV), ("1.2", SOAP12_ENV)])
+@pytest.mark.parametrize(
+    "root",
+    [
+        '<e:Envelope xmlns:e="urn:not-a-soap-envelope" xmlns:o="urn:example:orders:v1">'
+        "<e:Body><o:GetProduct><o:Sku>KIT-1001</o:Sku></o:GetProduct></e:Body></e:Envelope>",
+        "<Envelope><Body/></Envelope>",
+    ],
+    ids=["foreign-namespace", "no-namespace"],
+)
+def test_wrong_envelope_namespace_gets_version_mismatch(
+    mock: Served, version: str, ns: str, root: str
+) -> None:
+    # SOAP 1.1 §4.4.1 and SOAP 1.2 §5.4.7: not a Client/Sender fault, a VersionMismatch,
+    # in the version the request's content type names
+    reply = post(mock, root, version=version, action=f"{TNS}/GetProduct")
+    assert reply.status_code == 500
+    answer = etree.fromstring(reply.content)
+    assert answer.tag == f"{{{ns}}}Envelope"
+    code = answer.findtext(".//faultcode") or answer.findtext(
+        ".//s12:Code/s12:Value", namespaces=NS
+    )
+    assert code is not None and code.endswith(":VersionMismatch")
+    assert mock.seen[-1][1] == "version-mismatch"
+
+
+def test_soap12_root_other_than_envelope_is_a_version_mismatch(mock: Served) -> None:
+    # SOAP 1.2 §5.4.7 names any other root; SOAP 1.1 only a foreign Envelope (a stray root is
+    # the Client's mistake there, see BAD_REQUESTS)
+    reply = post(mock, f'<o:GetProduct xmlns:o="{TNS}"/>', version="1.2")
+    code = etree.fromstring(reply.content).findtext(".//s12:Code/s12:Value", namespaces=NS)
+    assert (reply.status_code, code) == (500, "env:VersionMismatch")
 
 
 def test_unsupported_content_type_is_415(mock: Served) -> None:

@@ -10,6 +10,9 @@ import zeep
 from lxml import etree
 
 from intcheck.kinds.soap.envelope import SOAP11_ENV, SOAP12_ENV
+from intcheck.mock.server import MockServer
+from intcheck.model import Status
+from intcheck.probe import ProbeOptions, run_probe
 from tests.kinds.soap_support import Served, corpus_plan, post, serving, zeep_client
 
 RPC_WSDL = Path(__file__).resolve().parents[1] / "data" / "soap" / "rpc-literal.wsdl"
@@ -71,6 +74,10 @@ def test_unknown_must_understand_header_is_a_fault(
     assert mock.seen[-1] == ("GetQuote", "must-understand")
     plain = body.replace(f'e:mustUnderstand="{flag}">1', ">1")
     assert post(mock, plain, version=version, action="urn:example:rpc#GetQuote").status_code == 200
+    # the same in UTF-16, where the attribute's name is not the ASCII bytes it is elsewhere
+    wide = ('<?xml version="1.0" encoding="UTF-16"?>' + body).encode("utf-16")
+    reply = post(mock, wide, version=version, action="urn:example:rpc#GetQuote")
+    assert (reply.status_code, mock.seen[-1]) == (status, ("GetQuote", "must-understand"))
 
 
 def test_deep_nesting_and_empty_body_are_client_faults(mock: Served) -> None:
@@ -89,3 +96,21 @@ def test_deep_nesting_and_empty_body_are_client_faults(mock: Served) -> None:
         with pytest.raises(zeep.exceptions.Fault):
             client.bind("QuoteService", "Quotes11Port").GetQuote(code="bad", days=1)
         assert client.bind("QuoteService", "Quotes11Port").GetQuote(code="XY99", days=1) is not None
+
+
+async def test_the_rpc_mock_passes_the_probe_on_both_versions(tmp_path: Path) -> None:
+    # mock and probe read the rpc wrappers from one model: they cannot disagree about them
+    plan = corpus_plan(tmp_path, RPC_WSDL, "quotes")
+    async with MockServer(plan, port=0) as mock:
+        options = ProbeOptions(targets={"quotes": f"{mock.url}/quotes"}, timeout_s=5)
+        results = [r async for r in run_probe(plan, options)]
+    not_passed = [
+        f"{r.case} {r.check}: {r.message}" for r in results if r.status is not Status.PASSED
+    ]
+    assert not_passed == []
+    assert {r.case for r in results} >= {
+        "quotes:GetQuote#soap11:valid",
+        "quotes:GetQuote#soap12:valid",
+        "quotes:GetQuote#soap12:invalid",
+        "quotes:Log#soap11:valid",
+    }

@@ -5,11 +5,13 @@ at ``/<name>?wsdl`` and ``?xsd=<path>`` with every address rewritten to the mock
 ``/<name>`` are dispatched by SOAPAction / action, else by the first Body element, validated
 against the XSD and answered from the shared dataset or from values generated from the types.
 
-Modules: ``envelope`` (versions, hardened parsing, faults), ``documents`` (the WSDL's files and
-their rewriting), ``schemas`` (lxml validation, facets), ``values`` (generation from XSD types),
-``dataset`` (answers from the DataStore), ``bindings`` (operations as seen on the wire),
-``service`` (dispatch, credentials and replies). docs/contracts.md (``kind: soap``) describes
-the behaviour for users.
+Modules: ``operations`` (the WSDL compiled once into the operation model mock and probe share),
+``envelope`` (versions, hardened parsing, faults), ``documents`` (the WSDL's files and their
+rewriting), ``xsd``/``components`` (the schemas as declarations), ``instances``/``values``
+(elements and text built valid against the XSD), ``schemas`` (libxml2 validation), ``dataset``
+(answers from the DataStore), ``notfound`` (the declared fault's detail), ``service`` (dispatch,
+credentials and replies). docs/contracts.md
+(``kind: soap``) describes the behaviour for users.
 
 Each request sets ``request[OPERATION]`` (the WSDL operation name, ``GET ?wsdl``, ``GET ?xsd``,
 or ``unknown``) and ``request[VALIDATION]``: ``ok`` or the rule broken, one of

@@ -1,22 +1,23 @@
-"""SOAP checks: envelope version, content type, XSD validity, fault structure, hidden faults."""
+"""SOAP checks: envelope version, content type, XSD validity, fault structure, hidden faults.
+
+What a case may assert depends on who wrote it (issue 9): a case written in the contract
+(``expect: {fault: ...}``) asserts its exact outcome; a generated one asserts conformance only.
+A generated valid request answered with a fault the WSDL declares for the operation, or with a
+Client/Sender fault, is a conformant "no such record" (``answer_is_not_found``); a Server or
+Receiver fault the WSDL does not declare is the service failing on a valid request.
+"""
 
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from typing import Any
 
 from lxml import etree
 
-from intcheck.contracts.wsdl import safe_parser
-from intcheck.kinds.probing import (
-    CannotEvaluate,
-    Check,
-    Exchange,
-    Finding,
-    ProbeCase,
-)
-from intcheck.kinds.soap.envelope import SOAP11, SOAP12, SoapVersion
-from intcheck.kinds.soap.schemas import SchemaSet
+from intcheck.kinds.probing import CannotEvaluate, Check, Exchange, Finding, ProbeCase
+from intcheck.kinds.soap.envelope import SOAP11, SOAP12, BadRequest, SoapVersion, parse_envelope
+from intcheck.kinds.soap.operations import SoapModel, SoapOperation
 from intcheck.model import Severity, Status
 
 
@@ -36,17 +37,17 @@ class _Parsed:
 
 
 def _parse(body: bytes) -> tuple[Any, str]:
-    head = body[:8192]
-    if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
-        # Entity expansion (billion laughs) and external entities start here; we refuse to
-        # look inside rather than judge it, so the checks end ERRORED, not FAILED.
-        raise CannotEvaluate("refused to parse XML with a DOCTYPE/entity declarations")
+    """The mock's own hardened parser: any DOCTYPE (UTF-8 or UTF-16) is refused unread."""
     if not body.strip():
         return None, "empty body"
     try:
-        return etree.fromstring(body, safe_parser()), ""
-    except etree.XMLSyntaxError as exc:
-        return None, f"malformed XML: {exc.msg}"
+        return parse_envelope(body), ""
+    except BadRequest as exc:
+        if exc.rule == "doctype-refused":
+            # Entity expansion (billion laughs) and external entities start here; we refuse
+            # to look inside rather than judge it, so the checks end ERRORED, not FAILED.
+            raise CannotEvaluate(f"refused to parse the answer: {exc.message}") from exc
+        return None, exc.message
 
 
 def _envelope_parts(root: Any) -> tuple[Any, Any]:
@@ -83,6 +84,38 @@ def _fault_detail(fault: Any, version: SoapVersion) -> list[Any]:
     return [c for c in detail if isinstance(c.tag, str)] if detail is not None else []
 
 
+def _is_sender(code: str, version: SoapVersion) -> bool:
+    """Client, Client.Authentication (1.1) or Sender (1.2): the request's fault."""
+    return code.split(".")[0] == version.sender
+
+
+def _declared(op: SoapOperation, fault: Any) -> list[str]:
+    """The detail elements of ``fault`` that the WSDL declares as faults of ``op``."""
+    declared = {f.element for f in op.faults if f.element}
+    return [etree.QName(d).text for d in _fault_detail(fault, op.version) if d.tag in declared]
+
+
+def answer_is_not_found(op: SoapOperation) -> Callable[[Exchange], bool]:
+    """Whether an answer to a generated valid request says "no such record": a fault the WSDL
+    declares for ``op``, or a Client/Sender fault (the request named something unknown)."""
+
+    def not_found(exchange: Exchange) -> bool:
+        if exchange.error:
+            return False
+        try:
+            root, _problem = _Parsed.of(exchange)
+        except CannotEvaluate:
+            return False
+        if root is None:
+            return False
+        _payload, fault = _envelope_parts(root)
+        if fault is None:
+            return False
+        return bool(_declared(op, fault)) or _is_sender(_fault_code(fault, op.version), op.version)
+
+    return not_found
+
+
 def _xpath(root: Any, path: str) -> str:
     """libxml2's path with namespace prefixes dropped: ``/GetOrderResponse/GetOrderResult``."""
     if not path:
@@ -91,17 +124,24 @@ def _xpath(root: Any, path: str) -> str:
 
 
 def soap_checks(
-    version: SoapVersion, schemas: SchemaSet, op: Any, declarations: dict[str, str]
+    op: SoapOperation, model: SoapModel, declarations: dict[str, str]
 ) -> tuple[Check, ...]:
-    output = op.output.body.qname.text if op.output.body is not None else ""
+    """The SOAP checks of one operation on one binding."""
+    version = op.version
+    output = op.output.body_tag if op.output is not None else ""
+    schemas = model.schemas
 
     def xml_root(exchange: Exchange) -> Any:
+        if op.output is None and exchange.status in (200, 202) and not exchange.body.strip():
+            raise _Holds  # a one-way operation's empty acknowledgement: nothing to judge
         root, problem = _Parsed.of(exchange)
         if root is None:
             raise _Skip(f"no envelope to check ({problem})")
         return root
 
     def content_type_matches_soap_version(case: ProbeCase, exchange: Exchange) -> Finding | None:
+        if exchange.status == 202 and not exchange.body.strip():
+            return None  # a one-way operation's empty acknowledgement has no content type
         if exchange.content_type == version.media_type:
             return None
         return Finding(
@@ -110,6 +150,8 @@ def soap_checks(
         )
 
     def body_is_well_formed_xml(case: ProbeCase, exchange: Exchange) -> Finding | None:
+        if op.output is None and not exchange.body.strip() and exchange.status in (200, 202):
+            return None
         root, problem = _Parsed.of(exchange)
         return None if root is not None else Finding(f"body is not XML: {problem}")
 
@@ -124,18 +166,32 @@ def soap_checks(
 
     def body_matches_xsd(case: ProbeCase, exchange: Exchange) -> Finding | None:
         payload, fault = _envelope_parts(xml_root(exchange))
-        elements = (
-            [payload]
-            if payload is not None
-            else _fault_detail(fault, version)
-            if fault is not None
-            else []
-        )
+        if op.encoded:
+            raise _Skip('SOAP-encoded bodies (use="encoded") have no literal schema to check')
         if schemas.schema is None:
             raise _Skip(f"the WSDL's schemas could not be compiled: {schemas.error}")
-        for element in elements:
+        if payload is not None:
+            checked = [payload]
+        elif fault is not None:  # only what a schema declares: other detail is the server's own
+            details = _fault_detail(fault, version)
+            checked = [d for d in details if model.types.declares(d.tag)]
+        else:
+            checked = []
+        for element in checked:
             # A copy, so libxml2 sees the payload as a document of its own.
             standalone = copy.deepcopy(element)
+            if op.output is not None and element.tag == output and op.output.wrapper:
+                problems = model.errors(op.output, standalone)
+                if not problems:
+                    continue
+                return Finding(
+                    f"/{etree.QName(element).localname} breaks the XSD: {problems[0]}",
+                    schema_error={
+                        "message": problems[0],
+                        "instance_pointer": "/" + etree.QName(element).localname,
+                        "schema_location": str(case.operation.source or ""),
+                    },
+                )
             if schemas.schema.validate(standalone):
                 continue
             error = schemas.schema.error_log.last_error
@@ -180,17 +236,27 @@ def soap_checks(
         return None
 
     def outcome_is_as_expected(case: ProbeCase, exchange: Exchange) -> Finding | None:
+        if op.output is None and exchange.status in (200, 202) and not exchange.body.strip():
+            return _one_way(case)
         payload, fault = _envelope_parts(xml_root(exchange))
         outcome = case.data.get("outcome")
-        if outcome == "response":
-            if fault is not None:
-                return Finding(f"expected {output}, got a fault: {_fault_code(fault, version)}")
-            got = _name(payload)
-            return None if got == output else Finding(f"expected {output}, got {got}")
         if fault is None:
+            if outcome in ("response", "conformant"):
+                got = _name(payload)
+                return None if got == output else Finding(f"expected {output}, got {got}")
             return Finding(f"expected a fault, got {_name(payload)}")
         code = _fault_code(fault, version)
-        if outcome == "client-fault" and code != version.sender:
+        declared = _declared(op, fault)
+        if outcome == "response":
+            return Finding(f"expected {output}, got a fault: {code}")
+        if outcome == "conformant":
+            if declared or _is_sender(code, version):
+                return None
+            return Finding(
+                f"a valid request got a {code!r} fault that the WSDL does not declare for "
+                f"{op.name}: the service failed on it"
+            )
+        if outcome == "client-fault" and not (_is_sender(code, version) or declared):
             return Finding(f"an invalid request should get a {version.sender} fault, got {code!r}")
         if outcome == "declared-fault":
             wanted = list(case.data.get("faults", []))
@@ -217,8 +283,19 @@ def soap_checks(
     )
 
 
+def _one_way(case: ProbeCase) -> Finding | None:
+    """An empty 200/202 is how a one-way operation acknowledges; only a fault was wrong."""
+    if case.data.get("outcome") in ("any-fault", "declared-fault", "client-fault"):
+        return Finding("expected a fault, got an empty acknowledgement")
+    return None
+
+
 class _Skip(Exception):
     """A check that does not apply to this answer (no XML, no fault)."""
+
+
+class _Holds(Exception):
+    """The answer has nothing the check could object to (an empty one-way acknowledgement)."""
 
 
 def _skippable(function: Any) -> Any:
@@ -227,6 +304,8 @@ def _skippable(function: Any) -> Any:
             result: Finding | None = function(case, exchange)
         except _Skip as exc:
             return Finding(str(exc), Status.SKIPPED)
+        except _Holds:
+            return None
         return result
 
     run.__name__ = function.__name__

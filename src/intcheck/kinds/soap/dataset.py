@@ -5,21 +5,34 @@ finds the record field ``order_id``, and ``Line`` finds ``lines``. A request ele
 when it names a collection's first field (``Sku`` → products.sku, ``OrderId`` →
 orders.order_id) or ``<collection in singular>Id`` (``CustomerId`` → customers.id); a key whose
 value no record holds is a not-found. A response complex type is drawn from the collection whose
-records carry most of its child names; whatever no record supplies is generated from the XSD.
-Operations named like a creation (``PlaceOrder``, ``CreateCustomer``) add a record first.
+records carry most of its child names; whatever no record supplies is generated from the XSD
+(``DatasetAnswers`` is the ``Filler`` the instance builder asks). Operations named like a
+creation (``PlaceOrder``, ``CreateCustomer``) add a record first.
 """
 
 from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterator, Mapping
-from datetime import UTC, date, datetime
-from decimal import Decimal
+from collections.abc import Hashable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
+from lxml import etree
+
 from intcheck.data import field_key
-from intcheck.kinds.soap.values import ValueFactory, builtin_name, is_complex, is_many
+from intcheck.kinds.soap.components import (
+    XSI_NS,
+    Attribute,
+    ComplexType,
+    ElementUse,
+    SimpleType,
+    element_uses,
+    local_name,
+)
+from intcheck.kinds.soap.instances import NIL
 
 if TYPE_CHECKING:
     from intcheck.data import DataStore
@@ -48,6 +61,17 @@ class NotFound(Exception):
         super().__init__(f"unknown {element} {value!r}: no record in {collection!r} has it")
 
 
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """Where the builder is in an answer: the record being shown (if any) and the request."""
+
+    record: Mapping[str, Any] | None
+    collection: str | None
+    request: Mapping[str, Any]
+    created: tuple[str, dict[str, Any]] | None = None
+    depth: int = 0
+
+
 def field_of(record: Mapping[str, Any], name: str) -> str | None:
     """The record field an XSD name stands for, allowing a plural field for a repeated element."""
     return _field_among(tuple(record), name)
@@ -63,16 +87,38 @@ def _field_among(keys: tuple[str, ...], name: str) -> str | None:
     return None
 
 
+def request_values(element: Any) -> dict[str, Any]:
+    """A request's Body element as plain values: children by local name, repeats as lists."""
+    values: dict[str, Any] = {}
+    for child in element:
+        if not isinstance(child.tag, str):
+            continue
+        name = etree.QName(child).localname
+        if child.get(f"{{{XSI_NS}}}nil") in ("true", "1"):
+            value: Any = None
+        elif any(isinstance(grandchild.tag, str) for grandchild in child):
+            value = request_values(child)
+        else:
+            value = (child.text or "").strip()
+        if name in values:
+            known = values[name]
+            values[name] = [*known, value] if isinstance(known, list) else [known, value]
+        else:
+            values[name] = value
+    return values
+
+
 class DatasetAnswers:
     """Fill an operation's output from the store; fall back to generated values per element."""
 
-    def __init__(self, store: DataStore, factory: ValueFactory) -> None:
+    def __init__(self, store: DataStore) -> None:
         self.store = store
-        self.factory = factory
         # answers are computed per request; what names mean only changes with the collections
         self._shape: tuple[str, ...] = ()
         self._keys: dict[str, tuple[str, str] | None] = {}
-        self._types: dict[int, tuple[Any, str | None]] = {}
+        self._types: dict[int, tuple[ComplexType, str | None]] = {}
+        # records by the text of one field, per (collection, field), at one version of the data
+        self._indexes: dict[tuple[str, str], tuple[int, dict[str, list[Mapping[str, Any]]]]] = {}
 
     def _cached(self) -> None:
         shape = tuple(self.store.collections)
@@ -81,7 +127,7 @@ class DatasetAnswers:
 
     # -- what the dataset knows ------------------------------------------------------------
 
-    def _template(self, collection: str) -> dict[str, Any]:
+    def _template(self, collection: str) -> Mapping[str, Any]:
         records = self.store.records(collection)
         return records[0] if records else {}
 
@@ -106,7 +152,7 @@ class DatasetAnswers:
                 return collection, first
         return None
 
-    def collection_for(self, xsd_type: Any) -> str | None:
+    def collection_for(self, xsd_type: ComplexType) -> str | None:
         """The collection whose records carry most child names of a complex type."""
         self._cached()
         known = self._types.get(id(xsd_type))
@@ -115,8 +161,8 @@ class DatasetAnswers:
             self._types[id(xsd_type)] = known
         return known[1]
 
-    def _find_collection(self, xsd_type: Any) -> str | None:
-        names = [name for name, _ in getattr(xsd_type, "elements", [])]
+    def _find_collection(self, xsd_type: ComplexType) -> str | None:
+        names = [local_name(use.element.name) for use in element_uses(xsd_type.content)]
         if len(names) < 2:
             return None
         best, best_score = None, _MATCH_SCORE
@@ -128,6 +174,18 @@ class DatasetAnswers:
             if hits >= 2 and hits / len(names) >= best_score:
                 best, best_score = collection, hits / len(names)
         return best
+
+    def _indexed(self, collection: str, field: str) -> dict[str, list[Mapping[str, Any]]]:
+        """The records of ``collection`` by the text of ``field``: looked up, never scanned,
+        on every request; rebuilt once after each change of the data."""
+        known = self._indexes.get((collection, field))
+        if known is None or known[0] != self.store.version:
+            index: dict[str, list[Mapping[str, Any]]] = {}
+            for record in self.store.records(collection):
+                index.setdefault(_text(record.get(field)), []).append(record)
+            known = (self.store.version, index)
+            self._indexes[(collection, field)] = known
+        return known[1]
 
     def _field(self, record: Mapping[str, Any], collection: str | None, name: str) -> str | None:
         found = field_of(record, name)
@@ -151,120 +209,70 @@ class DatasetAnswers:
             if key is None or value is None or key[0] == creating:
                 continue
             collection, field = key
-            if not any(str(r.get(field)) == str(value) for r in self.store.records(collection)):
+            if _text(value) not in self._indexed(collection, field):
                 raise NotFound(name, collection, value)
 
-    def answer(self, operation: str, request: Any, output_type: Any) -> dict[str, Any]:
-        """Keyword arguments for the output body type (a complex type)."""
-        request_map = request if isinstance(request, Mapping) else {}
+    def start(
+        self, operation: str, request: Mapping[str, Any], output: ComplexType | None
+    ) -> Scope:
+        """Where the answer to ``request`` starts; creates a record for a creating operation."""
         target = None
-        if field_key(operation).startswith(CREATE_VERBS):
-            target = self._find_collection_type(output_type, 0)
-        self.check_keys(request_map, creating=target[0] if target else None)
-        created = self._create(request_map, *target) if target else None
-        return self._fill(output_type, None, None, request_map, created, 0)
+        if output is not None and field_key(operation).startswith(CREATE_VERBS):
+            target = self._find_collection_type(output, 0)
+        self.check_keys(request, creating=target[0] if target else None)
+        created = self._create(request, *target) if target else None
+        return Scope(record=None, collection=None, request=request, created=created)
 
-    def _fill(
-        self,
-        xsd_type: Any,
-        record: Mapping[str, Any] | None,
-        collection: str | None,
-        request: Mapping[str, Any],
-        created: tuple[str, dict[str, Any]] | None,
-        depth: int,
-    ) -> dict[str, Any]:
-        values: dict[str, Any] = {}
-        pending = list(xsd_type.elements_nested)
-        while pending:
-            name, particle = pending.pop(0)
-            kind = type(particle).__name__
-            if kind in ("Sequence", "All", "Group"):
-                pending[:0] = list(particle.elements_nested)
-            elif kind != "Element":
-                values.update(self.factory.particle(name, particle, depth))
-            else:
-                value = self._element(name, particle, record, collection, request, created, depth)
-                if value is not None:
-                    values[name] = value
-        values.update(self.factory.attribute_values(xsd_type, depth))
-        return values
-
-    def _element(
-        self,
-        name: str,
-        element: Any,
-        record: Mapping[str, Any] | None,
-        collection: str | None,
-        request: Mapping[str, Any],
-        created: tuple[str, dict[str, Any]] | None,
-        depth: int,
-    ) -> Any:
-        if getattr(element.type, "_array_type", None) is not None:
-            return self.factory.element_value(element, depth)  # SOAP-encoded arrays: generated
-        if record is not None:
-            field = self._field(record, collection, name)
-            if field is not None and record.get(field) is not None:
-                return self._convert(element, record[field], request, depth)
-        elif is_complex(element.type) and depth < _SCAN_DEPTH:
-            source = self.collection_for(element.type)
-            if source is not None:
-                if created is not None and created[0] == source:
-                    records = [created[1]]
-                else:
-                    records = list(self._select(source, request))
-                if is_many(element):
-                    return [
-                        self._fill(element.type, r, source, request, None, depth + 1)
-                        for r in records
-                    ]
-                if records:
-                    return self._fill(element.type, records[0], source, request, None, depth + 1)
-            else:
-                inner = self._fill(element.type, None, None, request, created, depth + 1)
-                return [inner] if is_many(element) else inner
-        return self.factory.element_value(element, depth)
-
-    def _convert(self, element: Any, value: Any, request: Mapping[str, Any], depth: int) -> Any:
-        if is_complex(element.type):
+    def child(self, use: ElementUse, scope: Any) -> Sequence[Any] | None:
+        """Values for each occurrence of ``use`` (the builder's ``Filler``)."""
+        if not isinstance(scope, Scope):
+            return None
+        element = use.element
+        many = use.max_occurs is None or use.max_occurs > 1
+        complex_ = isinstance(element.type, ComplexType) and element.type.simple is None
+        name = local_name(element.name)
+        if scope.record is not None:
+            field = self._field(scope.record, scope.collection, name)
+            if field is None:
+                return None
+            value = scope.record[field]
+            if value is None:
+                return [NIL]
             items = value if isinstance(value, list) else [value]
-            filled = [
-                self._fill(element.type, item, None, request, None, depth + 1)
-                for item in items
-                if isinstance(item, Mapping)
-            ]
-            if is_many(element):
-                return filled
-            return filled[0] if filled else self.factory.element_value(element, depth)
-        if isinstance(value, list):
-            converted = [self._scalar(element, item) for item in value]
-            return converted if is_many(element) else (converted[0] if converted else None)
-        scalar = self._scalar(element, value)
-        return [scalar] if is_many(element) else scalar
-
-    def _scalar(self, element: Any, value: Any) -> Any:
-        base = builtin_name(element.type)
-        if isinstance(value, bool):
-            text = "true" if value else "false"
-        elif isinstance(value, float):
-            text = repr(value)
-        elif isinstance(value, datetime):
-            text = value.isoformat()
+            if complex_:
+                items = [
+                    Scope(item, None, scope.request, None, scope.depth + 1)
+                    for item in items
+                    if isinstance(item, Mapping)
+                ]
+            return (items if many else items[:1]) or None
+        if not complex_ or scope.depth >= _SCAN_DEPTH:
+            return None
+        assert isinstance(element.type, ComplexType)
+        source = self.collection_for(element.type)
+        if source is None:  # a holder of records further down: keep looking below it
+            return [Scope(None, None, scope.request, scope.created, scope.depth + 1)]
+        if scope.created is not None and scope.created[0] == source:
+            records: list[Mapping[str, Any]] = [scope.created[1]]
         else:
-            text = str(value)
-        if base == "date":
-            text = text[:10]
-        elif base == "dateTime" and len(text) == 10:
-            text += "T00:00:00Z"
-        facets = self.factory.facets.lookup(getattr(element.type, "qname", None), element.qname)
-        allowed = facets.get("enumeration")
-        if allowed and text not in allowed:
-            return self.factory.one(element)
-        try:
-            return element.type.pythonvalue(text)
-        except Exception:  # zeep's converters raise many types; the text itself still renders
-            return text
+            records = list(self._select(source, scope.request))
+        found = [Scope(r, source, scope.request, None, scope.depth + 1) for r in records]
+        return found if many else (found[:1] or None)
 
-    def _select(self, collection: str, request: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+    def rendering_key(self, scope: Any) -> Hashable | None:
+        """A record at the data's current version always fills an element the same way."""
+        if isinstance(scope, Scope) and scope.record is not None:
+            return (id(scope.record), self.store.version)
+        return None
+
+    def attribute(self, attribute: Attribute, scope: Any) -> Any:
+        """A record's value for ``attribute`` (the builder's ``Filler``)."""
+        if not isinstance(scope, Scope) or scope.record is None:
+            return None
+        field = field_of(scope.record, local_name(attribute.name))
+        return scope.record.get(field) if field is not None else None
+
+    def _select(self, collection: str, request: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
         template = self._template(collection)
         filters: list[tuple[str, str]] = []
         for name, value in request.items():
@@ -273,14 +281,18 @@ class DatasetAnswers:
             field = self._field(template, collection, name)
             if field is not None:
                 filters.append((field, _text(value)))
-        for record in self.store.records(collection):
-            if all(_text(record.get(field)) == wanted for field, wanted in filters):
+        if not filters:
+            yield from self.store.records(collection)
+            return
+        (first, wanted), rest = filters[0], filters[1:]
+        for record in self._indexed(collection, first).get(wanted, ()):
+            if all(_text(record.get(field)) == value for field, value in rest):
                 yield record
 
     # -- creating ---------------------------------------------------------------------------
 
     def _create(
-        self, request: Mapping[str, Any], collection: str, record_type: Any
+        self, request: Mapping[str, Any], collection: str, record_type: ComplexType
     ) -> tuple[str, dict[str, Any]]:
         template = self._template(collection)
         record: dict[str, Any] = {}
@@ -298,16 +310,17 @@ class DatasetAnswers:
         ordered.update(record)
         return collection, self.store.add(collection, ordered)
 
-    def _find_collection_type(self, xsd_type: Any, depth: int) -> tuple[str, Any] | None:
-        if depth > _SCAN_DEPTH or not is_complex(xsd_type):
+    def _find_collection_type(self, xsd_type: ComplexType, depth: int) -> tuple[str, Any] | None:
+        if depth > _SCAN_DEPTH:
             return None
-        for _, element in getattr(xsd_type, "elements", []):
-            if not is_complex(getattr(element, "type", None)):
+        for use in element_uses(xsd_type.content):
+            child = use.element.type
+            if not isinstance(child, ComplexType):
                 continue
-            collection = self.collection_for(element.type)
+            collection = self.collection_for(child)
             if collection is not None:
-                return collection, element.type
-            deeper = self._find_collection_type(element.type, depth + 1)
+                return collection, child
+            deeper = self._find_collection_type(child, depth + 1)
             if deeper is not None:
                 return deeper
         return None
@@ -324,28 +337,29 @@ class DatasetAnswers:
         number, prefix, width = best
         return f"{prefix}{str(number + 1).zfill(width)}"
 
-    def _derive(self, field: str, example: Any, record: dict[str, Any], record_type: Any) -> Any:
+    def _derive(
+        self, field: str, example: Any, record: dict[str, Any], record_type: ComplexType
+    ) -> Any:
         """A value for a field the request did not give: computed, first enumeration, or now."""
         key = field_key(field)
         if key in _TOTAL_FIELDS:
             total = self._total(record)
             if total is not None:
                 return total
-        for name, element in getattr(record_type, "elements", []):
-            if field_key(name) == key and hasattr(element, "type"):
-                allowed = self.factory.facets.lookup(
-                    getattr(element.type, "qname", None), element.qname
-                )
-                if allowed.get("enumeration"):
-                    return allowed.get("enumeration")[0]
-                if builtin_name(element.type) in ("dateTime", "date"):
-                    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        for use in element_uses(record_type.content):
+            stype = use.element.type
+            if field_key(local_name(use.element.name)) != key or not isinstance(stype, SimpleType):
+                continue
+            if stype.enumeration:
+                return stype.enumeration[0]
+            if stype.builtin in ("dateTime", "date"):
+                return _now()
         if (
             key.endswith("at")
             and isinstance(example, str)
             and re.match(r"\d{4}-\d\d-\d\d", example)
         ):
-            return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+            return _now()
         return example
 
     def _total(self, record: Mapping[str, Any]) -> float | None:
@@ -361,7 +375,10 @@ class DatasetAnswers:
                 if price is None:
                     continue
                 quantity = next((item[k] for k in item if field_key(k) in _QUANTITY_FIELDS), 1)
-                total += Decimal(str(price)) * Decimal(str(quantity))
+                try:
+                    total += Decimal(str(price)) * Decimal(str(quantity))
+                except InvalidOperation:
+                    continue
                 counted = True
         return float(total) if counted else None
 
@@ -391,13 +408,17 @@ def _leaves(value: Any, name: str = "") -> Iterator[tuple[str, Any]]:
 def _text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, datetime | date):
-        return value.isoformat()
     return str(value)
 
 
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def _to_record(value: Any, example: Any) -> Any:
-    """A request value in the dataset's own shape and field names."""
+    """A request value (text read from XML) in the dataset's own shape and field names."""
+    if isinstance(example, list) and not isinstance(value, list):
+        value = [value]  # one occurrence of a repeatable element reads as a single value
     if isinstance(value, list):
         inner = example[0] if isinstance(example, list) and example else None
         return [_to_record(item, inner) for item in value]
@@ -410,12 +431,15 @@ def _to_record(value: Any, example: Any) -> Any:
             field = field_of(template, key) or key
             result[field] = _to_record(item, template.get(field))
         return result
-    if isinstance(value, Decimal):
-        return (
-            int(value)
-            if value == value.to_integral_value() and isinstance(example, int)
-            else float(value)
-        )
-    if isinstance(value, datetime | date):
-        return value.isoformat()
+    if not isinstance(value, str):
+        return value
+    try:
+        if isinstance(example, bool):
+            return value in ("true", "1")
+        if isinstance(example, int):
+            return int(value)
+        if isinstance(example, float):
+            return float(value)
+    except ValueError:
+        return value
     return value

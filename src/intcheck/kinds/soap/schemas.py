@@ -1,8 +1,7 @@
-"""The spec's schemas as one lxml ``XMLSchema`` (for validating requests) and a facet index.
+"""The spec's schemas as one lxml ``XMLSchema``: what every request and answer is judged by.
 
-zeep parses and renders XML well but keeps no facets (patterns, enumerations, lengths) and
-checks no cardinalities, so request validation uses libxml2 through lxml, and value generation
-reads facets from the raw schema documents.
+zeep checks no facets and no cardinalities, so validation uses libxml2 through lxml (instances
+are built from ``xsd.SchemaModel``, which reads the same documents).
 
 libxml2 wants one root schema; a WSDL holds several, often sharing a namespace or referring to
 each other's types without importing them (zeep tolerates that, libxml2 does not). The root
@@ -14,7 +13,7 @@ in-memory resolver, so nothing is read from disk or network twice.
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, unquote
 
@@ -24,19 +23,6 @@ from intcheck.contracts.wsdl import safe_parser
 from intcheck.kinds.soap.documents import XSD_NS, SpecFiles, _relink
 
 _SCHEME = "intcheck-schema:///"
-_FACETS = (
-    "pattern",
-    "enumeration",
-    "length",
-    "minLength",
-    "maxLength",
-    "minInclusive",
-    "maxInclusive",
-    "minExclusive",
-    "maxExclusive",
-    "totalDigits",
-    "fractionDigits",
-)
 
 
 class _MemoryResolver(etree.Resolver):
@@ -54,11 +40,10 @@ class _MemoryResolver(etree.Resolver):
 
 @dataclass(slots=True)
 class SchemaSet:
-    """The compiled schema (None when libxml2 refused it, with the reason) and the facets."""
+    """The compiled schema (None when libxml2 refused it, with the reason)."""
 
     schema: Any = None
     error: str = ""
-    facets: FacetIndex = field(default_factory=lambda: FacetIndex({}, {}))
 
     @classmethod
     def build(cls, files: SpecFiles, extra: list[Any] | None = None) -> SchemaSet:
@@ -104,7 +89,6 @@ class SchemaSet:
                 etree.SubElement(wrapper, f"{{{XSD_NS}}}import", namespace=ns, schemaLocation=url)
             else:  # the wrapper has no namespace either, and may not import its own
                 etree.SubElement(wrapper, f"{{{XSD_NS}}}include", schemaLocation=url)
-        facets = FacetIndex.from_roots(list(roots.values()))
         parser = safe_parser()
         parser.resolvers.add(_MemoryResolver(documents))
         try:
@@ -118,8 +102,8 @@ class SchemaSet:
                 if hasattr(exc, "error_log")
                 else str(exc)
             )
-            return cls(schema=None, error=first.replace(_SCHEME, ""), facets=facets)
-        return cls(schema=schema, facets=facets)
+            return cls(schema=None, error=first.replace(_SCHEME, ""))
+        return cls(schema=schema)
 
     def errors(self, element: Any) -> list[str]:
         """Why ``element`` is invalid (empty when valid or when no schema could be built)."""
@@ -130,82 +114,3 @@ class SchemaSet:
         return [
             f"line {e.line}: {e.message}" if e.line else e.message for e in self.schema.error_log
         ][:5]
-
-
-@dataclass(frozen=True, slots=True)
-class Facets:
-    """The restriction facets of one simple type, with its base type's merged in."""
-
-    base: tuple[str, str] | None = None  # (namespace, local name) of the restricted type
-    values: dict[str, tuple[str, ...]] = field(default_factory=dict)
-
-    def get(self, name: str) -> tuple[str, ...]:
-        return self.values.get(name, ())
-
-    def first(self, name: str) -> str | None:
-        found = self.values.get(name)
-        return found[0] if found else None
-
-
-@dataclass(slots=True)
-class FacetIndex:
-    """Facets of named simple types, and of anonymous ones by the element that holds them."""
-
-    named: dict[tuple[str, str], Facets]
-    anonymous: dict[tuple[str, str], Facets]
-
-    @classmethod
-    def from_roots(cls, roots: list[Any]) -> FacetIndex:
-        named: dict[tuple[str, str], Facets] = {}
-        anonymous: dict[tuple[str, str], Facets] = {}
-        for root in roots:
-            tns = root.get("targetNamespace", "")
-            for simple in root.iter(f"{{{XSD_NS}}}simpleType"):
-                facets = _read_facets(simple)
-                if facets is None:
-                    continue
-                if simple.get("name"):
-                    named.setdefault((tns, simple.get("name")), facets)
-                    continue
-                parent = simple.getparent()
-                if parent is not None and parent.get("name"):
-                    anonymous.setdefault((tns, parent.get("name")), facets)
-        return cls(named, anonymous)
-
-    def lookup(self, type_qname: Any, element_qname: Any = None) -> Facets:
-        """Facets for a zeep type (by its QName), falling back to the element's anonymous type."""
-        found: Facets | None = None
-        if type_qname is not None:
-            found = self.named.get((type_qname.namespace or "", type_qname.localname))
-        if found is None and element_qname is not None:
-            found = self.anonymous.get((element_qname.namespace or "", element_qname.localname))
-        if found is None:
-            return Facets()
-        merged = dict(found.values)
-        seen = set()
-        base = found.base
-        while base is not None and base not in seen and base in self.named:
-            seen.add(base)
-            parent = self.named[base]
-            for name, values in parent.values.items():
-                merged.setdefault(name, values)
-            base = parent.base
-        return Facets(base=found.base, values=merged)
-
-
-def _read_facets(simple: Any) -> Facets | None:
-    restriction = simple.find(f"{{{XSD_NS}}}restriction")
-    if restriction is None:
-        return None
-    base = None
-    if restriction.get("base"):
-        prefix, _, local = restriction.get("base").rpartition(":")
-        base = (restriction.nsmap.get(prefix or None, ""), local)
-    values: dict[str, list[str]] = {}
-    for child in restriction:
-        if not isinstance(child.tag, str):
-            continue
-        local = etree.QName(child).localname
-        if local in _FACETS and child.get("value") is not None:
-            values.setdefault(local, []).append(child.get("value"))
-    return Facets(base=base, values={k: tuple(v) for k, v in values.items()})

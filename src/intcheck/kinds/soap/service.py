@@ -9,26 +9,16 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lxml import etree
-from zeep.helpers import serialize_object
 
 from intcheck.cache import BoundedCache
-from intcheck.data import field_key
 from intcheck.kinds.base import MAX_BODY_BYTES
-from intcheck.kinds.soap.bindings import (
-    RPC_NS,
-    BoundOp,
-    bound_operations,
-    not_understood,
-    rpc_schema,
-)
-from intcheck.kinds.soap.dataset import DatasetAnswers, NotFound
-from intcheck.kinds.soap.documents import SpecFiles
+from intcheck.kinds.soap.components import ComplexType
+from intcheck.kinds.soap.dataset import DatasetAnswers, NotFound, request_values
 from intcheck.kinds.soap.envelope import (
     MUST_UNDERSTAND,
     SOAP11,
@@ -36,20 +26,21 @@ from intcheck.kinds.soap.envelope import (
     VERSION_MISMATCH,
     BadRequest,
     SoapVersion,
+    ascii_compatible,
     build_fault,
+    not_understood,
     parse_envelope,
     serialize,
     version_from_content_type,
 )
-from intcheck.kinds.soap.schemas import SchemaSet
-from intcheck.kinds.soap.values import ValueFactory, is_complex
+from intcheck.kinds.soap.notfound import FaultDetail, not_found_fault
+from intcheck.kinds.soap.operations import SoapModel, SoapOperation
 
 if TYPE_CHECKING:
     from intcheck.data import DataStore
     from intcheck.model import Contract
 
 log = logging.getLogger(__name__)
-_NOT_FOUND_WORDS = ("notfound", "unknown", "nosuch", "missing")
 
 
 @dataclass(slots=True)
@@ -68,33 +59,36 @@ class SoapService:
     """The mock of one SOAP contract; build once, answer many requests."""
 
     def __init__(self, contract: Contract, store: DataStore, rng: random.Random) -> None:
-        if contract.document is None or contract.spec is None:
-            raise ValueError(f"contract {contract.name!r} has no loaded WSDL")
         self.name = contract.name
         self.auth = contract.auth
-        self.document = contract.document
-        self.files = SpecFiles.collect(Path(contract.spec))
-        self.ops = list(bound_operations(self.document, self.files))
-        self.schemas = SchemaSet.build(self.files, [rpc_schema(self.ops)])
-        if self.schemas.schema is None:
+        self.model = SoapModel.compile(contract)
+        self.ops = self.model.operations
+        if self.model.schemas.schema is None:
             log.warning(
                 "%s: requests are not validated, libxml2 refused the WSDL's schemas: %s",
                 contract.name,
-                self.schemas.error,
+                self.model.schemas.error,
             )
-        self.factory = ValueFactory(self.schemas.facets, rng)
-        self.answers = DatasetAnswers(store, self.factory)
+        self.builder = self.model.builder(rng)
+        self.answers = DatasetAnswers(store)
+        self._versions = sorted({op.version for op in self.ops}, key=lambda v: v.name, reverse=True)
         self._published: BoundedCache[tuple[str, str], bytes] = BoundedCache(64)
         self.store = store
         # Answers by (content type, SOAPAction, request bytes, store version): parsing,
-        # validating and reading the request through zeep, then serialising the answer, cost
+        # validating and reading the request, then building and serialising the answer, cost
         # nearly all of a request, and the same request on unchanged data gets the same answer
         # anyway. Writes change the store version and are never reused. Cached replies are
         # shared: nothing may change one after it is returned.
         self._answers: BoundedCache[tuple[str, str | None, bytes, int], Reply] = BoundedCache()
-        # Replies by (operation, SOAP version, Body bytes, store version): see _answer.
+        # Replies by (binding, operation, Body bytes, store version): see _answer.
         self._replies: BoundedCache[tuple[str, str, bytes, int], Reply] = BoundedCache()
+        # Replies by (binding, operation, request values, store version), for a Body valid
+        # against the XSD: what the answer is built from, so requests that differ in spelling
+        # (prefixes, spacing) but name the same records share it.
+        self._by_values: BoundedCache[tuple[str, str, Hashable, int], Reply] = BoundedCache()
         self._expected = self.auth.headers() if self.auth is not None else {}
+        # operations by (SOAP version, action, Body element): see _dispatch
+        self._routes: BoundedCache[tuple[str, str, str], SoapOperation] = BoundedCache(1024)
 
     # -- documents ---------------------------------------------------------------------------
 
@@ -103,7 +97,7 @@ class SoapService:
         # base URLs come from Host headers: bounded, so they cannot grow it forever
         found = self._published.get((key, base_url))
         if found is None:
-            found = self.files.published(key, base_url)
+            found = self.model.files.published(key, base_url)
             if found is not None:  # unknown names are not kept: they would crowd out the real
                 self._published.put((key, base_url), found, len(found))
         return found
@@ -188,179 +182,153 @@ class SoapService:
 
     def _answer(self, version: SoapVersion, action: str, data: bytes) -> Reply:
         root = parse_envelope(data)
-        root_name = etree.QName(root)
-        if root_name.localname != "Envelope" or root_name.namespace not in (
-            SOAP11.envelope_ns,
-            SOAP12.envelope_ns,
-        ):
-            raise BadRequest(
-                f"expected a SOAP Envelope, got <{root_name.localname}>", rule="not-an-envelope"
-            )
-        if root_name.namespace != version.envelope_ns:
-            sent = "1.1" if root_name.namespace == SOAP11.envelope_ns else "1.2"
-            return self._fault(
-                version,
-                VERSION_MISMATCH,
-                f"a SOAP {sent} envelope was sent with the SOAP {version.name} content type "
-                f"{version.media_type!r}",
-                rule="version-mismatch",
-                supported=sorted(
-                    {op.version for op in self.ops}, key=lambda v: v.name, reverse=True
-                ),
-            )
-        body = root.find(f"{{{version.envelope_ns}}}Body")
+        if root.tag != version.envelope_tag:
+            return self._wrong_envelope(version, etree.QName(root))
+        body = root.find(version.body_tag)
         if body is None:
             raise BadRequest("the Envelope has no Body", rule="no-body")
-        first = next((child for child in body if isinstance(child.tag, str)), None)
-        bound = self._dispatch(version, action, first)
-        if bound.body_tag and (first is None or first.tag != bound.body_tag):
+        first = body.find("*")  # the first element: comments and PIs are no operation
+        op = self._dispatch(version, action, first)
+        expected = op.input.body_tag
+        if expected and (first is None or first.tag != expected):
             got = f"<{_pretty(first.tag)}>" if first is not None else "an empty Body"
             raise BadRequest(
-                f"operation {bound.name} expects <{_pretty(bound.body_tag)}> in the Body, "
-                f"got {got}",
+                f"operation {op.name} expects <{_pretty(expected)}> in the Body, got {got}",
                 rule="wrong-element",
             )
-        unknown_header = not_understood(root, version, bound)
+        # no header can be marked mustUnderstand when the word is nowhere in the bytes
+        marked = b"mustUnderstand" in data or not ascii_compatible(data)
+        unknown_header = not_understood(root, version, op.input.headers) if marked else ""
         if unknown_header:
             reply = self._fault(
                 version,
                 MUST_UNDERSTAND,
-                f"header <{_pretty(unknown_header)}> is marked mustUnderstand but {bound.name} "
+                f"header <{_pretty(unknown_header)}> is marked mustUnderstand but {op.name} "
                 "does not declare it",
                 rule="must-understand",
             )
-            reply.operation = bound.name
+            reply.operation = op.name
             return reply
         # The answer depends on the operation, the Body and the data alone: requests that
         # differ only in their headers (a WS-Security nonce, a trace id) or spacing outside
         # the Body reuse it, without validating and reading the Body again.
-        key = (bound.name, version.name, etree.tostring(body, with_tail=False), self.store.version)
+        key = (op.binding, op.name, etree.tostring(body, with_tail=False), self.store.version)
         kept = self._replies.get(key)
         if kept is not None:
             return kept
-        reply = self._body_reply(bound, body, first)
+        reply = self._body_reply(op, first)
         if self.store.version == key[3]:  # a write is never replayed
             self._replies.put(key, reply, len(key[2]) + len(reply.body))
         return reply
 
-    def _body_reply(self, bound: BoundOp, body: Any, first: Any) -> Reply:
-        """Validate the Body against the XSD, read it through zeep and answer it."""
-        problems = self._validate(bound, first)
+    def _wrong_envelope(self, version: SoapVersion, root_name: Any) -> Reply:
+        """SOAP 1.1 §4.4.1 and SOAP 1.2 §5.4.7: an Envelope of another namespace (SOAP 1.2:
+        any other root) is a VersionMismatch, answered in the version the request came as."""
+        if root_name.localname != "Envelope" and version is SOAP11:
+            raise BadRequest(
+                f"expected a SOAP Envelope, got <{root_name.localname}>", rule="not-an-envelope"
+            )
+        sent = {
+            SOAP11.envelope_ns: "a SOAP 1.1 envelope",
+            SOAP12.envelope_ns: "a SOAP 1.2 envelope",
+        }
+        what = sent.get(root_name.namespace or "", f"<{_pretty(root_name.text)}>")
+        return self._fault(
+            version,
+            VERSION_MISMATCH,
+            f"{what} was sent with the SOAP {version.name} content type {version.media_type!r}; "
+            f"expected a SOAP {version.name} Envelope ({version.envelope_ns})",
+            rule="version-mismatch",
+            supported=self._versions,
+        )
+
+    def _body_reply(self, op: SoapOperation, first: Any) -> Reply:
+        """Validate the Body against the XSD, read it and answer it."""
+        # SOAP-encoded bodies (rpc/encoded) follow the encoding rules, not their literal schema
+        problems = [] if first is None or op.encoded else self.model.errors(op.input, first)
         if problems:
             reply = self._fault(
-                bound.version,
-                bound.version.sender,
-                f"request to {bound.name} does not match the schema: " + "; ".join(problems),
+                op.version,
+                op.version.sender,
+                f"request to {op.name} does not match the schema: " + "; ".join(problems),
                 rule="schema",
             )
-            reply.operation = bound.name
+            reply.operation = op.name
             return reply
-        try:
-            request = _plain(bound.operation.input._deserialize_body(body))["body"]
-        except Exception as exc:  # zeep raises assorted errors on content the XSD let through
-            raise BadRequest(
-                f"request to {bound.name} could not be read: {exc}", rule="schema"
-            ) from exc
-        return self._build_reply(bound, request)
+        request = request_values(first) if first is not None else {}
+        key = (op.binding, op.name, _frozen(request), self.store.version)
+        kept = self._by_values.get(key)
+        if kept is not None:
+            return kept
+        reply = self._build_reply(op, request)
+        if self.store.version == key[3]:  # a write is never replayed
+            self._by_values.put(key, reply, len(reply.body) + 64)
+        return reply
 
-    def _dispatch(self, version: SoapVersion, action: str, first: Any) -> BoundOp:
+    def _dispatch(self, version: SoapVersion, action: str, first: Any) -> SoapOperation:
+        tag = first.tag if first is not None else ""
+        found = self._routes.get((version.name, action, tag))
+        if found is not None:
+            return found
         same_version = [op for op in self.ops if op.version is version]
         if not same_version:
             raise BadRequest(
                 f"this service has no SOAP {version.name} binding", rule="unknown-operation"
             )
-        tag = first.tag if first is not None else ""
         by_action = [op for op in same_version if action and op.action == action]
+        by_body = [op for op in same_version if op.input.body_tag and op.input.body_tag == tag]
         if by_action:
-            return next((op for op in by_action if op.body_tag == tag), by_action[0])
-        by_body = [op for op in same_version if op.body_tag and op.body_tag == tag]
-        if by_body:
-            return by_body[0]
+            found = next((op for op in by_action if op.input.body_tag == tag), by_action[0])
+        elif by_body:
+            found = by_body[0]
+        if found is not None:
+            # actions and tags come from clients: bounded, so they cannot grow it forever
+            self._routes.put((version.name, action, tag), found)
+            return found
         what = f"action {action!r} and " if action else ""
         raise BadRequest(
             f"no operation matches {what}Body element <{_pretty(tag) if tag else 'none'}>",
             rule="unknown-operation",
         )
 
-    def _validate(self, bound: BoundOp, first: Any) -> list[str]:
-        if first is None or bound.encoded:
-            return []
-        if bound.rpc_wrapper:
-            probe = etree.Element(f"{{{RPC_NS}}}{bound.rpc_wrapper}", nsmap=first.nsmap)
-            probe.extend(etree.fromstring(etree.tostring(first)).iterchildren())
-            synthetic = etree.QName(probe).text
-            return [
-                e.replace(synthetic, etree.QName(first).localname)
-                for e in self.schemas.errors(probe)
-            ]
-        return self.schemas.errors(first)
-
-    def _build_reply(self, bound: BoundOp, request: Any) -> Reply:
-        output = bound.operation.output
-        version = bound.version
+    def _build_reply(self, op: SoapOperation, request: dict[str, Any]) -> Reply:
+        output = op.output
+        version = op.version
         if output is None:
-            return Reply(202, b"", version.content_type, operation=bound.name)
+            return Reply(202, b"", version.content_type, operation=op.name)
         try:
-            if output.body is None:
-                envelope = output.serialize().content
-            elif is_complex(output.body.type):
-                values = self.answers.answer(bound.name, request, output.body.type)
-                envelope = output.serialize(**values).content
-            else:
-                envelope = output.serialize(self.factory.one(output.body)).content
-            if bound.operation.style == "rpc":
-                # WS-I BP R2729: the rpc response wrapper is the operation name + "Response";
-                # zeep names it after the output message
-                wrapper = envelope.find(f"{{{version.envelope_ns}}}Body")[0]
-                wrapper.tag = f"{{{etree.QName(wrapper).namespace or ''}}}{bound.name}Response"
-        except NotFound as exc:
-            return self._not_found(bound, exc)
-        except Exception as exc:  # a WSDL construct the generator cannot fill: say so, never crash
-            reply = self._fault(
-                version,
-                version.receiver,
-                f"the mock could not build a {bound.name} response: {exc}",
+            roots = self.model.roots(output)
+            content = roots[0].type if len(roots) == 1 else None
+            scope = self.answers.start(
+                op.name, request, content if isinstance(content, ComplexType) else None
             )
-            reply.operation = bound.name
+            payload = self.model.build_body(self.builder, output, scope, self.answers)
+        except NotFound as exc:
+            return self._not_found(op, exc)
+        except Exception as exc:  # a WSDL construct the builder cannot fill: say so, never crash
+            reply = self._fault(
+                version, version.receiver, f"the mock could not build a {op.name} response: {exc}"
+            )
+            reply.operation = op.name
             return reply
-        return Reply(200, serialize(envelope), version.content_type, operation=bound.name)
+        envelope = _envelope(version)
+        envelope[0].extend(payload)
+        return Reply(200, serialize(envelope), version.content_type, operation=op.name)
 
-    def _not_found(self, bound: BoundOp, exc: NotFound) -> Reply:
-        version = bound.version
-        detail = self._declared_detail(bound, exc)
-        if detail is None:
-            reply = self._fault(version, version.sender, str(exc))
-        else:
-            # an application fault declared in the WSDL: HTTP 500 in both versions
-            reply = self._fault(version, version.receiver, str(exc), detail=detail)
-        reply.operation = bound.name
+    def _not_found(self, op: SoapOperation, exc: NotFound) -> Reply:
+        """A not-found is the sender's mistake (Client in 1.1, Sender in 1.2), with the detail
+        of the fault the WSDL declares for it when there is one."""
+        version = op.version
+        fault = not_found_fault(op.faults)
+        detail = []
+        if fault is not None:
+            element = self.model.types.element(fault.element)
+            if element is not None:
+                filler = FaultDetail(str(exc), exc.value)
+                detail.append(self.builder.element(element, None, filler))
+        reply = self._fault(version, version.sender, str(exc), detail=detail)
+        reply.operation = op.name
         return reply
-
-    def _declared_detail(self, bound: BoundOp, exc: NotFound) -> list[Any] | None:
-        abstract = getattr(bound.operation, "abstract", None)
-        messages = dict(getattr(abstract, "fault_messages", {}) or {})
-        if not messages:
-            return None
-        name = next(
-            (n for n in messages if any(w in field_key(n) for w in _NOT_FOUND_WORDS)),
-            next(iter(messages)),
-        )
-        holder = etree.Element("holder")
-        for part in messages[name].parts.values():
-            element = part.element
-            if element is None:
-                continue
-            values = self.factory.complex_value(element.type) if is_complex(element.type) else {}
-            for child, _ in getattr(element.type, "elements", []):
-                key = field_key(child)
-                if "code" in key:
-                    values[child] = "NotFound"
-                elif any(w in key for w in ("message", "reason", "text", "description")):
-                    values[child] = str(exc)
-                elif "key" in key or key.endswith("id"):
-                    values[child] = str(exc.value)
-            element.render(holder, element(**values) if is_complex(element.type) else str(exc))
-        return list(holder)
 
     def _fault(
         self,
@@ -381,11 +349,23 @@ class SoapService:
         )
 
 
-def _plain(value: Any) -> Any:
-    """zeep's parsed values as plain dicts and lists."""
-    return serialize_object(value, dict)  # type: ignore[no-untyped-call]
-
-
 def _pretty(tag: str) -> str:
     name = etree.QName(tag)
     return f"{name.localname} xmlns={name.namespace!r}" if name.namespace else name.localname
+
+
+def _frozen(value: Any) -> Hashable:
+    """Request values (dicts, lists, text) as a hashable key."""
+    if isinstance(value, dict):
+        return tuple((name, _frozen(item)) for name, item in value.items())
+    if isinstance(value, list):
+        return ("[]", *(_frozen(item) for item in value))
+    return str(value) if value is not None else None
+
+
+def _envelope(version: SoapVersion) -> Any:
+    ns = version.envelope_ns
+    prefix = "soap" if version is SOAP11 else "env"
+    envelope = etree.Element(f"{{{ns}}}Envelope", nsmap={prefix: ns})
+    etree.SubElement(envelope, f"{{{ns}}}Body")
+    return envelope

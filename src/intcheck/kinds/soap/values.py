@@ -1,26 +1,23 @@
-"""Values generated from XSD types, for operations no dataset answers (real-world WSDLs).
+"""Text for XSD simple types: generated within every facet, and checked before it is sent.
 
-Walks zeep's types (elements, sequences, choices, attributes) and fills simple types from their
-facets: an enumeration value, a string matching the pattern, a number inside the bounds, a
-date. Occurrences respect minOccurs/maxOccurs; optional parts are dropped past a shallow depth
-and recursion stops at ``MAX_DEPTH``, so recursive types (a folder holding folders) stay finite.
+``SimpleValues.generate`` makes a lexical value of a ``SimpleType`` (an enumeration value, a
+string matching every pattern step, a number inside the bounds and digit limits, a list of
+items, a union member's value). ``SimpleValues.fits`` tells whether a value from elsewhere (a
+dataset record, the contract's test data) may be sent as it is; the mock and the probe only use
+a value that fits and generate one otherwise, so neither answers nor requests break the XSD.
 """
 
 from __future__ import annotations
 
 import random
 import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from lxml import etree
-
 from intcheck.kinds.regexgen import generate_matching
-from intcheck.kinds.soap.schemas import FacetIndex, Facets
-
-XSD_NS = "http://www.w3.org/2001/XMLSchema"
-MAX_DEPTH = 10
-OPTIONAL_DEPTH = 3  # optional elements and attributes are generated only above this depth
+from intcheck.kinds.soap.components import SimpleType
 
 # Canonical sample text per XSD built-in type, by local name.
 _SAMPLES = {
@@ -54,18 +51,60 @@ _SAMPLES = {
     "hexBinary": "0A0B",
     "anyURI": "http://example.com/",
     "language": "en",
-    "ID": "id1",
-    "IDREF": "id1",
     "NCName": "name1",
     "Name": "name1",
     "NMTOKEN": "token1",
+    "NMTOKENS": "token1",
     "QName": "name1",
+    "ENTITY": "name1",
 }
-_ENCODING_NAMESPACES = (
-    "http://schemas.xmlsoap.org/soap/encoding/",
-    "http://schemas.xmlsoap.org/wsdl/",
-)
-_NUMERIC = {name for name, text in _SAMPLES.items() if re.fullmatch(r"-?[0-9.]+", text)} - {"gYear"}
+_INTEGER_RANGES: dict[str, tuple[int | None, int | None]] = {
+    "integer": (None, None),
+    "long": (-(2**63), 2**63 - 1),
+    "int": (-(2**31), 2**31 - 1),
+    "short": (-(2**15), 2**15 - 1),
+    "byte": (-128, 127),
+    "nonNegativeInteger": (0, None),
+    "positiveInteger": (1, None),
+    "nonPositiveInteger": (None, 0),
+    "negativeInteger": (None, -1),
+    "unsignedLong": (0, 2**64 - 1),
+    "unsignedInt": (0, 2**32 - 1),
+    "unsignedShort": (0, 2**16 - 1),
+    "unsignedByte": (0, 255),
+}
+_NAME = r"[A-Za-z_][A-Za-z0-9_.-]*"
+_ZONE = r"(Z|[+-]\d\d:\d\d)?"
+_LEXICAL = {
+    "boolean": r"true|false|1|0",
+    "decimal": r"[+-]?(\d+(\.\d*)?|\.\d+)",
+    "float": r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?|INF|-INF|NaN",
+    "double": r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?|INF|-INF|NaN",
+    "dateTime": r"-?\d{4,}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?" + _ZONE,
+    "date": r"-?\d{4,}-\d\d-\d\d" + _ZONE,
+    "time": r"\d\d:\d\d:\d\d(\.\d+)?" + _ZONE,
+    "duration": r"-?P(?=\d|T\d)(\d+Y)?(\d+M)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?",
+    "gYear": r"-?\d{4,}" + _ZONE,
+    "gYearMonth": r"-?\d{4,}-\d\d" + _ZONE,
+    "gMonth": r"--\d\d" + _ZONE,
+    "gMonthDay": r"--\d\d-\d\d" + _ZONE,
+    "gDay": r"---\d\d" + _ZONE,
+    "hexBinary": r"([0-9a-fA-F]{2})*",
+    "base64Binary": r"[A-Za-z0-9+/= ]*",
+    "anyURI": r"[^\s]*",
+    "language": r"[a-zA-Z]{1,8}(-[a-zA-Z0-9]{1,8})*",
+    "NCName": _NAME,
+    "ID": _NAME,
+    "IDREF": _NAME,
+    "ENTITY": _NAME,
+    "Name": r"[A-Za-z_:][A-Za-z0-9_.:-]*",
+    "NMTOKEN": r"[A-Za-z0-9_.:-]+",
+    "QName": rf"({_NAME}:)?{_NAME}",
+    "string": r"[^\x00-\x08\x0b\x0c\x0e-\x1f]*",
+}
+_LEXICAL |= {name: r"[+-]?\d+" for name in _INTEGER_RANGES}
+_LEXICAL_RE = {name: re.compile(pattern) for name, pattern in _LEXICAL.items()}
+_NUMERIC = {"decimal", "float", "double", *_INTEGER_RANGES}
 _XSD_CLASSES = {
     r"\i": "[A-Za-z_:]",
     r"\I": "[0-9.-]",
@@ -73,166 +112,212 @@ _XSD_CLASSES = {
     r"\C": "[ ]",
 }
 _UNICODE_PROPERTY = re.compile(r"\\[pP]\{[^}]*\}")
+_LIST_TYPES = {"NMTOKENS": "NMTOKEN", "IDREFS": "IDREF", "ENTITIES": "ENTITY"}
 
 
-def builtin_name(xsd_type: Any) -> str:
-    """Local name of the XSD built-in a zeep simple type derives from ("string" if unknown)."""
-    for cls in type(xsd_type).__mro__:
-        qname = getattr(cls, "_default_qname", None)
-        if qname is not None and getattr(qname, "namespace", None) == XSD_NS:
-            return str(qname.localname)
-    return "string"
+@dataclass(slots=True)
+class DocumentIds:
+    """The ``xs:ID`` values of one document: each unique, and what an ``IDREF`` may name."""
+
+    given: list[str] = field(default_factory=list)
+
+    def new(self) -> str:
+        self.given.append(f"id{len(self.given) + 1}")
+        return self.given[-1]
+
+    def existing(self) -> str:
+        return self.given[0] if self.given else self.new()
 
 
-def is_complex(xsd_type: Any) -> bool:
-    return hasattr(xsd_type, "elements_nested")
+class SimpleValues:
+    """Lexical values for simple types; ``first`` picks the first enumeration value (stable)."""
 
-
-def is_many(element: Any) -> bool:
-    top = getattr(element, "max_occurs", 1)
-    return top == "unbounded" or (isinstance(top, int) and top > 1)
-
-
-class ValueFactory:
-    """Generate python values zeep can render, for elements and types of one WSDL."""
-
-    def __init__(self, facets: FacetIndex, rng: random.Random) -> None:
-        self.facets = facets
+    def __init__(self, rng: random.Random, *, first: bool = False) -> None:
         self.rng = rng
+        self.first = first
 
-    def element_value(self, element: Any, depth: int = 0) -> Any:
-        """All occurrences of ``element``: a list when it may repeat, None when left out."""
-        low = int(getattr(element, "min_occurs", 1) or 0)
-        if low == 0 and depth >= OPTIONAL_DEPTH:
-            return None
-        if depth >= MAX_DEPTH:
-            return None
-        if is_many(element):
-            return [self.one(element, depth) for _ in range(max(low, 1))]
-        return self.one(element, depth)
-
-    def one(self, element: Any, depth: int = 0) -> Any:
-        """One occurrence of ``element``'s content."""
-        xsd_type = element.type
-        if getattr(xsd_type, "_array_type", None) is not None:
-            # a SOAP-encoded array (rpc/encoded WSDLs): one item of the declared item type
-            item_type = getattr(xsd_type._array_type, "array_type", None)
-            if item_type is None or depth >= MAX_DEPTH:
-                return xsd_type([])
-            if is_complex(item_type):
-                return xsd_type([self.complex_value(item_type, depth + 1)])
-            return xsd_type([self.simple_value(item_type)])
-        if is_complex(xsd_type):
-            return self.complex_value(xsd_type, depth + 1)
-        return self.simple_value(xsd_type, getattr(element, "qname", None))
-
-    def complex_value(self, xsd_type: Any, depth: int = 0) -> dict[str, Any]:
-        """Keyword arguments for a complex type: child elements and required attributes."""
-        values: dict[str, Any] = {}
-        for name, child in xsd_type.elements_nested:
-            values.update(self.particle(name, child, depth))
-        values.update(self.attribute_values(xsd_type, depth))
-        return values
-
-    def attribute_values(self, xsd_type: Any, depth: int = 0) -> dict[str, Any]:
-        """Values for a complex type's attributes: required ones, and optional ones near the top."""
-        values: dict[str, Any] = {}
-        for name, attribute in getattr(xsd_type, "attributes", []):
-            if not getattr(attribute, "name", None) or not hasattr(attribute, "type"):
-                continue  # anyAttribute
-            if (
-                getattr(getattr(attribute, "qname", None), "namespace", None)
-                in _ENCODING_NAMESPACES
-            ):
-                continue  # soapenc:arrayType and kin: zeep derives them itself
-            if getattr(attribute, "required", False) or depth < OPTIONAL_DEPTH:
-                values[name] = self.simple_value(attribute.type, getattr(attribute, "qname", None))
-        return values
-
-    def particle(self, name: str, particle: Any, depth: int) -> dict[str, Any]:
-        kind = type(particle).__name__
-        if kind == "Choice":
-            options = list(particle.elements_nested) if hasattr(particle, "elements_nested") else []
-            if not options:
-                return {}
-            option_name, option = options[0]
-            return self.particle(option_name, option, depth)
-        if kind in ("Sequence", "All", "Group"):
-            merged: dict[str, Any] = {}
-            for child_name, child in particle.elements_nested:
-                merged.update(self.particle(child_name, child, depth))
-            return merged
-        if kind in ("Any", "AnyElement") or not hasattr(particle, "type"):
-            if int(getattr(particle, "min_occurs", 0) or 0) < 1:
-                return {}
-            # a required wildcard: any element from the allowed namespace will do
-            namespace = getattr(particle, "namespace", None)
-            if not namespace or namespace.startswith("##"):
-                namespace = "urn:intcheck:any"
-            return {name: etree.Element(f"{{{namespace}}}value")}
-        value = self.element_value(particle, depth)
-        return {} if value is None else {name: value}
-
-    def simple_value(self, xsd_type: Any, element_qname: Any = None) -> Any:
-        """A python value for a simple type, honouring its facets."""
-        item_type = getattr(xsd_type, "item_type", None)
-        if item_type is not None:  # xs:list
-            return [self.simple_value(item_type)]
-        base = builtin_name(xsd_type)
-        facets = self.facets.lookup(getattr(xsd_type, "qname", None), element_qname)
-        text = self.text_for(base, facets, element_qname)
-        try:
-            return xsd_type.pythonvalue(text)
-        except Exception:  # zeep's converters raise many types; the text itself still renders
-            return text
-
-    def text_for(self, base: str, facets: Facets, element_qname: Any = None) -> str:
-        enumeration = facets.get("enumeration")
-        if enumeration:
-            return self.rng.choice(enumeration)
-        patterns = facets.get("pattern")
-        if patterns:
-            made = generate_from_pattern(patterns[0], self.rng)
-            if made is not None:
+    def generate(self, stype: SimpleType, hint: str, ids: DocumentIds) -> str:
+        """A value of ``stype``; ``hint`` (the element's name) seeds free text."""
+        builtin = stype.builtin
+        if builtin == "list" or builtin in _LIST_TYPES:
+            item = stype.item or SimpleType(builtin=_LIST_TYPES.get(builtin, "string"))
+            count = max(int(stype.facets.get("length") or stype.facets.get("minLength") or 1), 1)
+            return " ".join(self.generate(item, hint, ids) for _ in range(count))
+        if builtin == "union":
+            for member in stype.members:
+                made = self.generate(member, hint, ids)
+                if self.fits(member, made):
+                    return made
+            return self.generate(stype.members[0], hint, ids) if stype.members else hint
+        if stype.enumeration:
+            allowed = [value for value in stype.enumeration if self._fits_patterns(stype, value)]
+            choices = allowed or list(stype.enumeration)
+            return choices[0] if self.first else self.rng.choice(choices)
+        if builtin == "ID":
+            return ids.new()
+        if builtin == "IDREF":
+            return ids.existing()
+        for made in self._candidates(stype, hint):
+            if self.fits(stype, made):
                 return made
-        if base in _NUMERIC:
-            return _number(base, facets)
-        if base in _SAMPLES:
-            return _SAMPLES[base]
-        name = getattr(element_qname, "localname", None) or "value"
-        text = f"{name} {self.rng.randint(1, 999)}"
-        return _fit_length(text, facets)
+        return _fit_length(_SAMPLES.get(builtin, hint or "value"), stype)
+
+    def _candidates(self, stype: SimpleType, hint: str) -> list[str]:
+        made: list[str] = []
+        # every step's patterns must match: generate from the most derived step first, which
+        # usually narrows the others, then from the earlier ones
+        for step in reversed(stype.patterns):
+            for _ in range(25 if len(stype.patterns) > 1 else 10):
+                text = generate_from_pattern(self.rng.choice(step), self.rng)
+                if text is not None:
+                    made.append(text)
+                    if self.fits(stype, text):
+                        return made
+        builtin = stype.builtin
+        if builtin in _NUMERIC:
+            made.append(_number(builtin, stype.facets))
+        elif builtin in _SAMPLES:
+            made.append(_fit_length(_SAMPLES[builtin], stype))
+        else:
+            text = f"{hint or 'value'} {self.rng.randint(1, 999)}"
+            made.append(_fit_length(text, stype))
+        return made
+
+    def fits(self, stype: SimpleType, text: str) -> bool:
+        """Whether ``text`` is a valid lexical value of ``stype`` (facets and built-in form)."""
+        builtin = stype.builtin
+        if builtin == "union":
+            return any(self.fits(member, text) for member in stype.members)
+        if builtin == "list" or builtin in _LIST_TYPES:
+            item = stype.item or SimpleType(builtin=_LIST_TYPES.get(builtin, "string"))
+            items = text.split()
+            return (
+                bool(items or not stype.facets.get("minLength"))
+                and all(self.fits(item, one) for one in items)
+                and _length_ok(len(items), stype.facets)
+            )
+        value = _normalized(builtin, text)
+        if stype.enumeration and value not in stype.enumeration:
+            return False
+        lexical = _LEXICAL_RE.get(builtin)
+        if lexical is not None and not lexical.fullmatch(value):
+            return False
+        if not self._fits_patterns(stype, value):
+            return False
+        if builtin in _NUMERIC:
+            return _number_ok(builtin, value, stype.facets)
+        return _length_ok(_length(builtin, value), stype.facets)
+
+    def _fits_patterns(self, stype: SimpleType, text: str) -> bool:
+        for step in stype.patterns:
+            compiled = [xsd_regex(pattern) for pattern in step]
+            if not any(regex is not None and regex.fullmatch(text) for regex in compiled):
+                return False
+        return True
 
 
-def _number(base: str, facets: Facets) -> str:
+def _normalized(builtin: str, text: str) -> str:
+    """``text`` after the type's whiteSpace facet, which validation applies first."""
+    if builtin == "string":
+        return text
+    if builtin == "normalizedString":
+        return re.sub(r"[\t\n\r]", " ", text)
+    return " ".join(text.split())
+
+
+def lexical(value: Any, builtin: str) -> str:
+    """A Python value (from a dataset record or the contract) in the XSD lexical form."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime | date):
+        text = value.isoformat()
+    elif isinstance(value, float):
+        text = format(Decimal(repr(value)), "f") if builtin == "decimal" else repr(value)
+    elif isinstance(value, Decimal):
+        text = format(value, "f")
+    else:
+        text = str(value)
+    if builtin == "date" and len(text) > 10 and text[4:5] == "-":
+        return text[:10]
+    if builtin == "dateTime" and len(text) == 10:
+        return text + "T00:00:00Z"
+    return text
+
+
+def _number(builtin: str, facets: dict[str, str]) -> str:
     try:
-        value = Decimal(_SAMPLES[base])
-        low = facets.first("minInclusive")
-        low_ex = facets.first("minExclusive")
-        high = facets.first("maxInclusive")
-        high_ex = facets.first("maxExclusive")
+        value = Decimal(_SAMPLES[builtin])
+        low, high = _INTEGER_RANGES.get(builtin, (None, None))
+        if facets.get("minInclusive") is not None:
+            value = max(value, Decimal(facets["minInclusive"]))
+        if facets.get("minExclusive") is not None and value <= Decimal(facets["minExclusive"]):
+            value = Decimal(facets["minExclusive"]) + 1
+        if facets.get("maxInclusive") is not None:
+            value = min(value, Decimal(facets["maxInclusive"]))
+        if facets.get("maxExclusive") is not None and value >= Decimal(facets["maxExclusive"]):
+            value = Decimal(facets["maxExclusive"]) - 1
         if low is not None:
             value = max(value, Decimal(low))
-        if low_ex is not None and value <= Decimal(low_ex):
-            value = Decimal(low_ex) + 1
         if high is not None:
             value = min(value, Decimal(high))
-        if high_ex is not None and value >= Decimal(high_ex):
-            value = Decimal(high_ex) - 1
     except InvalidOperation:
-        return _SAMPLES[base]
-    if base not in ("decimal", "float", "double"):
+        return _SAMPLES[builtin]
+    if builtin in _INTEGER_RANGES:
         return str(int(value))
-    digits = facets.first("fractionDigits")
+    digits = facets.get("fractionDigits")
     if digits is not None:
         value = value.quantize(Decimal(1).scaleb(-int(digits)))
-    return str(value)
+    return format(value, "f")
 
 
-def _fit_length(text: str, facets: Facets) -> str:
-    exact = facets.first("length")
-    low = int(exact or facets.first("minLength") or 0)
-    high = int(exact or facets.first("maxLength") or 0)
+def _number_ok(builtin: str, text: str, facets: dict[str, str]) -> bool:
+    if text in ("INF", "-INF", "NaN"):
+        return not any(name in facets for name in ("minInclusive", "maxInclusive"))
+    try:
+        value = Decimal(text)
+        low, high = _INTEGER_RANGES.get(builtin, (None, None))
+        checks = (
+            (low is None or value >= low) and (high is None or value <= high),
+            "minInclusive" not in facets or value >= Decimal(facets["minInclusive"]),
+            "maxInclusive" not in facets or value <= Decimal(facets["maxInclusive"]),
+            "minExclusive" not in facets or value > Decimal(facets["minExclusive"]),
+            "maxExclusive" not in facets or value < Decimal(facets["maxExclusive"]),
+        )
+        if not all(checks):
+            return False
+        normal = value.normalize() if value else Decimal(0)
+        _sign, digits, exponent = normal.as_tuple()
+        fraction = max(0, -int(exponent))
+        total = max(len(digits), fraction)
+    except (InvalidOperation, ValueError):
+        return False
+    if "fractionDigits" in facets and fraction > int(facets["fractionDigits"]):
+        return False
+    return "totalDigits" not in facets or total <= int(facets["totalDigits"])
+
+
+def _length(builtin: str, text: str) -> int:
+    if builtin == "hexBinary":
+        return len(text) // 2
+    if builtin == "base64Binary":
+        stripped = text.replace(" ", "")
+        return len(stripped) * 3 // 4 - stripped.count("=")
+    return len(text)
+
+
+def _length_ok(length: int, facets: dict[str, str]) -> bool:
+    if "length" in facets and length != int(facets["length"]):
+        return False
+    if "minLength" in facets and length < int(facets["minLength"]):
+        return False
+    return "maxLength" not in facets or length <= int(facets["maxLength"])
+
+
+def _fit_length(text: str, stype: SimpleType) -> str:
+    facets = stype.facets
+    exact = facets.get("length")
+    low = int(exact or facets.get("minLength") or 0)
+    high = int(exact or facets.get("maxLength") or 0)
     if len(text) < low:
         text = text + "x" * (low - len(text))
     if high and len(text) > high:
@@ -246,13 +331,25 @@ def xsd_regex(pattern: str) -> re.Pattern[str] | None:
     XSD's own classes (``\\i``, ``\\c``) are spelled out and ``\\p{..}`` becomes ASCII letters, so
     the result is a close, not exact, reading of the facet.
     """
+    return _compiled_regex(pattern)
+
+
+_REGEX_CACHE: dict[str, re.Pattern[str] | None] = {}
+
+
+def _compiled_regex(pattern: str) -> re.Pattern[str] | None:
+    if pattern in _REGEX_CACHE:
+        return _REGEX_CACHE[pattern]
     translated = _UNICODE_PROPERTY.sub("[A-Za-z]", pattern)
     for xsd_class, python_class in _XSD_CLASSES.items():
         translated = translated.replace(xsd_class, python_class)
     try:
-        return re.compile(translated)
+        compiled: re.Pattern[str] | None = re.compile(translated)
     except (re.error, ValueError):
-        return None
+        compiled = None
+    if len(_REGEX_CACHE) < 4096:  # a WSDL has a bounded number of patterns
+        _REGEX_CACHE[pattern] = compiled
+    return compiled
 
 
 def generate_from_pattern(pattern: str, rng: random.Random, attempts: int = 10) -> str | None:
