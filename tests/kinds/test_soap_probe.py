@@ -180,3 +180,22 @@ def test_a_written_case_asserts_what_its_expect_says_beyond_the_fault(tmp_path: 
     assert checked["latency_within_case_limit"][0] is Status.PASSED
     # JSON pointers cannot address a SOAP answer: said, never judged
     assert checked["fields_are_as_expected"][0] is Status.SKIPPED
+
+
+def test_a_written_case_sends_what_it_says_and_no_optional_dataset_value(tmp_path: Path) -> None:
+    """An optional filter the datasets could fill (Status: open) would narrow the answer and
+    make the user's case pass or fail for a reason they never wrote."""
+    plan = _plan(
+        tmp_path,
+        "mock: {dataset: " + str(REPO / "mocks" / "master-data.yaml") + "}\n"
+        "cases:\n  - name: orders-of-jonas\n    operation: ListCustomerOrders\n"
+        "    body: {CustomerId: C000002}\n",
+    )
+    written = _payload(
+        _cases(plan, "orders:ListCustomerOrders#soap11:*")["soap11:case:orders-of-jonas"]
+    )
+    assert written.findtext(f"{{{TNS}}}CustomerId") == "C000002"
+    assert written.find(f"{{{TNS}}}Status") is None
+    # a generated case still draws optional values from the datasets
+    valid = _payload(_cases(plan, "orders:ListCustomerOrders#soap11:*")["soap11:valid"])
+    assert valid.find(f"{{{TNS}}}CustomerId") is not None
