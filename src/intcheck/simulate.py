@@ -9,8 +9,6 @@ probe's. Contracts whose kind cannot be simulated are reported as not covered. L
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import random
 from collections.abc import AsyncIterator, Mapping
 from functools import partial
@@ -23,6 +21,7 @@ from intcheck.probe.checks import run_checks
 from intcheck.probe.runner import dataset_index
 from intcheck.probe.transport import Timeouts, create_session, send
 from intcheck.redact import Redactor
+from intcheck.streams import Emit, merged
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -82,13 +81,12 @@ async def run_simulation(
     redactor = Redactor(plan.secrets)
     timeouts = Timeouts.from_total(options.timeout_s)
     index = dataset_index(plan)
-    done: asyncio.Queue[Result | None] = asyncio.Queue()
 
     async with create_session(
         timeouts, insecure=insecure, concurrency=options.concurrency
     ) as session:
 
-        async def play(position: int, contract: Contract) -> None:
+        async def play(position: int, contract: Contract, emit: Emit[Result]) -> None:
             simulator = registry.get(contract.kind).simulate
             assert simulator is not None  # selected_contracts kept only simulable contracts
             ctx = SimulationContext(
@@ -104,23 +102,9 @@ async def run_simulation(
                 artifacts=artifacts,
             )
             async for result in simulator.simulate(ctx):
-                await done.put(result)
+                await emit(result)
 
-        async def play_all() -> None:
-            try:
-                async with asyncio.TaskGroup() as group:
-                    for position, contract in enumerate(contracts):
-                        group.create_task(play(position, contract))
-            finally:
-                await done.put(None)
-
-        # Owned here: closing this generator (Ctrl-C) cancels every flow still running.
-        producer = asyncio.create_task(play_all())
-        try:
-            while (result := await done.get()) is not None:
-                yield result
-            await producer
-        finally:
-            producer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await producer
+        # every contract at once; closing this generator (Ctrl-C) cancels every flow
+        plays = [partial(play, position, c) for position, c in enumerate(contracts)]
+        async for result in merged(plays):
+            yield result

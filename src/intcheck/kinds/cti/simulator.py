@@ -13,7 +13,7 @@ unsigned callback (each followed by the genuine one, which must still pop).
 from __future__ import annotations
 
 import asyncio
-import contextlib
+from functools import partial
 from typing import TYPE_CHECKING
 
 from intcheck.kinds.cti import callback, summary
@@ -34,6 +34,7 @@ from intcheck.kinds.cti.events import (
     plan_calls,
 )
 from intcheck.model import Result, Status
+from intcheck.streams import Emit, merged
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -41,8 +42,6 @@ if TYPE_CHECKING:
     from intcheck.kinds.probing import ProbeRequest
     from intcheck.kinds.simulating import SimulationContext
     from intcheck.model import Operation
-
-Batches = asyncio.Queue[list[Result] | None]
 
 
 class CtiSimulator:
@@ -75,36 +74,15 @@ class _Run:
             calls += chaos
             for result in skipped:
                 yield result
-        batches: Batches = asyncio.Queue()
-        limit = asyncio.Semaphore(options.concurrency)
-
-        async def play(call: Call) -> None:
-            async with limit:
-                await self._play(call, batches)
-
-        async def play_all() -> None:
-            try:
-                async with asyncio.TaskGroup() as group:
-                    for call in calls:
-                        group.create_task(play(call))
-            finally:
-                await batches.put(None)
-
-        # Owned here: closing this generator (Ctrl-C) cancels every call still ringing.
-        producer = asyncio.create_task(play_all())
-        try:
-            while (batch := await batches.get()) is not None:
-                for result in batch:
-                    yield result
-            await producer
-        finally:
-            producer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await producer
+        # one job per call; closing this generator (Ctrl-C) cancels every call still ringing
+        jobs = [partial(self._play, call) for call in calls]
+        async for batch in merged(jobs, limit=options.concurrency):
+            for result in batch:
+                yield result
         for result in self._totals():
             yield result
 
-    async def _play(self, call: Call, batches: Batches) -> None:
+    async def _play(self, call: Call, emit: Emit[list[Result]]) -> None:
         """Send one call's events in order, each after its wait, judging every answer."""
         settings, ctx = self.settings, self.ctx
         firsts: dict[tuple[str, str], dict[str, object]] = {}  # (event, ext) -> first answer
@@ -138,7 +116,7 @@ class _Run:
                 if not call.flow.startswith("chaos"):
                     self._note_pop(call, case.id, exchange.error, exchange.elapsed_ms, results)
             last = request
-            await batches.put(results)
+            await emit(results)
 
     def _note_pop(
         self, call: Call, case: str, error: str, elapsed_ms: float, results: list[Result]

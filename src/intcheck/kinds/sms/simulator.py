@@ -15,12 +15,12 @@ forged ones, latency) plus the kind's own (``checks``).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from intcheck import streams
 from intcheck.kinds.probing import ProbeCase
 from intcheck.kinds.sms import payloads
 from intcheck.kinds.sms.checks import DUPLICATE, NO_REPLY_TO_STOP, TWIML, record_of
@@ -29,6 +29,7 @@ from intcheck.kinds.sms.messages import Message
 from intcheck.kinds.sms.segments import split
 from intcheck.kinds.sms.webhooks import forge, outbound
 from intcheck.model import Result, Severity, Status
+from intcheck.streams import merged
 
 if TYPE_CHECKING:
     from intcheck.kinds.probing import Check, Exchange, ProbeRequest
@@ -36,7 +37,7 @@ if TYPE_CHECKING:
     from intcheck.kinds.sms.contract import Webhook
     from intcheck.model import Operation
 
-Emit = Callable[[list[Result]], Awaitable[None]]
+Emit = streams.Emit[list[Result]]
 
 INBOUND_VARIANTS = ("plain", "long", "unicode", "opt-out", "unknown-sender", "emoji")
 INBOUND_CHAOS = ("duplicate", "bad-signature", "missing-signature", "stale-timestamp")
@@ -82,32 +83,10 @@ class SmsSimulator:
                 source=ctx.contract.source,
             )
             return
-        done: asyncio.Queue[list[Result] | None] = asyncio.Queue()
-        limit = asyncio.Semaphore(ctx.options.concurrency)
-
-        async def run(job: Callable[[Emit], Awaitable[None]]) -> None:
-            async with limit:
-                await job(done.put)
-
-        async def run_all() -> None:
-            try:
-                async with asyncio.TaskGroup() as group:
-                    for job in jobs:
-                        group.create_task(run(job))
-            finally:
-                await done.put(None)
-
-        # owned here: closing this generator cancels every flow still running
-        producer = asyncio.create_task(run_all())
-        try:
-            while (batch := await done.get()) is not None:
-                for result in batch:
-                    yield result
-            await producer
-        finally:
-            producer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await producer
+        # closing this generator (Ctrl-C) cancels every flow still running
+        async for batch in merged(jobs, limit=ctx.options.concurrency):
+            for result in batch:
+                yield result
 
 
 class _Player:
