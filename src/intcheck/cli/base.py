@@ -3,12 +3,13 @@ checks something writes its reports and turns them into an exit code."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from intcheck import __version__
+from intcheck import __version__, eventloop
 from intcheck.console import Output
 from intcheck.errors import ExitCode
 from intcheck.plugins import GATE_OF, VERB_OF, untested_but_required
@@ -36,6 +37,31 @@ NO_COLOR_OPTION = click.option(
     callback=_no_color,
     help="Plain text on stderr (also: NO_COLOR=1).",
 )
+
+
+# The options every verb that sends requests shares, said the same way everywhere.
+TARGET_OPTION = click.option(
+    "--target", "targets", multiple=True, metavar="NAME=URL", help="Override a contract's target."
+)
+TIMEOUT_OPTION = click.option(
+    "--timeout",
+    "timeout_s",
+    type=click.FloatRange(0, min_open=True),
+    default=10.0,
+    show_default=True,
+    help="Seconds one exchange may take.",
+)
+INSECURE_OPTION = click.option("--insecure", is_flag=True, help="Do not verify TLS certificates.")
+
+
+def report_dir_option(default: str) -> Callable[[Any], Any]:
+    """``--report-dir``, defaulting to the verb's own folder below ``reports/``."""
+    return click.option(
+        "--report-dir",
+        type=click.Path(path_type=Path, file_okay=False),
+        default=Path(default),
+        show_default=True,
+    )
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -70,3 +96,25 @@ def verdict(
     out.untested(VERB_OF[capability], GATE_OF[capability], untested)
     bad = report.count(Status.FAILED) + report.count(Status.ERRORED) + len(untested)
     return ExitCode.FINDINGS if bad else ExitCode.OK
+
+
+def run_and_report(
+    out: Output,
+    plan: Plan,
+    collect: Coroutine[Any, Any, None],
+    report_of: Callable[[str, bool], Report],
+    report_dir: Path,
+    kind: ReportKind,
+) -> ExitCode:
+    """Run ``collect`` on intcheck's loop; whatever happens (Ctrl-C too), write the report of
+    what was collected (``report_of(started_at, complete)``), then pick the exit code."""
+    from intcheck.probe.runner import utc_now
+
+    started, complete = utc_now(), False
+    try:
+        eventloop.run(collect)
+        complete = True
+    finally:
+        report = report_of(started, complete)
+        written = write(out, plan, report, report_dir)
+    return verdict(out, plan, report, written, kind)

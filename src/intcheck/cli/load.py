@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from intcheck.cli.base import NO_COLOR_OPTION, cli, verdict, write
+from intcheck.cli.base import NO_COLOR_OPTION, TARGET_OPTION, cli, verdict, write
 from intcheck.console import Output
 from intcheck.errors import ExitCode
 from intcheck.plugins import Registry
@@ -16,7 +16,7 @@ from intcheck.plugins import Registry
 @cli.command()
 @click.argument("scenario_path", metavar="SCENARIO", type=click.Path(path_type=Path))
 @NO_COLOR_OPTION
-@click.option("--target", "targets", multiple=True, metavar="NAME=URL", help="Override a target.")
+@TARGET_OPTION
 @click.option("--duration", help="Run this long instead (30s, 2m); stages scale with it.")
 @click.option("--workers", type=click.IntRange(1, 64), help="A Locust master and N workers here.")
 @click.option("--master", is_flag=True, help="Be the master for workers on other machines.")

@@ -6,8 +6,16 @@ from pathlib import Path
 
 import click
 
-from intcheck import eventloop
-from intcheck.cli.base import NO_COLOR_OPTION, PLAN_ARGUMENT, cli, verdict, write
+from intcheck.cli.base import (
+    INSECURE_OPTION,
+    NO_COLOR_OPTION,
+    PLAN_ARGUMENT,
+    TARGET_OPTION,
+    TIMEOUT_OPTION,
+    cli,
+    report_dir_option,
+    run_and_report,
+)
 from intcheck.console import Output
 from intcheck.contracts import load_plan
 from intcheck.errors import ExitCode
@@ -19,22 +27,11 @@ from intcheck.errors import ExitCode
 @click.option(
     "--only", multiple=True, metavar="NAME", help="Contract, operation or case id (globs)."
 )
-@click.option("--target", "targets", multiple=True, metavar="NAME=URL", help="Override a target.")
-@click.option(
-    "--report-dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=Path("reports/probe"),
-    show_default=True,
-)
+@TARGET_OPTION
+@report_dir_option("reports/probe")
 @click.option("--concurrency", type=click.IntRange(min=1), default=16, show_default=True)
-@click.option(
-    "--timeout",
-    "timeout_s",
-    type=click.FloatRange(0, min_open=True),
-    default=10.0,
-    show_default=True,
-)
-@click.option("--insecure", is_flag=True, help="Do not verify TLS certificates.")
+@TIMEOUT_OPTION
+@INSECURE_OPTION
 @click.option(
     "--read-only",
     is_flag=True,
@@ -53,9 +50,9 @@ def probe(
     read_only: bool,
 ) -> ExitCode:
     """Check the real endpoints against the contracts; write reports to --report-dir."""
-    from intcheck.model import Result
+    from intcheck.model import Report, Result
     from intcheck.probe import ProbeOptions, build_report, plan_cases, run_probe
-    from intcheck.probe.runner import parse_targets, uncovered_contracts, utc_now
+    from intcheck.probe.runner import parse_targets, uncovered_contracts
 
     plan = load_plan(path)
     out.hide(plan.secrets)
@@ -78,13 +75,9 @@ def probe(
                 results.append(result)
                 progress.update(result)
 
-    started, complete = utc_now(), False
-    try:
-        eventloop.run(collect())
-        complete = True
-    finally:
-        report = build_report(
+    def report_of(started: str, complete: bool) -> Report:
+        return build_report(
             plan, results, started_at=started, complete=complete, targets=options.targets
         )
-        written = write(out, plan, report, report_dir)
-    return verdict(out, plan, report, written, "probe")
+
+    return run_and_report(out, plan, collect(), report_of, report_dir, "probe")

@@ -6,8 +6,15 @@ from pathlib import Path
 
 import click
 
-from intcheck import eventloop
-from intcheck.cli.base import NO_COLOR_OPTION, cli, verdict, write
+from intcheck.cli.base import (
+    INSECURE_OPTION,
+    NO_COLOR_OPTION,
+    TARGET_OPTION,
+    TIMEOUT_OPTION,
+    cli,
+    report_dir_option,
+    run_and_report,
+)
 from intcheck.console import Output
 from intcheck.errors import ExitCode
 
@@ -22,21 +29,10 @@ def scenario() -> None:
 @click.argument("path", type=click.Path(path_type=Path), default=Path("scenarios"))
 @NO_COLOR_OPTION
 @click.option("--only", multiple=True, metavar="NAME", help="Play only this scenario.")
-@click.option("--target", "targets", multiple=True, metavar="NAME=URL", help="Override a target.")
-@click.option(
-    "--report-dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=Path("reports/scenarios"),
-    show_default=True,
-)
-@click.option(
-    "--timeout",
-    "timeout_s",
-    type=click.FloatRange(0, min_open=True),
-    default=10.0,
-    show_default=True,
-)
-@click.option("--insecure", is_flag=True, help="Do not verify TLS certificates.")
+@TARGET_OPTION
+@report_dir_option("reports/scenarios")
+@TIMEOUT_OPTION
+@INSECURE_OPTION
 @click.pass_obj
 def scenario_run(
     out: Output,
@@ -48,8 +44,8 @@ def scenario_run(
     insecure: bool,
 ) -> ExitCode:
     """Play the scenarios at PATH (a file or a folder) against the targets; write reports."""
-    from intcheck.model import Result
-    from intcheck.probe.runner import build_report, parse_targets, utc_now
+    from intcheck.model import Report, Result
+    from intcheck.probe.runner import build_report, parse_targets
     from intcheck.scenario import (
         Outcome,
         ScenarioOptions,
@@ -76,12 +72,9 @@ def scenario_run(
             results.append(result)
             out.result(result)
 
-    started, complete = utc_now(), False
-    try:
-        eventloop.run(collect())
-        complete = True
-    finally:
-        report = build_report(
+    def report_of(started: str, complete: bool) -> Report:
+        out.scenarios(outcomes)
+        return build_report(
             plan,
             results,
             started_at=started,
@@ -90,6 +83,5 @@ def scenario_run(
             kind="scenario",
             environment={"scenarios": [o.as_dict() for o in outcomes]},
         )
-        out.scenarios(outcomes)
-        written = write(out, plan, report, report_dir)
-    return verdict(out, plan, report, written, "scenario")
+
+    return run_and_report(out, plan, collect(), report_of, report_dir, "scenario")

@@ -6,8 +6,16 @@ from pathlib import Path
 
 import click
 
-from intcheck import eventloop
-from intcheck.cli.base import NO_COLOR_OPTION, PLAN_ARGUMENT, cli, verdict, write
+from intcheck.cli.base import (
+    INSECURE_OPTION,
+    NO_COLOR_OPTION,
+    PLAN_ARGUMENT,
+    TARGET_OPTION,
+    TIMEOUT_OPTION,
+    cli,
+    report_dir_option,
+    run_and_report,
+)
 from intcheck.console import Output
 from intcheck.contracts import load_plan
 from intcheck.errors import ExitCode
@@ -18,7 +26,7 @@ from intcheck.plugins import Registry
 @PLAN_ARGUMENT
 @NO_COLOR_OPTION
 @click.option("--only", multiple=True, metavar="NAME", help="Simulate only this contract.")
-@click.option("--target", "targets", multiple=True, metavar="NAME=URL", help="Override a target.")
+@TARGET_OPTION
 @click.option(
     "--flows",
     "--calls",
@@ -37,20 +45,9 @@ from intcheck.plugins import Registry
     help="Scale of the gaps between a flow's events; 0 sends back to back.",
 )
 @click.option("--seed", default=0, show_default=True, help="Seed for callers, messages, timing.")
-@click.option(
-    "--report-dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=Path("reports/simulate"),
-    show_default=True,
-)
-@click.option(
-    "--timeout",
-    "timeout_s",
-    type=click.FloatRange(0, min_open=True),
-    default=10.0,
-    show_default=True,
-)
-@click.option("--insecure", is_flag=True, help="Do not verify TLS certificates.")
+@report_dir_option("reports/simulate")
+@TIMEOUT_OPTION
+@INSECURE_OPTION
 @click.pass_obj
 def simulate(
     out: Output,
@@ -67,8 +64,8 @@ def simulate(
     insecure: bool,
 ) -> ExitCode:
     """Play the other side (phone system, SMS gateway, mail) against the CRM; write reports."""
-    from intcheck.model import Result
-    from intcheck.probe.runner import build_report, parse_targets, utc_now
+    from intcheck.model import Report, Result
+    from intcheck.probe.runner import build_report, parse_targets
     from intcheck.simulate import SimulationOptions, run_simulation, selected_contracts
 
     registry = Registry.default()
@@ -99,18 +96,9 @@ def simulate(
                 results.append(result)
                 progress.update(result)
 
-    started, complete = utc_now(), False
-    try:
-        eventloop.run(collect())
-        complete = True
-    finally:
-        report = build_report(
-            plan,
-            results,
-            started_at=started,
-            complete=complete,
-            targets=overrides,
-            kind="simulate",
+    def report_of(started: str, complete: bool) -> Report:
+        return build_report(
+            plan, results, started_at=started, complete=complete, targets=overrides, kind="simulate"
         )
-        written = write(out, plan, report, report_dir)
-    return verdict(out, plan, report, written, "simulate")
+
+    return run_and_report(out, plan, collect(), report_of, report_dir, "simulate")
