@@ -13,6 +13,7 @@ mock benchmark measured sub-applications and middleware at a seventh of a GET's 
 from __future__ import annotations
 
 import random
+import socket
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
@@ -151,3 +152,29 @@ def mount(
         seen.add((route.method, path))
         handler = route.handler if wrap is None else wrap(route.handler)
         web.RouteDef(route.method, path, handler, route.kwargs).register(app.router)
+
+
+def bound_socket(
+    host: str, port: int, *, reuse_port: bool = False, hint: str = ""
+) -> socket.socket:
+    """A TCP socket bound to ``host:port`` (0: any free port), not yet listening.
+
+    A busy port or a foreign address is the user's to fix, not a crash: UsageError, with
+    ``hint`` saying what to change.
+    """
+    from intcheck.errors import UsageError
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if reuse_port:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise UsageError(
+            f"cannot listen on {host}:{port}: {exc.strerror}" + (f" ({hint})" if hint else "")
+        ) from None
+    sock.setblocking(False)
+    return sock

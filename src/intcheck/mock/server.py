@@ -36,7 +36,6 @@ from aiohttp.log import server_logger
 
 from intcheck import eventloop
 from intcheck.data import DataStore
-from intcheck.errors import UsageError
 from intcheck.kinds.base import (
     MAX_BODY_BYTES,
     NOTE,
@@ -45,6 +44,7 @@ from intcheck.kinds.base import (
     VALIDATION,
     MockContext,
     MockParts,
+    bound_socket,
     mount,
 )
 from intcheck.mock.admin import PREFIX, add_admin_routes
@@ -574,22 +574,8 @@ async def _orphan_watch(parent: int) -> None:
 
 
 def _listen_socket(host: str, port: int, *, reuse_port: bool = False) -> socket.socket:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    if reuse_port:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-    try:
-        sock.bind((host, port))
-    except OSError as exc:
-        sock.close()
-        # A busy port or a foreign address is the user's to fix, not a crash.
-        raise UsageError(
-            f"cannot listen on {host}:{port}: {exc.strerror}"
-            + (" (is another mock running? choose another --port)" if port else "")
-        ) from None
-    sock.setblocking(False)
-    return sock
+    hint = "is another mock running? choose another --port" if port else ""
+    return bound_socket(host, port, reuse_port=reuse_port, hint=hint)
 
 
 def _reserve(host: str, port: int) -> socket.socket:

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiosmtpd.smtp import MISSING, SMTP, AuthResult, Envelope, LoginPassword, Session
 
+from intcheck.kinds.base import bound_socket
 from intcheck.kinds.email.capture import CapturedMessage, MailStore
 from intcheck.kinds.email.capture import Envelope as MailEnvelope
 from intcheck.kinds.email.certs import Certificate, self_signed
@@ -319,21 +320,7 @@ class SmtpRelay:
 
 
 def _listen(host: str, port: int, *, reuse_port: bool) -> socket.socket:
-    from intcheck.errors import UsageError
-
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    if reuse_port:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-    try:
-        sock.bind((host, port))
-    except OSError as exc:
-        sock.close()
-        raise UsageError(
-            f"the mock SMTP relay cannot listen on {host}:{port}: {exc.strerror} "
-            "(is another mock running? change relay.port in the contract)"
-        ) from None
+    hint = "is another mock running? change relay.port in the contract"
+    sock = bound_socket(host, port, reuse_port=reuse_port, hint=hint)
     sock.listen(128)
-    sock.setblocking(False)
     return sock
