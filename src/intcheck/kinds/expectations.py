@@ -13,8 +13,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from intcheck.contracts.openapi import resolve_pointer
-from intcheck.kinds.probing import Check, Exchange, Finding, ProbeCase
-from intcheck.model import Severity
+from intcheck.kinds.probing import Check, Exchange, Finding, Perform, ProbeCase, ProbeRequest
+from intcheck.model import Operation, Severity, SourceRef
 
 
 def written_status(expect: Mapping[str, Any]) -> tuple[str, ...]:
@@ -89,3 +89,40 @@ def media_matches(got: str, documented: str) -> bool:
         return True
     major, _, minor = documented.partition("/")
     return minor == "*" and got.startswith(major + "/")
+
+
+def written_case(
+    operation: Operation,
+    item: Mapping[str, Any],
+    where: SourceRef,
+    request: ProbeRequest,
+    *,
+    checks: tuple[Check, ...] = (),
+    status: tuple[str, ...] = (),
+    data: Mapping[str, Any] | None = None,
+    writes: bool | None = None,
+    perform: Perform | None = None,
+    skip: str = "",
+    skipped_by: str = "case_can_be_built",
+) -> ProbeCase:
+    """The case of one written entry (a contract's ``cases:``, or a scenario's step).
+
+    Its id ends with ``case:<name>`` (how a scenario finds it), its kind is ``contract``, and
+    it asserts its ``expect`` exactly (``written_status`` else ``status``, and
+    ``expectation_checks``) beside the kind's own ``checks``.
+    """
+    expect = dict(item.get("expect") or {})
+    return ProbeCase(
+        id=f"{operation.id}#case:{item['name']}",
+        operation=operation,
+        kind="contract",
+        request=request,
+        checks=(*checks, *expectation_checks(expect)),
+        expect_status=written_status(expect) or status,
+        source=where,
+        data={**(data or {}), **expect},
+        writes=writes,
+        perform=perform,
+        skip=skip,
+        skipped_by=skipped_by,
+    )

@@ -30,7 +30,7 @@ from intcheck.kinds.cti.events import (
     Step,
     new_call_id,
 )
-from intcheck.kinds.expectations import expectation_checks, written_status
+from intcheck.kinds.expectations import written_case
 from intcheck.kinds.probing import ProbeCase, written_cases
 
 if TYPE_CHECKING:
@@ -159,14 +159,5 @@ def _written(
         steps=(step,),
     )
     request, _ = callback.build(settings, target, call, step)
-    expect = dict(entry.get("expect") or {})
-    return ProbeCase(
-        id=f"{operation.id}#case:{entry['name']}",
-        operation=operation,
-        kind="contract",
-        request=request,
-        checks=expectation_checks(expect),
-        expect_status=written_status(expect),
-        source=where,
-        data={**expect, "caller": caller.number, "form": caller.form},
-    )
+    data = {"caller": caller.number, "form": caller.form}
+    return written_case(operation, entry, where, request, data=data)

@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 from intcheck.kinds.email.inbound import Attachment, InboundMail, smtp_deliver, webhook_post
 from intcheck.kinds.email.smtpprobe import PROBE_SENDER, SEVEN_BIT, hand_over, perform
-from intcheck.kinds.expectations import expectation_checks, written_status
+from intcheck.kinds.expectations import written_case, written_status
 from intcheck.kinds.probing import Check, Exchange, Finding, ProbeCase, ProbeRequest
 
 if TYPE_CHECKING:
@@ -102,16 +102,13 @@ class WrittenMail:
         run: Callable[[PerformContext], Awaitable[Exchange]] | None = None,
         skip: str = "",
     ) -> ProbeCase:
-        expect = dict(item.get("expect") or {})
-        return ProbeCase(
-            id=f"{operation.id}#case:{item['name']}",
-            operation=operation,
-            kind="contract",
-            request=request,
-            checks=(*checks, *expectation_checks(expect)),
-            expect_status=written_status(expect) or status,
-            source=where,
-            data=expect,
+        return written_case(
+            operation,
+            item,
+            where,
+            request,
+            checks=checks,
+            status=status,
             writes=True,
             perform=run,
             skip=skip,

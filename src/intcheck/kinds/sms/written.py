@@ -26,7 +26,7 @@ import time
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from intcheck.kinds.expectations import expectation_checks, written_status
+from intcheck.kinds.expectations import written_case
 from intcheck.kinds.probing import ProbeCase, ProbeRequest
 from intcheck.kinds.sms import payloads
 from intcheck.kinds.sms.checks import ACCEPTED, NO_REPLY_TO_STOP, REFUSED, TWIML, WRITTEN_CODE
@@ -90,16 +90,14 @@ class WrittenSms:
         data: Mapping[str, Any],
         skip: str = "",
     ) -> ProbeCase:
-        expect = dict(item.get("expect") or {})
-        return ProbeCase(
-            id=f"{operation.id}#case:{item['name']}",
-            operation=operation,
-            kind="contract",
-            request=request,
-            checks=(*checks, *expectation_checks(expect)),
-            expect_status=written_status(expect) or status,
-            source=where,
-            data={**data, **expect},
+        return written_case(
+            operation,
+            item,
+            where,
+            request,
+            checks=checks,
+            status=status,
+            data=data,
             writes=True,
             skip=skip,
             skipped_by="test_number_is_named" if skip == NO_RECIPIENT else "case_can_be_built",
