@@ -70,6 +70,9 @@ class RestHandler:
         # Answers to GETs by (path and query, headers, store version): the same request on
         # unchanged data gets the same answer, validation included, so it is worked out once.
         self._reads: BoundedCache[tuple[Any, ...], _Read] = BoundedCache()
+        # Rendered bodies by (operation, status, record and store version or example): one
+        # budget for the whole contract, however many operations it has.
+        self._bodies: BoundedCache[tuple[Any, ...], bytes] = BoundedCache()
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         if request.method != "GET" or request.get(PREFER) is not None:
@@ -138,7 +141,7 @@ class RestHandler:
         reply = op.replies.get(status)
         code = (
             int(status)
-            if status.isdigit()
+            if status.isascii() and status.isdigit()
             else (500 if status == "5XX" else 400 if status == "4XX" else 200)
         )
         if reply is None:
@@ -154,8 +157,14 @@ class RestHandler:
         if reply.media_type is None or code == 204:
             return web.Response(status=code, headers=sent)
         computed = value is not ... or make is not None
-        key = (status, cache_key) if cache_key else None if computed else (status, example)
-        body = op.cache.get(key) if key is not None else None
+        key = (
+            (op.name, status, cache_key)
+            if cache_key
+            else None
+            if computed
+            else (op.name, status, example)
+        )
+        body = self._bodies.get(key) if key is not None else None
         if body is None:
             if make is not None:
                 value = make()
@@ -165,7 +174,7 @@ class RestHandler:
                 value = self.repair(value, reply.schema)
             body = _encode(value, reply.media_type)
             if key is not None:
-                op.cache.put(key, body, len(body))
+                self._bodies.put(key, body, len(body))
         if "ETag" in sent and (headers is None or "ETag" not in headers):
             sent["ETag"] = f'"{zlib.crc32(body):08x}"'  # same representation, same tag
         return web.Response(status=code, body=body, headers=sent, content_type=reply.media_type)
@@ -293,7 +302,7 @@ def _prefer_status(op: Op, prefer: Mapping[str, str]) -> str:
     wanted = prefer.get("code", "").upper()
     if wanted in op.replies:
         return wanted
-    if wanted.isdigit() and f"{wanted[0]}XX" in op.replies:
+    if wanted.isascii() and wanted.isdigit() and f"{wanted[0]}XX" in op.replies:
         return f"{wanted[0]}XX"
     if "example" in prefer:
         for status, reply in op.replies.items():

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -16,7 +16,6 @@ from urllib.parse import quote
 import jsonschema_rs
 from faker import Faker
 
-from intcheck.cache import BoundedCache
 from intcheck.contracts.openapi import HTTP_METHODS, follow_refs, resolve_pointer
 from intcheck.contracts.yamlsrc import escape
 from intcheck.kinds.rest.request import Param, RequestBody, Router, compile_security
@@ -55,7 +54,6 @@ class Op:
     replies: dict[str, Reply]
     success: str
     resource: Resource | None = None
-    cache: BoundedCache[Any, bytes] = field(default_factory=BoundedCache)  # see RestHandler
 
     def documents(self, status: int) -> bool:
         return str(status) in self.replies
@@ -143,7 +141,7 @@ class Spec:
             key = str(status).upper() if str(status).lower() != "default" else "default"
             if isinstance(reply, dict):
                 replies[key] = self._reply(key, reply, reply_ptr)
-        documented = sorted(s for s in replies if s[:1] in "23" and s.isdigit())
+        documented = sorted(s for s in replies if s[:1] in "23" and s.isascii() and s.isdigit())
         success = documented[0] if documented else ("default" if "default" in replies else "")
         security = node.get("security", self.data.get("security")) or []
         schemes = (self.data.get("components") or {}).get("securitySchemes") or {}
