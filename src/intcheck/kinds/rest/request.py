@@ -6,8 +6,6 @@ content type, 422 then 400 for a body); the handler answers with the first the s
 
 from __future__ import annotations
 
-import json
-import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -24,8 +22,6 @@ if TYPE_CHECKING:
     from intcheck.kinds.rest.spec import Op
 
 
-_INT = re.compile(r"-?\d+")
-_NUMBER = re.compile(r"-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
 _SEPARATORS = {"spaceDelimited": " ", "pipeDelimited": "|"}
 
 
@@ -48,7 +44,7 @@ class Param:
 
     def __post_init__(self) -> None:
         self.where = f"{self.location}.{self.name}"
-        self.types = _types(self.schema, self.resolve)
+        self.types = json_types(self.schema, self.resolve)
         kinds = self.types
         self.shape = "array" if "array" in kinds else "object" if "object" in kinds else "scalar"
 
@@ -146,12 +142,13 @@ class _Route:
 
     def fits(self, method: str, values: Mapping[str, str]) -> bool:
         for param in self.ops[method].params:
-            if (
-                param.location == "path"
-                and param.validator is not None
-                and param.name in values
-                and not param.validator.is_valid(_coerce(values[param.name], param))
-            ):
+            if param.location != "path" or param.validator is None or param.name not in values:
+                continue
+            try:
+                value = _coerce(values[param.name], param)
+            except jsonwire.Refused:
+                return False
+            if not param.validator.is_valid(value):
                 return False
         return True
 
@@ -173,6 +170,9 @@ def check_request(op: Op, request: web.Request, path_values: Mapping[str, str]) 
         where = param.where
         try:
             present, value = _extract(param, request, path_values)
+        except jsonwire.Refused as exc:
+            errors.append(SchemaError(where, exc.rule, f"{where}: {exc}"))
+            continue
         except ValueError as exc:
             errors.append(SchemaError(where, "style", str(exc)))
             continue
@@ -232,6 +232,8 @@ async def check_body(spec: RequestBody, request: web.Request) -> tuple[Any, Brok
             "the request body is larger than 1 MiB",
             title="Payload Too Large",
         )
+    except jsonwire.Refused as exc:
+        return None, Broken((400, 422), exc.rule, f"the body is not valid {key}: {exc}")
     except (ValueError, UnicodeDecodeError) as exc:
         return None, Broken((400, 422), "malformed", f"the body is not valid {key}: {exc}")
     if validator is not None and not (isinstance(value, bytes)):
@@ -249,7 +251,7 @@ async def check_body(spec: RequestBody, request: web.Request) -> tuple[Any, Brok
 
 def _decode(raw: bytes, media: str) -> Any:
     if "json" in media:
-        return jsonwire.loads(raw)
+        return jsonwire.read_request(raw)
     if media.startswith("text/"):
         return raw.decode("utf-8")
     return raw
@@ -313,7 +315,8 @@ def _extract(param: Param, request: web.Request, path: Mapping[str, str]) -> tup
     """The parameter's value decoded per its style and explode, then coerced to its types."""
     shape = param.shape
     name, style = param.name, param.style
-    if param.location == "query" and shape == "object" and (style == "deepObject" or param.explode):
+    exploded = style == "deepObject" or param.explode
+    if param.location == "query" and shape == "object" and exploded and not param.is_json:
         prefix = f"{name}["
         if style == "deepObject":
             pairs = {
@@ -338,7 +341,7 @@ def _extract(param: Param, request: web.Request, path: Mapping[str, str]) -> tup
     if raw is None:
         return False, None
     if param.is_json:
-        return True, json.loads(raw)
+        return True, jsonwire.read_request(raw)
     sep = _SEPARATORS.get(style, ",")
     if style == "label":
         raw = raw.removeprefix(".")
@@ -370,15 +373,14 @@ def _property(schema: Any, name: str) -> Any:
 
 def _coerce(raw: str, target: Param | Any) -> Any:
     """Text from a URL, header or form turned into the type the schema asks for."""
-    kinds = target.types if isinstance(target, Param) else _types(target, None)
+    kinds = target.types if isinstance(target, Param) else json_types(target, None)
     if not kinds or kinds == {"string"}:
         return raw
-    if "integer" in kinds and _INT.fullmatch(raw):
-        return int(raw)
-    if "number" in kinds and _NUMBER.fullmatch(raw):
-        number = float(raw)
-        if math.isfinite(number):
-            return int(number) if _INT.fullmatch(raw) else number
+    if "integer" in kinds or "number" in kinds:
+        # ASCII digits only: int("١٢") is 12 to Python, but no client means a number by it
+        number = jsonwire.number(raw, integer="number" not in kinds)
+        if number is not None:
+            return number
     if "boolean" in kinds and raw in ("true", "false"):
         return raw == "true"
     if "null" in kinds and raw in ("", "null"):
@@ -386,16 +388,17 @@ def _coerce(raw: str, target: Param | Any) -> Any:
     return raw
 
 
-def _types(schema: Any, resolve: Callable[[Any], Any] | None, depth: int = 0) -> set[str]:
+def json_types(schema: Any, resolve: Callable[[Any], Any] | None, depth: int = 0) -> set[str]:
+    """The JSON types a schema allows (through ``$ref`` with ``resolve``, and its branches)."""
     if not isinstance(schema, dict) or depth > 6:
         return set()
     if "$ref" in schema and resolve is not None:
-        return _types(resolve(schema), resolve, depth + 1)
+        return json_types(resolve(schema), resolve, depth + 1)
     kind = schema.get("type")
     found = {kind} if isinstance(kind, str) else set(kind) if isinstance(kind, list) else set()
     for key in ("allOf", "oneOf", "anyOf"):
         for branch in schema.get(key) or []:
-            found |= _types(branch, resolve, depth + 1)
+            found |= json_types(branch, resolve, depth + 1)
     if not found and "properties" in schema:
         found.add("object")
     if not found and "items" in schema:
