@@ -138,15 +138,24 @@ class Work:
 class _Index:
     """Records of one collection by the keys of one field; a bucket keeps insertion order."""
 
-    __slots__ = ("buckets", "field", "keys")
+    __slots__ = ("buckets", "field", "keys", "plain")
 
     def __init__(self, field: str, keys: Keys) -> None:
         self.field = field
         self.keys = keys
+        self.plain = keys is value_keys  # a text value is its own key (ids: every create)
         self.buckets: dict[str, dict[int, Record]] = {}
 
     def add(self, record: Record) -> int:
-        keys = self.keys(record.get(self.field))
+        held = record.get(self.field)
+        if self.plain and type(held) is str:
+            bucket = self.buckets.get(held)
+            if bucket is None:
+                self.buckets[held] = {id(record): record}
+            else:
+                bucket[id(record)] = record
+            return 1
+        keys = self.keys(held)
         for key in keys:
             bucket = self.buckets.get(key)
             if bucket is None:
@@ -156,7 +165,8 @@ class _Index:
         return len(keys)
 
     def remove(self, record: Record) -> int:
-        keys = self.keys(record.get(self.field))
+        held = record.get(self.field)
+        keys = (held,) if self.plain and type(held) is str else self.keys(held)
         for key in keys:
             bucket = self.buckets.get(key)
             if bucket is not None and bucket.pop(id(record), None) is not None and not bucket:
@@ -200,11 +210,14 @@ class Collection:
 
     def add(self, record: Record) -> None:
         """Add a record created at run time (the dataset's come with the collection)."""
-        self._records[id(record)] = record
-        self._created[id(record)] = None
+        key = id(record)
+        self._records[key] = record
+        self._created[key] = None
         self._listed = None
-        for index in self._indexes.values():
-            self._work.indexed += index.add(record)
+        if self._indexes:
+            work = self._work
+            for index in self._indexes.values():
+                work.indexed += index.add(record)
 
     def evict_oldest(self) -> None:
         key, _ = self._created.popitem(last=False)
@@ -224,12 +237,18 @@ class Collection:
 
     def replace(self, record: Record, content: Mapping[str, Any]) -> None:
         """``record`` now holds ``content`` (the same object, so references stay valid)."""
-        indexes = self._indexes.values() if id(record) in self._records else ()
-        for index in indexes:
+        # only the indexes of fields whose value changes are touched (an update rarely
+        # changes the id or the phone numbers)
+        changed = [
+            index
+            for index in (self._indexes.values() if id(record) in self._records else ())
+            if record.get(index.field) != content.get(index.field)
+        ]
+        for index in changed:
             self._work.indexed += index.remove(record)
         record.clear()
         record.update(content)
-        for index in indexes:
+        for index in changed:
             self._work.indexed += index.add(record)
 
     def forget_indexes(self) -> None:
@@ -324,10 +343,14 @@ class DataStore:
     def holds(self, collection: str, field: str, value: Any) -> bool:
         """Is there a record whose ``field`` has the text of ``value``?"""
         found = self.collections.get(collection)
-        wanted = value_keys(value)
-        return bool(
-            found is not None and wanted and wanted[0] in found.index(field, value_keys).buckets
-        )
+        if found is None:
+            return False
+        if type(value) is not str:
+            wanted = value_keys(value)
+            if not wanted:
+                return False
+            value = wanted[0]
+        return value in found.index(field, value_keys).buckets
 
     def find(self, collection: str, field: str, value: Any) -> Iterator[Record]:
         """Records whose ``field`` equals ``value``; list fields match any element."""
@@ -345,8 +368,9 @@ class DataStore:
     def add(self, collection: str, record: Record) -> Record:
         """Add a record created at run time; the oldest created beyond the bound is dropped."""
         with self._lock:
-            self.ensure(collection)
-            target = self.collections[collection]
+            target = self.collections.get(collection)
+            if target is None:
+                target = self.collections[collection] = Collection((), self.work)
             target.add(record)
             if target.created > self.max_created:
                 target.evict_oldest()

@@ -55,20 +55,24 @@ class IdMaker:
         self.generator = generator
         self.integer_ids = "integer" in types(id_schema) and "string" not in types(id_schema)
         self._sequence: _Sequence | None = None
+        self._handed: tuple[Any, int] = (None, 0)  # the last numbered id new() handed out
         self.numbering = True  # False once a numbered id broke the id field's schema
 
     def new(self) -> tuple[Any, bool]:
         """A free id, and whether it is the next number (which the caller may find unfit)."""
-        sequence = self._current()
+        sequence = self._sequence
+        if sequence is None or sequence.generation != self.store.generation:
+            sequence = self._sequence = self._read()
         if self.numbering and sequence.prefix is not None:
-            for step in range(1, _TRIES + 1):
-                number = sequence.highest + step
+            holds, collection, field = self.store.holds, self.collection, self.field
+            for number in range(sequence.highest + 1, sequence.highest + _TRIES + 1):
                 made: Any = (
                     number
                     if sequence.integer
                     else sequence.prefix + str(number).zfill(sequence.width)
                 )
-                if not self.store.holds(self.collection, self.field, made):
+                if not holds(collection, field, made):
+                    self._handed = (made, number)
                     return made, True
         return self.drawn(), False
 
@@ -86,6 +90,9 @@ class IdMaker:
         """``made`` is now taken: the next number comes after it."""
         sequence = self._current()
         if sequence.prefix is None:
+            return
+        if self._handed[0] is made:  # the number new() handed out: no need to read it again
+            sequence.highest = max(sequence.highest, self._handed[1])
             return
         if isinstance(made, int) and not isinstance(made, bool):
             if sequence.integer:

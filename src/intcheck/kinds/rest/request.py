@@ -41,12 +41,18 @@ class Param:
     types: set[str] = field(default_factory=set)  # JSON types the schema allows
     shape: str = "scalar"  # array | object | scalar: how the raw text is split
     where: str = ""  # "path.id": how problems name the parameter
+    plain: bool = False  # one value as sent (most parameters): read without the style rules
+    text: bool = False  # a string as it is, nothing to coerce
 
     def __post_init__(self) -> None:
         self.where = f"{self.location}.{self.name}"
         self.types = json_types(self.schema, self.resolve)
         kinds = self.types
         self.shape = "array" if "array" in kinds else "object" if "object" in kinds else "scalar"
+        self.plain = (
+            self.shape == "scalar" and not self.is_json and self.style in ("simple", "form")
+        )
+        self.text = not kinds or kinds == {"string"}
 
 
 @dataclass(slots=True)
@@ -181,7 +187,7 @@ def check_request(op: Op, request: web.Request, path_values: Mapping[str, str]) 
                 errors.append(SchemaError(where, "required", f"{where} is required"))
             continue
         checked.params[param.location][param.name] = value
-        if param.validator is not None:  # errors() answers a valid value cheaply
+        if param.validator is not None and not param.validator.is_valid(value):
             errors.extend(
                 SchemaError(where + e.pointer, e.rule, e.message)
                 for e in param.validator.errors(value, limit=3)
@@ -313,6 +319,21 @@ def _present(check: tuple[str, str, str], request: web.Request) -> bool:
 
 def _extract(param: Param, request: web.Request, path: Mapping[str, str]) -> tuple[bool, Any]:
     """The parameter's value decoded per its style and explode, then coerced to its types."""
+    raw: str | None
+    if param.plain:
+        where = param.location
+        raw = (
+            path.get(param.name)
+            if where == "path"
+            else request.query.get(param.name)
+            if where == "query"
+            else request.headers.get(param.name)
+            if where == "header"
+            else request.cookies.get(param.name)
+        )
+        if raw is None:
+            return False, None
+        return True, raw if param.text else _coerce(raw, param)
     shape = param.shape
     name, style = param.name, param.style
     exploded = style == "deepObject" or param.explode
@@ -326,7 +347,6 @@ def _extract(param: Param, request: web.Request, path: Mapping[str, str]) -> tup
             props = (param.schema.get("properties") or {}) if isinstance(param.schema, dict) else {}
             pairs = {k: v for k, v in request.query.items() if k in props}
         return bool(pairs), {k: _coerce(v, _property(param.schema, k)) for k, v in pairs.items()}
-    raw: str | None
     if param.location == "path":
         raw = path.get(name)
     elif param.location == "query":

@@ -7,7 +7,7 @@ validators, the responses and their examples), so a request only runs compiled c
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
@@ -84,7 +84,7 @@ class Spec:
         self.rng = random.Random(seed)
         faker = Faker()
         faker.seed_instance(seed)
-        self._checks: dict[int, SchemaValidator] = {}
+        self._checks: dict[int, tuple[Any, SchemaValidator]] = {}
         self.generator = Generator(self.response_doc, rng=self.rng, faker=faker, check=self.check)
         self.shapes = Shapes(self.generator)
         self.request_generator = Generator(
@@ -115,11 +115,16 @@ class Spec:
 
     def check(self, schema: Any, value: Any) -> bool:
         """Is ``value`` valid against ``schema``, a node of the converted response document?"""
-        validator = self._checks.get(id(schema))
-        if validator is None:
+        return self.checker(schema)(value)
+
+    def checker(self, schema: Any) -> Callable[[Any], bool]:
+        """``check`` for one schema, compiled once (by the node itself: an id() alone could
+        name another node once the first is gone)."""
+        found = self._checks.get(id(schema))
+        if found is None or found[0] is not schema:
             wrapped = {"allOf": [schema], "components": self.response_doc.get("components", {})}
-            validator = self._checks[id(schema)] = SchemaValidator(wrapped, self.registry)
-        return validator.is_valid(value)
+            found = self._checks[id(schema)] = (schema, SchemaValidator(wrapped, self.registry))
+        return found[1].is_valid
 
     def _compile(self, template: str, method: str, item: dict[str, Any], item_ptr: str) -> Op:
         op_ptr = f"{item_ptr}/{method}"

@@ -21,11 +21,13 @@ from intcheck.kinds.rest.ids import IdMaker
 from intcheck.kinds.rest.request import json_types
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from aiohttp import web
 
     from intcheck.data import DataStore
     from intcheck.kinds.rest.mock import RestHandler
-    from intcheck.kinds.rest.shape import Shapes
+    from intcheck.kinds.rest.shape import Shaper, Shapes
     from intcheck.kinds.rest.spec import Op, Spec
     from intcheck.kinds.valuegen import Generator
 
@@ -160,7 +162,7 @@ class Resource:
     ) -> web.Response:
         plan = self._creates.get(id(op))
         if plan is None:
-            plan = self._creates[id(op)] = _Create.plan(self, op, schema)
+            plan = self._creates[id(op)] = _Create.plan(self, op, schema, handler.spec)
         ids = plan.ids
         made, next_in_line = ids.new()
         record = dict(body)
@@ -169,11 +171,11 @@ class Resource:
             now = _now_text()
             for name in plan.stamped:
                 record[name] = now
-        if plan.one is not None:
-            record = self.shapes.conform(record, plan.one)
+        if plan.shape is not None:
+            record = plan.shape(record, 0)
             # one check of the whole record, the id included; only when it fails is the id
             # looked at alone: numbered ids that break the id's pattern are not used again
-            if not handler.spec.check(plan.one, record):
+            if not plan.valid(record):
                 id_fits = plan.id_schema is None or handler.spec.check(plan.id_schema, made)
                 if next_in_line and not id_fits:
                     ids.numbering = False
@@ -182,9 +184,7 @@ class Resource:
                 record = fixed if isinstance(fixed, dict) else record
         self.store.add(self.collection, record)
         ids.used(made)
-        headers = {}
-        if plan.location:
-            headers["Location"] = f"{handler.base_url}{op.template}/{made}"
+        headers = {"Location": f"{handler.base_url}{op.template}/{made}"} if plan.location else {}
         if plan.listed:
             return handler.render(op, op.success, value=[record], headers=headers)
         if plan.same:  # already shaped and checked against this very schema above
@@ -201,9 +201,11 @@ class Resource:
                 content.pop(key, None)
             else:
                 content[key] = item
-        if self.item_schema is not None:
-            # fields the schema does not show (a dataset's caller_ids) stay for other kinds
-            content.update(self.shapes.conform(content, self.item_schema))
+        schema = self.item_schema
+        if schema is not None and not content.keys() >= self.shapes.required(schema):
+            # fill what a PUT left out once, so every later read agrees; fields the schema
+            # does not show (a dataset's caller_ids) stay for other kinds
+            content.update(self.shapes.conform(content, schema))
         self.store.replace(self.collection, record, content)
 
 
@@ -218,9 +220,11 @@ class _Create:
     location: bool  # the reply documents a Location header
     stamped: tuple[str, ...]  # read-only date-time fields, set to the time of creation
     ids: IdMaker  # hands out the created records' ids
+    shape: Shaper | None  # the record shaped to ``one``
+    valid: Callable[[Any], bool]  # is a record valid against ``one``?
 
     @classmethod
-    def plan(cls, resource: Resource, op: Op, schema: Any) -> _Create:
+    def plan(cls, resource: Resource, op: Op, schema: Any, spec: Spec) -> _Create:
         gen = resource.generator
         one = resource.item_schema or schema
         if one is not None and _is_list(one, gen):
@@ -242,6 +246,8 @@ class _Create:
                 gen,
                 lambda schema: json_types(schema, gen._deref),
             ),
+            shape=resource.shapes.shaper(one) if one is not None else None,
+            valid=spec.checker(one) if one is not None else bool,
         )
 
 
