@@ -74,7 +74,19 @@ def read_request(raw: bytes | str) -> Any:
         raise _refusal(raw, str(exc)) from None
     if isinstance(value, _CONTAINERS):
         data = raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else raw
-        _check_structure(value, data)
+        # Each level takes two bytes at least: a short body cannot nest too deep. Longer
+        # ones count their brackets (in C; brackets inside strings only count too many).
+        if len(data) > 2 * MAX_DEPTH and data.count(b"{") + data.count(b"[") > MAX_DEPTH:
+            _check_depth(value)
+        # Outside strings a colon follows a name. Written again, the value has one per name
+        # it kept plus those inside its strings; the body had as many more as names it wrote
+        # twice (and their values' colons). Only an escaped colon (\u003a) could hide one.
+        colons = data.count(b":")
+        if colons and (
+            (0x5C in data and (b"\\u003a" in data or b"\\u003A" in data))  # a backslash first
+            or colons != orjson.dumps(value).count(b":")
+        ):
+            json.loads(data, object_pairs_hook=_unique_names)
     return value
 
 
@@ -110,19 +122,6 @@ def _refusal(raw: bytes | str, message: str) -> Refused:
         except UnicodeDecodeError as exc:
             return Refused("encoding", f"not UTF-8: byte {exc.start} ({raw[exc.start]:#04x})")
     return Refused("malformed", message)
-
-
-def _check_structure(value: Any, raw: bytes) -> None:
-    """Depth and duplicate names, by counts in C first: most bodies need no walk at all."""
-    if raw.count(b"{") + raw.count(b"[") > MAX_DEPTH:  # at least the depth, whatever strings hold
-        _check_depth(value)
-    colons = raw.count(b":")
-    # Outside strings a colon follows a name. Written again, the value has one per name it
-    # kept plus those inside its strings; the body had as many more as names it wrote twice
-    # (and their values' colons). Only an escaped colon (\u003a) could hide a duplicate.
-    escaped = b"\\u003a" in raw or b"\\u003A" in raw
-    if colons and (escaped or colons != orjson.dumps(value).count(b":")):
-        json.loads(raw, object_pairs_hook=_unique_names)
 
 
 def _check_depth(value: Any) -> None:
