@@ -168,3 +168,50 @@ async def test_taken_ids_are_bounded(mock: MockServer, session: aiohttp.ClientSe
     for gone, kept in ((made[359], 404), (made[360], 200)):
         async with session.get(f"{url}/{gone}", headers=AUTH) as resp:
             assert resp.status == kept
+
+
+@pytest.mark.corpus
+async def test_records_in_an_envelope_are_read_back(corpus: Path, tmp_path: Path) -> None:
+    # crm.yml answers {"status_code": …, "data": {…}}: the record is what "data" holds, so a
+    # created contact is stored as a contact and read back, changed and deleted by its id
+    from intcheck.kinds.rest.spec import Spec
+
+    spec_path = corpus / "openapi" / "crm.yml"
+    (tmp_path / "crm.yaml").write_text(f"kind: rest\nname: crm\nspec: {spec_path}\n")
+    (tmp_path / "plan.yaml").write_text("name: p\nintegrations:\n  - contract: crm.yaml\n")
+    plan = load_plan(tmp_path)
+    compiled = Spec(plan.contracts[0].document.data, "crm", 1)
+    op = next(o for o in compiled.ops if o.name == "POST /crm/contacts")
+    assert op.body is not None
+    validator, schema = op.body.media["application/json"]
+    assert validator is not None
+    new = next(
+        v
+        for v in (compiled.request_generator.generate(schema) for _ in range(50))
+        if validator.is_valid(v)
+    )
+    headers = {**AUTH, "x-apideck-consumer-id": "c1", "x-apideck-app-id": "a1"}
+    async with (
+        asyncio.timeout(60),
+        MockServer(plan) as server,
+        aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=20)) as session,
+    ):
+        server.behaviours.update("crm", "", {"latency": Latency()})
+        url = server.url + "/crm/crm/contacts"
+        async with session.post(url, json=new, headers=headers) as resp:
+            assert resp.status == 201
+            made = (await resp.json())["data"]["id"]
+        async with session.get(f"{url}/{made}", headers=headers) as resp:
+            contact = (await resp.json())["data"]
+            assert resp.status == 200 and contact["id"] == made
+            assert contact["first_name"] == new["first_name"]
+        async with session.patch(
+            f"{url}/{made}", json={"first_name": "Ida"}, headers=headers
+        ) as resp:
+            assert resp.status == 200 and (await resp.json())["data"]["id"] == made
+        async with session.get(f"{url}/{made}", headers=headers) as resp:
+            assert (await resp.json())["data"]["first_name"] == "Ida"
+        async with session.delete(f"{url}/{made}", headers=headers) as resp:
+            assert resp.status == 200
+        async with session.get(f"{url}/{made}", headers=headers) as resp:
+            assert resp.status == 404

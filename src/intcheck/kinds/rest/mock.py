@@ -16,8 +16,8 @@ from intcheck import jsonwire
 from intcheck.cache import BoundedCache
 from intcheck.kinds.base import OPERATION, PREFER, VALIDATION
 from intcheck.kinds.rest.request import Broken, check_body, check_request
+from intcheck.kinds.rest.resources import bind_resources
 from intcheck.kinds.rest.spec import Spec
-from intcheck.kinds.rest.state import bind_resources
 
 if TYPE_CHECKING:
     from intcheck.kinds.base import MockContext

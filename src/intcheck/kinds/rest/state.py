@@ -1,16 +1,14 @@
 """Operations backed by the plan's dataset: lookups, reads and writes that agree with each other.
 
-A resource ties a path to a dataset collection: ``/customers/{id}`` reads the ``customers``
-record whose ``id`` is the path value, ``/customers`` lists and creates them, and
-``/customers/{id}/orders`` lists ``orders`` whose ``customer_id`` is the value. The contract's
-``mock.resources`` says so explicitly; without it the collection is guessed from the path.
+A ``Resource`` (bound to operations by ``resources.py``) serves one operation from one
+collection: an item by its id, a list by lookups, a create, an update, a delete. An answer
+that wraps the record in an envelope (``{"status": …, "data": {…}}``) gets it wrapped.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import functools
-import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -31,7 +29,6 @@ if TYPE_CHECKING:
     from intcheck.kinds.rest.spec import Op, Spec
     from intcheck.kinds.valuegen import Generator
 
-_PARAM = re.compile(r"\{([^}]+)\}")
 _LIST_FIELDS = ("items", "data", "results", "records", "content", "entries", "values")
 _COUNT_FIELDS = ("total", "count", "total_count", "totalcount", "size", "totalitems")
 _LIMITS = ("limit", "per_page", "page_size", "pagesize", "size", "max")
@@ -58,6 +55,8 @@ class Resource:
     parent: Resource | None = None
     _creates: dict[int, _Create] = dataclasses.field(default_factory=dict)  # by id(op)
     _pages: dict[int, int | None] = dataclasses.field(default_factory=dict)  # by id(op)
+    # by id() of an answer schema: (the schema, the envelope member holding the record)
+    _members: dict[int, tuple[Any, str | None]] = dataclasses.field(default_factory=dict)
 
     def answer(
         self, handler: RestHandler, op: Op, params: Mapping[str, Mapping[str, Any]], body: Any
@@ -78,7 +77,7 @@ class Resource:
             )
         value = params["path"].get(self.param)
         records = store.matching(self.collection, self.field, value)
-        if self.role == "filtered" and _is_list(schema, self.generator):
+        if self.role == "filtered" and is_list(schema, self.generator):
             if not records and self.parent is not None and not self.parent.exists(value):
                 return handler.not_found(op, f"no {self.parent.collection} record {value}")
             return handler.render(
@@ -92,15 +91,29 @@ class Resource:
         record = records[0]
         if op.method == "DELETE":
             store.remove(self.collection, record)
-            return handler.render(op, op.success, value=self.shapes.conform(record, schema))
+            return handler.render(op, op.success, value=self._view(record, schema))
         if op.method in ("PATCH", "PUT") and isinstance(body, dict):
             self._update(record, body, replace=op.method == "PUT")
         return handler.render(
             op,
             op.success,
-            make=lambda: self.shapes.conform(record, schema),
+            make=lambda: self._view(record, schema),
             cache_key=(id(record), store.version),
         )
+
+    def _view(self, record: dict[str, Any], schema: Any) -> Any:
+        """``record`` as the answer ``schema`` shows it, inside its envelope if it has one."""
+        if schema is None:
+            return record
+        members = self._members
+        found = members.get(id(schema))
+        if found is None or found[0] is not schema:
+            found = members[id(schema)] = (
+                schema,
+                envelope_member(schema, self.field, self.generator),
+            )
+        member = found[1]
+        return self.shapes.conform({member: record} if member else record, schema)
 
     def exists(self, value: Any) -> bool:
         return self.store.holds(self.collection, self.field, value)
@@ -140,14 +153,14 @@ class Resource:
     def _list(self, records: list[dict[str, Any]], schema: Any) -> Any:
         gen, conform = self.generator, self.shapes.conform
         shape: Any = gen._deref(schema) if schema is not None else {"type": "array"}
-        if _is_list(shape, gen):
+        if is_list(shape, gen):
             items = shape.get("items", {})
             return [conform(r, items) for r in records]
         props = shape.get("properties") or {}
         out: dict[str, Any] = {}
         for name, sub in props.items():
             sub = gen._deref(sub)
-            if name.lower() in _LIST_FIELDS and _is_list(sub, gen) and not out:
+            if name.lower() in _LIST_FIELDS and is_list(sub, gen) and not out:
                 items = sub.get("items", {})
                 out[name] = [conform(r, items) for r in records]
         for name, sub in props.items():
@@ -189,8 +202,7 @@ class Resource:
             return handler.render(op, op.success, value=[record], headers=headers)
         if plan.same:  # already shaped and checked against this very schema above
             return handler.render(op, op.success, value=record, headers=headers, checked=True)
-        value = self.shapes.conform(record, schema)
-        return handler.render(op, op.success, value=value, headers=headers)
+        return handler.render(op, op.success, value=self._view(record, schema), headers=headers)
 
     def _update(self, record: dict[str, Any], body: Mapping[str, Any], *, replace: bool) -> None:
         content = {self.field: record.get(self.field)} if replace else dict(record)
@@ -227,10 +239,10 @@ class _Create:
     def plan(cls, resource: Resource, op: Op, schema: Any, spec: Spec) -> _Create:
         gen = resource.generator
         one = resource.item_schema or schema
-        if one is not None and _is_list(one, gen):
+        if one is not None and is_list(one, gen):
             one = gen._deref(one).get("items")
-        listed = _is_list(schema, gen)
-        id_schema = _property(one, resource.field, gen)
+        listed = is_list(schema, gen)
+        id_schema = property_of(one, resource.field, gen)
         return cls(
             one=one,
             id_schema=id_schema,
@@ -251,109 +263,7 @@ class _Create:
         )
 
 
-def bind_resources(spec: Spec, configured: tuple[Mapping[str, Any], ...], store: DataStore) -> None:
-    """Attach a ``Resource`` to every operation the dataset (or the spec's CRUD shape) backs."""
-    configs = list(configured) or _guess(spec, store)
-    by_template: dict[str, list[Op]] = {}
-    for op in spec.ops:
-        by_template.setdefault(op.template, []).append(op)
-    items: dict[str, Resource] = {}
-    for config in sorted(configs, key=lambda c: str(c["path"]).endswith("}"), reverse=True):
-        path = str(config["path"])
-        names = _PARAM.findall(path)
-        if not names:
-            continue
-        field = str(config.get("id", "id"))
-        collection = str(config["collection"])
-        store.ensure(collection)
-        gen = spec.generator
-        lookups = dict(config.get("lookups") or {})
-        item_ops = by_template.get(path, [])
-        get_item = next((o for o in item_ops if o.method == "GET"), None)
-        item_schema = (
-            get_item.replies[get_item.success].schema
-            if get_item and get_item.success in get_item.replies
-            else None
-        )
-        if path.endswith("}"):
-            bound = [(o, "item") for o in item_ops]
-            bound += [(o, "collection") for o in by_template.get(path.rsplit("/", 1)[0] or "/", [])]
-        else:
-            bound = [(o, "filtered") for o in item_ops]
-        for op, role in bound:
-            if role != "collection" and op.reply_for(404) is None:
-                continue  # an unknown id could not be answered as documented
-            if role == "collection" and op.method not in ("GET", "POST"):
-                continue
-            resource = Resource(
-                collection, role, field, names[-1], lookups, store, gen, spec.shapes, item_schema
-            )
-            if role == "item":
-                items[path] = resource
-            else:
-                parent = path.rsplit("/", 1)[0]
-                resource.parent = next((r for t, r in items.items() if parent.startswith(t)), None)
-            op.resource = resource
-
-
-def _guess(spec: Spec, store: DataStore) -> list[dict[str, Any]]:
-    """Resources read from the paths: ``/customers/{id}`` is backed by ``customers``."""
-    found: list[dict[str, Any]] = []
-    templates = sorted({op.template for op in spec.ops})
-    for template in templates:
-        segments = template.strip("/").split("/")
-        if len(segments) < 2:
-            continue
-        last, before = segments[-1], segments[-2]
-        if last.startswith("{") and not before.startswith("{"):
-            collection = _collection(before, store)
-            param = last[1:-1]
-            has_create = any(
-                o.template == template.rsplit("/", 1)[0] and o.method == "POST" for o in spec.ops
-            )
-            if collection is None and has_create:
-                collection = before
-            if collection is None:
-                continue
-            sample = store.first(collection, 1)
-            field = param if sample and param in sample[0] else "id"
-            keys = set(sample[0]) if sample else set()
-            lookups = {}
-            for op in spec.ops:
-                if op.template == template.rsplit("/", 1)[0] and op.method == "GET":
-                    for p in op.params:
-                        for candidate in (p.name, p.name + "s"):
-                            if p.location == "query" and candidate in keys:
-                                lookups[p.name] = candidate
-                                break
-            found.append(
-                {"collection": collection, "path": template, "id": field, "lookups": lookups}
-            )
-        elif not last.startswith("{") and before.startswith("{"):
-            collection = _collection(last, store)
-            if collection is None or not store.count(collection):
-                continue
-            param = before[1:-1]
-            first = store.first(collection, 1)[0]
-            owner = segments[-3] if len(segments) >= 3 else ""
-            for field in (param, owner.rstrip("s") + "_id", owner.rstrip("s") + "Id"):
-                if field in first:
-                    found.append({"collection": collection, "path": template, "id": field})
-                    break
-    return found
-
-
-def _collection(segment: str, store: DataStore) -> str | None:
-    names = (
-        segment,
-        segment + "s",
-        segment[:-1] + "ies" if segment.endswith("y") else "",
-        segment + "es",
-    )
-    return next((n for n in names if n and n in store.collections), None)
-
-
-def _is_list(schema: Any, gen: Generator) -> bool:
+def is_list(schema: Any, gen: Generator) -> bool:
     schema = gen._deref(schema)
     if not isinstance(schema, dict):
         return False
@@ -391,7 +301,7 @@ def _second_text(second: int) -> str:  # formatted once per second, not once per
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(second))
 
 
-def _property(schema: Any, name: str, gen: Generator) -> Any:
+def property_of(schema: Any, name: str, gen: Generator) -> Any:
     schema = gen._deref(schema)
     if isinstance(schema, dict):
         return (schema.get("properties") or {}).get(name)
@@ -417,3 +327,15 @@ def _declared_page(op: Op) -> int | None:
         if is_page and isinstance(default, int) and not isinstance(default, bool) and default >= 0:
             return default
     return None
+
+
+def envelope_member(schema: Any, field: str, gen: Generator) -> str | None:
+    """The property of an envelope answer that holds the record (``data`` in ``{"status": …,
+    "data": {"id": …}}``): the one object property with the id field, when the answer itself
+    has no id field; None for an answer that is the record."""
+    node = gen._deref(schema)
+    props = node.get("properties") if isinstance(node, dict) else None
+    if not isinstance(props, dict) or field in props:
+        return None
+    holders = [name for name, sub in props.items() if property_of(sub, field, gen) is not None]
+    return holders[0] if len(holders) == 1 else None
