@@ -118,8 +118,15 @@ class IdMaker:
         generation = self.store.generation
         held = [r.get(self.field) for r in self.store.records(self.collection)]
         held = [h for h in held if value_keys(h)]
-        if not held:  # nothing to number after: integers start at 1, text is drawn
-            return _Sequence(generation, "" if self.integer_ids else None, 0, 0, self.integer_ids)
+        if not held:  # nothing to number after: integers start at 1, text at its example
+            if self.integer_ids:
+                return _Sequence(generation, "", 0, 0, True)
+            example = _example(self.generator._deref(self.id_schema))
+            match = _NUMBERED.fullmatch(example) if example is not None else None
+            if match is None or len(match.group(2)) > _MAX_DIGITS:
+                return _Sequence(generation, None, 0, 0, False)
+            first = int(match.group(2))
+            return _Sequence(generation, match.group(1), len(match.group(2)), first - 1, False)
         numbers = [h for h in held if isinstance(h, int) and not isinstance(h, bool)]
         if len(numbers) == len(held):
             return _Sequence(generation, "", 0, max(numbers), True)
@@ -131,3 +138,18 @@ class IdMaker:
         width = len(numbered[0].group(2))
         highest = max(int(m.group(2)) for m in numbered)
         return _Sequence(generation, prefixes.pop(), width, highest, False)
+
+
+def _example(schema: Any) -> str | None:
+    """The id the spec shows (``example: "12345"``), where ids are numbered after it."""
+    if not isinstance(schema, dict):
+        return None
+    for key in ("example", "default"):
+        if isinstance(schema.get(key), str):
+            return str(schema[key])
+    examples = schema.get("examples")
+    return (
+        examples[0]
+        if isinstance(examples, list) and examples and isinstance(examples[0], str)
+        else None
+    )
