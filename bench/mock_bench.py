@@ -166,20 +166,21 @@ def _creates(args: argparse.Namespace, tmp: Path) -> None:
         try:
             base = f"http://127.0.0.1:{port}"
             script = lua(tmp, scenario)
-            rates = []
-            for _ in range(args.slices):
-                rates.append(
-                    wrk(base + scenario.path, args.slice_seconds, args.connections, script)
-                )
+            rates = [
+                measured(server, base + scenario.path, args.slice_seconds, args.connections, script)
+                for _ in range(args.slices)
+            ]
             held = journal_total(base)
         finally:
             server.stop()
-        slices = ", ".join(f"{run.rps:.0f}" for run in rates)
         bad = sum(run.non_2xx for run in rates)
-        print(f"\ncreates/s per {args.slice_seconds} s slice, {label}: {slices}")
+        print(f"\n{label}, {args.slice_seconds} s slices ({held:,} created in all)")
+        print("  creates/s:        " + ", ".join(f"{run.rps:.0f}" for run in rates))
+        # the server's own CPU time per create: steadier than req/s on a shared machine
+        print("  server cpu us/req: " + ", ".join(f"{run.cpu_us:.0f}" for run in rates))
         print(
-            f"  {held:,} created in all; last slice {rates[-1].rps / rates[0].rps:.0%} of the first"
-            + (f"; NON-2xx {bad}" if bad else "")
+            f"  last slice {rates[-1].rps / rates[0].rps:.0%} of the first by rate, "
+            f"{rates[0].cpu_us / rates[-1].cpu_us:.0%} by cpu" + (f"; NON-2xx {bad}" if bad else "")
         )
 
 
