@@ -215,3 +215,20 @@ async def test_records_in_an_envelope_are_read_back(corpus: Path, tmp_path: Path
             assert resp.status == 200
         async with session.get(f"{url}/{made}", headers=headers) as resp:
             assert resp.status == 404
+
+
+async def test_a_list_is_a_page_and_its_total_counts_every_match(
+    mock: MockServer, session: aiohttp.ClientSession
+) -> None:
+    # GET /customers declares limit: {default: 20}; the answer is that page, never the store
+    url = mock.url + "/customer-master/customers"
+    new = {"first_name": "P", "last_name": "Q", "phones": [{"type": "home", "number": "+49301"}]}
+    held = mock.store.count("customers")
+    for _ in range(30 - held):
+        async with session.post(url, json=new, headers=AUTH) as resp:
+            assert resp.status == 201
+    for params, page in (({}, 20), ({"limit": "5"}, 5), ({"limit": "100"}, 30)):
+        async with session.get(url, params=params, headers=AUTH) as resp:
+            body = await resp.json()
+            assert len(body["items"]) == page and body["total"] == 30, params
+            assert resp.headers["X-Total-Count"] == "30"

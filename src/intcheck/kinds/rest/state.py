@@ -72,7 +72,7 @@ class Resource:
             return handler.render(
                 op,
                 op.success,
-                value=self._list(records, schema),
+                value=self._list(records, schema, total),
                 headers=_count_headers(op, total),
             )
         value = params["path"].get(self.param)
@@ -83,7 +83,7 @@ class Resource:
             return handler.render(
                 op,
                 op.success,
-                value=self._list(records, schema),
+                value=self._list(records, schema, len(records)),
                 headers=_count_headers(op, len(records)),
             )
         if not records:
@@ -150,7 +150,8 @@ class Resource:
             self._pages[id(op)] = _declared_page(op)
         return self._pages[id(op)]
 
-    def _list(self, records: list[dict[str, Any]], schema: Any) -> Any:
+    def _list(self, records: list[dict[str, Any]], schema: Any, total: int) -> Any:
+        """A page of records as the list schema shows them; count fields hold ``total``."""
         gen, conform = self.generator, self.shapes.conform
         shape: Any = gen._deref(schema) if schema is not None else {"type": "array"}
         if is_list(shape, gen):
@@ -167,7 +168,7 @@ class Resource:
             if name.lower().replace("_", "") in _COUNT_FIELDS and "integer" in str(
                 gen._deref(sub).get("type")
             ):
-                out[name] = len(records)
+                out[name] = total
         return conform(out, shape)
 
     def _create(
