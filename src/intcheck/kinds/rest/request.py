@@ -1,4 +1,4 @@
-"""Request rules of an OpenAPI operation: routing, parameter styles, body, content type, security.
+"""Request rules of an OpenAPI operation: parameter styles, body, content type, security.
 
 A broken rule becomes a ``Broken`` value naming the statuses that fit it, best first (415 for a
 content type, 422 then 400 for a body); the handler answers with the first the spec documents.
@@ -6,16 +6,13 @@ content type, 422 then 400 for a body); the handler answers with the first the s
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote
 
 from aiohttp import web
 
 from intcheck import jsonwire
-from intcheck.cache import BoundedCache
 from intcheck.kinds.schema_convert import SchemaError, SchemaValidator
 
 if TYPE_CHECKING:
@@ -77,86 +74,6 @@ class Checked:
     broken: Broken | None = None
     params: dict[str, dict[str, Any]] = field(default_factory=dict)
     body: Any = None
-
-
-Matched = tuple["Op | None", dict[str, str]] | None  # what Router.match finds
-
-
-class Router:
-    """Finds the operation for a path; same-shaped templates are told apart by their patterns."""
-
-    def __init__(self, ops: list[Op]) -> None:
-        routes: dict[str, _Route] = {}
-        for op in ops:
-            route = routes.get(op.template)
-            if route is None:
-                route = routes[op.template] = _Route(op.template)
-            route.ops[op.method] = op
-        self._buckets: dict[int, list[_Route]] = {}
-        for route in sorted(routes.values(), key=lambda r: -r.literal):
-            self._buckets.setdefault(route.segments, []).append(route)
-        # the same path and method find the same operation: remember it (the values are shared,
-        # so callers only read them)
-        self._found: BoundedCache[tuple[str, str], Matched] = BoundedCache()
-
-    def match(self, path: str, method: str) -> Matched:
-        """``(op, path values)``; ``(None, {})`` when only the method is wrong; else None."""
-        found = self._found.get((path, method))
-        if found is None:
-            found = self._match(path, method)
-            self._found.put((path, method), found, len(path))
-        return found
-
-    def _match(self, path: str, method: str) -> Matched:
-        if len(path) > 1:
-            path = path.rstrip("/") or "/"
-        candidates = []
-        for route in self._buckets.get(path.count("/"), ()):
-            found = route.regex.fullmatch(path)
-            if found is not None:
-                values = {
-                    n: unquote(v) if "%" in v else v
-                    for n, v in zip(route.names, found.groups(), strict=True)
-                }
-                candidates.append((route, values))
-        if not candidates:
-            return None
-        if method == "HEAD":
-            method = "HEAD" if any("HEAD" in r.ops for r, _ in candidates) else "GET"
-        with_method = [(r, v) for r, v in candidates if method in r.ops]
-        if not with_method:
-            return None, {}
-        if len(with_method) > 1:
-            for route, values in with_method:
-                if route.fits(method, values):
-                    return route.ops[method], values
-        route, values = with_method[0]
-        return route.ops[method], values
-
-
-class _Route:
-    def __init__(self, template: str) -> None:
-        self.template = template.rstrip("/") or "/"
-        self.ops: dict[str, Op] = {}
-        parts = re.split(r"\{([^}]+)\}", self.template)
-        self.names = parts[1::2]
-        self.regex = re.compile(
-            "".join(re.escape(p) if i % 2 == 0 else "([^/]+?)" for i, p in enumerate(parts))
-        )
-        self.literal = sum(len(p) for p in parts[0::2])
-        self.segments = self.template.count("/")
-
-    def fits(self, method: str, values: Mapping[str, str]) -> bool:
-        for param in self.ops[method].params:
-            if param.location != "path" or param.validator is None or param.name not in values:
-                continue
-            try:
-                value = _coerce(values[param.name], param)
-            except jsonwire.Refused:
-                return False
-            if not param.validator.is_valid(value):
-                return False
-        return True
 
 
 def check_request(op: Op, request: web.Request, path_values: Mapping[str, str]) -> Checked:
@@ -225,7 +142,7 @@ async def check_body(spec: RequestBody, request: web.Request) -> tuple[Any, Brok
         if media.startswith(("multipart/", "application/x-www-form-urlencoded")):
             form = await request.post()
             value: Any = {
-                name: _coerce(item, _property(schema, name)) if isinstance(item, str) else "file"
+                name: coerce(item, _property(schema, name)) if isinstance(item, str) else "file"
                 for name, item in form.items()
             }
         else:
@@ -333,7 +250,7 @@ def _extract(param: Param, request: web.Request, path: Mapping[str, str]) -> tup
         )
         if raw is None:
             return False, None
-        return True, raw if param.text else _coerce(raw, param)
+        return True, raw if param.text else coerce(raw, param)
     shape = param.shape
     name, style = param.name, param.style
     exploded = style == "deepObject" or param.explode
@@ -346,13 +263,13 @@ def _extract(param: Param, request: web.Request, path: Mapping[str, str]) -> tup
         else:
             props = (param.schema.get("properties") or {}) if isinstance(param.schema, dict) else {}
             pairs = {k: v for k, v in request.query.items() if k in props}
-        return bool(pairs), {k: _coerce(v, _property(param.schema, k)) for k, v in pairs.items()}
+        return bool(pairs), {k: coerce(v, _property(param.schema, k)) for k, v in pairs.items()}
     if param.location == "path":
         raw = path.get(name)
     elif param.location == "query":
         values = request.query.getall(name, [])
         if shape == "array" and param.explode and style == "form" and values:
-            return True, [_coerce(v, _items(param)) for v in values]
+            return True, [coerce(v, _items(param)) for v in values]
         raw = values[0] if values else None
     elif param.location == "header":
         raw = request.headers.get(name)
@@ -370,15 +287,15 @@ def _extract(param: Param, request: web.Request, path: Mapping[str, str]) -> tup
         raw = raw.removeprefix(";").removeprefix(f"{name}=")
         sep = f";{name}=" if param.explode and shape == "array" else ";" if param.explode else ","
     if shape == "array":
-        return True, [_coerce(v, _items(param)) for v in raw.split(sep)] if raw else []
+        return True, [coerce(v, _items(param)) for v in raw.split(sep)] if raw else []
     if shape == "object":
         if param.explode:
             pairs = dict(p.partition("=")[::2] for p in raw.split(sep) if p)
         else:
             parts = raw.split(sep)
             pairs = dict(zip(parts[0::2], parts[1::2], strict=False))
-        return True, {k: _coerce(v, _property(param.schema, k)) for k, v in pairs.items()}
-    return True, _coerce(raw, param)
+        return True, {k: coerce(v, _property(param.schema, k)) for k, v in pairs.items()}
+    return True, coerce(raw, param)
 
 
 def _items(param: Param) -> Any:
@@ -391,7 +308,7 @@ def _property(schema: Any, name: str) -> Any:
     return {}
 
 
-def _coerce(raw: str, target: Param | Any) -> Any:
+def coerce(raw: str, target: Param | Any) -> Any:
     """Text from a URL, header or form turned into the type the schema asks for."""
     kinds = target.types if isinstance(target, Param) else json_types(target, None)
     if not kinds or kinds == {"string"}:

@@ -18,7 +18,8 @@ from faker import Faker
 
 from intcheck.contracts.openapi import HTTP_METHODS, follow_refs, resolve_pointer
 from intcheck.contracts.yamlsrc import escape
-from intcheck.kinds.rest.request import Param, RequestBody, Router, compile_security
+from intcheck.kinds.rest.request import Param, RequestBody, compile_security
+from intcheck.kinds.rest.router import Router
 from intcheck.kinds.rest.shape import Shapes
 from intcheck.kinds.schema_convert import SchemaValidator, convert_schema
 from intcheck.kinds.valuegen import Generator
