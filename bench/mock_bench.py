@@ -110,7 +110,7 @@ def _pinned(args: argparse.Namespace, tmp: Path) -> None:
                     results.setdefault((label, name), []).append(run)
         rss.append((f"after the rounds ({journal_total(base)} requests)", mock.rss_mb()))
         if args.million:
-            for name in MILLION:
+            for name in args.million_of.split(","):
                 _million(mock, base, SCENARIOS[name], scripts[name], args, rss)
     finally:
         for server in raws.values():
@@ -136,18 +136,18 @@ def _million(
     args: argparse.Namespace,
     rss: list[tuple[str, float]],
 ) -> None:
-    """A million more requests of one kind; RSS before and after (every one journaled)."""
+    """A million more requests of one kind; RSS before, after every minute, and after."""
     first = journal_total(base)
     before = mock.rss_mb()
-    served = first
+    served, series = first, []
     while served < first + 1_000_000:
         wrk(base + scenario.path, 60, args.connections, script)
         served = journal_total(base)
+        series.append(f"{(served - first) // 1000}k {mock.rss_mb():.1f}")
     after = mock.rss_mb()
     rss.append((f"after {served - first:,} × {scenario.name} (was {before:.1f})", after))
-    print(
-        f"RSS {before:.1f} -> {after:.1f} MiB over {served - first:,} {scenario.name}", flush=True
-    )
+    print(f"RSS {before:.1f} -> {after:.1f} MiB over {served - first:,} {scenario.name}")
+    print(f"  MiB after each minute: {', '.join(series)}", flush=True)
 
 
 def _creates(args: argparse.Namespace, tmp: Path) -> None:
@@ -245,6 +245,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds per path")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--million", action="store_true", help="RSS over 1,000,000 of each kind")
+    parser.add_argument(
+        "--million-of", default=",".join(MILLION), help="the kinds --million sends, in turn"
+    )
     parser.add_argument("--skip-workers", action="store_true", help="leave out the workers part")
     parser.add_argument("--skip-creates", action="store_true", help="leave out the create rate")
     parser.add_argument("--skip-corpus", action="store_true", help="leave out big-spec start-up")
