@@ -135,8 +135,18 @@ class Work:
     indexed: int = 0  # index entries written or removed
 
 
+class _Many(dict[int, Record]):
+    """A bucket of two or more records, by id(); a bucket of one is the record itself."""
+
+    __slots__ = ()
+
+
 class _Index:
-    """Records of one collection by the keys of one field; a bucket keeps insertion order."""
+    """Records of one collection by the keys of one field, in the order they were filed.
+
+    Most keys (ids, emails, phone numbers) name one record: such a bucket is the record
+    itself, so an index costs no object per record; a key shared by more holds a ``_Many``.
+    """
 
     __slots__ = ("buckets", "field", "keys", "plain")
 
@@ -144,34 +154,50 @@ class _Index:
         self.field = field
         self.keys = keys
         self.plain = keys is value_keys  # a text value is its own key (ids: every create)
-        self.buckets: dict[str, dict[int, Record]] = {}
+        self.buckets: dict[str, Record | _Many] = {}
 
     def add(self, record: Record) -> int:
         held = record.get(self.field)
-        if self.plain and type(held) is str:
-            bucket = self.buckets.get(held)
-            if bucket is None:
-                self.buckets[held] = {id(record): record}
-            else:
-                bucket[id(record)] = record
-            return 1
-        keys = self.keys(held)
+        keys = (held,) if self.plain and type(held) is str else self.keys(held)
+        buckets = self.buckets
         for key in keys:
-            bucket = self.buckets.get(key)
-            if bucket is None:
-                self.buckets[key] = {id(record): record}
-            else:
-                bucket[id(record)] = record
+            found = buckets.get(key)
+            if found is None:
+                buckets[key] = record
+            elif isinstance(found, _Many):
+                found[id(record)] = record
+            elif found is not record:
+                buckets[key] = _Many({id(found): found, id(record): record})
         return len(keys)
 
     def remove(self, record: Record) -> int:
         held = record.get(self.field)
         keys = (held,) if self.plain and type(held) is str else self.keys(held)
+        buckets = self.buckets
         for key in keys:
-            bucket = self.buckets.get(key)
-            if bucket is not None and bucket.pop(id(record), None) is not None and not bucket:
-                del self.buckets[key]
+            found = buckets.get(key)
+            if found is record:
+                del buckets[key]
+            elif isinstance(found, _Many):
+                found.pop(id(record), None)
+                if len(found) == 1:  # one left: the bucket is that record again
+                    buckets[key] = next(iter(found.values()))
         return len(keys)
+
+    def get(self, key: str) -> Mapping[int, Record]:
+        """The records filed under ``key``, by id()."""
+        found = self.buckets.get(key)
+        if found is None:
+            return _EMPTY
+        return found if isinstance(found, _Many) else {id(found): found}
+
+    def held(self) -> Iterator[Record]:
+        """Every record filed, once per key it is filed under."""
+        for found in self.buckets.values():
+            if isinstance(found, _Many):
+                yield from found.values()
+            else:
+                yield found
 
 
 class Collection:
@@ -332,7 +358,7 @@ class DataStore:
         wanted = keys(value)
         if found is None or not wanted:
             return _EMPTY
-        return found.index(field, keys).buckets.get(wanted[0], _EMPTY)
+        return found.index(field, keys).get(wanted[0])
 
     def matching(
         self, collection: str, field: str, value: Any, keys: Keys = value_keys
