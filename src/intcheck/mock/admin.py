@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from intcheck import jsonwire
 from intcheck.mock.faults import parse_behaviour, problem
 from intcheck.mock.journal import JournalQuery
 
@@ -58,12 +59,16 @@ class _Admin:
 
     async def journal(self, request: web.Request) -> web.Response:
         try:
+            status, since, limit = (
+                _filter(request, name, integer=name != "since")
+                for name in ("status", "since", "limit")
+            )
             query = JournalQuery(
                 contract=request.query.get("contract"),
                 operation=request.query.get("operation"),
-                status=int(request.query["status"]) if "status" in request.query else None,
-                since=float(request.query["since"]) if "since" in request.query else None,
-                limit=int(request.query["limit"]) if "limit" in request.query else None,
+                status=None if status is None else int(status),
+                since=since,
+                limit=None if limit is None else int(limit),
             )
         except ValueError as exc:
             return _bad(f"bad filter: {exc}")
@@ -99,7 +104,7 @@ class _Admin:
             return target
         contract, operation = target
         try:
-            fields = parse_behaviour(await request.json())
+            fields = parse_behaviour(jsonwire.read_request(await request.read()))
         except ValueError as exc:
             return _bad(str(exc))
         changed = self.server.behaviours.update(contract, operation, fields)
@@ -144,6 +149,18 @@ def _plain(fields: dict[str, Any]) -> dict[str, Any]:
         else:
             out[key] = value
     return out
+
+
+def _filter(request: web.Request, name: str, *, integer: bool) -> float | None:
+    """A numeric journal filter, in ASCII digits (``int()`` would also read ``١٢``)."""
+    text = request.query.get(name)
+    if text is None:
+        return None
+    value = jsonwire.number(text, integer=integer)
+    if value is None or value < 0:
+        kind = "a whole number" if integer else "a number"
+        raise ValueError(f"{name}: expected {kind} >= 0, got {text!r}")
+    return value
 
 
 def _bad(detail: str, status: int = 400) -> web.Response:

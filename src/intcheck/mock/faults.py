@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from intcheck import jsonwire
 from intcheck.kinds.base import OPERATION
 from intcheck.model import FAULT_KINDS, Faults, Latency
 
@@ -67,30 +68,53 @@ def parse_behaviour(data: Any) -> dict[str, Any]:
         lat = data["latency"] or {}
         if not isinstance(lat, dict) or set(lat) - {"fixed_ms", "median_ms", "p99_ms"}:
             raise ValueError("latency: expected {fixed_ms, median_ms, p99_ms}")
-        values = {k: float(v) for k, v in lat.items()}
-        if any(v < 0 for v in values.values()):
-            raise ValueError("latency: values must be >= 0")
+        values = {k: _number(v, f"latency.{k}", high=_MAX_MS) for k, v in lat.items()}
         out["latency"] = Latency(**values)
     if "faults" in data:
         faults = data["faults"] or {}
-        rate = float(faults.get("rate", 0.0))
-        kinds = tuple(faults.get("kinds") or ("http_503",))
-        if not 0 <= rate <= 1:
-            raise ValueError("faults.rate: expected a number between 0 and 1")
+        if not isinstance(faults, dict):
+            raise ValueError("faults: expected {rate, kinds}")
+        rate = _number(faults.get("rate", 0.0), "faults.rate", high=1.0)
+        kinds = faults.get("kinds") or ("http_503",)
+        if not isinstance(kinds, list | tuple) or not all(isinstance(k, str) for k in kinds):
+            raise ValueError(f"faults.kinds: expected a list of {list(FAULT_KINDS)}")
         bad = [k for k in kinds if k not in FAULT_KINDS]
         if bad:
             raise ValueError(f"faults.kinds: unknown {bad}; expected some of {list(FAULT_KINDS)}")
-        out["faults"] = Faults(rate=rate, kinds=kinds)
+        out["faults"] = Faults(rate=rate, kinds=tuple(kinds))
     if "force" in data:
         force = data["force"]
         if force is not None and not isinstance(force, dict):
             raise ValueError("force: expected {status, example, body, fault} or null")
         if force and force.get("fault") not in (None, *FAULT_KINDS):
             raise ValueError(f"force.fault: expected one of {list(FAULT_KINDS)}")
+        if force and "status" in force:
+            # checked here, once: an answer must never be the first to find it is no status
+            status = _number(force["status"], "force.status", low=100, high=599)
+            if status != int(status):
+                raise ValueError(f"force.status: expected an HTTP status, got {force['status']!r}")
+            force = {**force, "status": int(status)}
         out["force"] = force or None
     if "timeout_ms" in data:
-        out["timeout_ms"] = float(data["timeout_ms"])
+        out["timeout_ms"] = _number(data["timeout_ms"], "timeout_ms", high=_MAX_MS)
     return out
+
+
+_MAX_MS = 3_600_000.0  # an hour: longer holds no connection open in any client
+
+
+def _number(value: Any, where: str, *, low: float = 0.0, high: float) -> float:
+    """A JSON number, or text of ASCII digits, from ``low`` to ``high``; else ValueError.
+
+    ``float()`` alone would take ``"١٢"``, ``"nan"`` and ``"inf"``, and ``None`` would raise a
+    TypeError: each of them once broke every later answer or the admin call itself.
+    """
+    number = jsonwire.number(value, integer=False) if isinstance(value, str) else value
+    if isinstance(number, bool) or not isinstance(number, int | float):
+        raise ValueError(f"{where}: expected a number, got {value!r}")
+    if not low <= number <= high:  # also false for NaN
+        raise ValueError(f"{where}: expected a number from {low:g} to {high:g}, got {value!r}")
+    return float(number)
 
 
 class Behaviours:

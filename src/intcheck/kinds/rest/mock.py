@@ -16,8 +16,8 @@ from intcheck import jsonwire
 from intcheck.cache import BoundedCache
 from intcheck.kinds.base import OPERATION, PREFER, VALIDATION
 from intcheck.kinds.rest.request import Broken, check_body, check_request
+from intcheck.kinds.rest.resources import bind_resources
 from intcheck.kinds.rest.spec import Spec
-from intcheck.kinds.rest.state import bind_resources
 
 if TYPE_CHECKING:
     from intcheck.kinds.base import MockContext
@@ -59,6 +59,39 @@ class _Read:
     validation: str
 
 
+@dataclass(frozen=True, slots=True)
+class _Out:
+    """What an answer documented under one status takes, worked out on its first use."""
+
+    code: int
+    reply: Reply | None
+    generated: tuple[tuple[str, Any, Any], ...]  # documented headers: name, schema, example
+    media_type: str  # "" when no body goes out
+    body: bool
+    json: bool
+    etag: bool
+
+    @classmethod
+    def of(cls, op: Op, status: str) -> _Out:
+        reply = op.replies.get(status)
+        code = (
+            int(status)
+            if status.isascii() and status.isdigit()
+            else (500 if status == "5XX" else 400 if status == "4XX" else 200)
+        )
+        media = reply.media_type if reply is not None else None
+        generated = tuple(reply.headers) if reply is not None else ()
+        return cls(
+            code=code,
+            reply=reply,
+            generated=generated,
+            media_type=media or "",
+            body=media is not None and code != 204,
+            json="json" in (media or ""),
+            etag=any(name == "ETag" for name, _, _ in generated),
+        )
+
+
 class RestHandler:
     """Answers every request below one contract's mount point."""
 
@@ -70,6 +103,10 @@ class RestHandler:
         # Answers to GETs by (path and query, headers, store version): the same request on
         # unchanged data gets the same answer, validation included, so it is worked out once.
         self._reads: BoundedCache[tuple[Any, ...], _Read] = BoundedCache()
+        # Rendered bodies by (operation, status, record and store version or example): one
+        # budget for the whole contract, however many operations it has.
+        self._bodies: BoundedCache[tuple[Any, ...], bytes] = BoundedCache()
+        self._outs: dict[tuple[str, str], _Out] = {}  # what render needs, by operation and status
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         if request.method != "GET" or request.get(PREFER) is not None:
@@ -113,9 +150,12 @@ class RestHandler:
             request[VALIDATION] = checked.broken.rule
             return self.problem(op, checked.broken)
         request[VALIDATION] = "ok"
-        prefer = _prefer(request, op.name) if _asks_preference(request) else {}
-        if "code" in prefer or "example" in prefer or op.resource is None:
-            return self.render(op, _prefer_status(op, prefer), prefer.get("example"))
+        if "Prefer" in request.headers or request.get(PREFER) is not None:
+            prefer = _prefer(request, op.name)
+            if "code" in prefer or "example" in prefer:
+                return self.render(op, _prefer_status(op, prefer), prefer.get("example"))
+        if op.resource is None:
+            return self.render(op, op.success)
         return op.resource.answer(self, op, checked.params, checked.body)
 
     def render(
@@ -135,27 +175,31 @@ class RestHandler:
         ``make`` builds the value only when ``cache_key`` has no rendered body yet; a value
         ``checked`` against the reply's schema already is not checked again.
         """
-        reply = op.replies.get(status)
-        code = (
-            int(status)
-            if status.isdigit()
-            else (500 if status == "5XX" else 400 if status == "4XX" else 200)
-        )
+        out = self._outs.get((op.name, status))
+        if out is None:
+            out = self._outs[(op.name, status)] = _Out.of(op, status)
+        reply = out.reply
         if reply is None:
-            return web.Response(status=code)
+            return web.Response(status=out.code)
         sent: dict[str, str] = {}
-        if reply.headers:
+        if out.generated:
             given = {name.lower() for name in headers} if headers else set()
-            for name, schema, ex in reply.headers:
+            for name, schema, ex in out.generated:
                 if name.lower() not in given:
                     sent[name] = self._header(name, schema, ex)
         if headers:
             sent.update(headers)
-        if reply.media_type is None or code == 204:
-            return web.Response(status=code, headers=sent)
+        if not out.body:
+            return web.Response(status=out.code, headers=sent)
         computed = value is not ... or make is not None
-        key = (status, cache_key) if cache_key else None if computed else (status, example)
-        body = op.cache.get(key) if key is not None else None
+        key = (
+            (op.name, status, cache_key)
+            if cache_key
+            else None
+            if computed
+            else (op.name, status, example)
+        )
+        body = self._bodies.get(key) if key is not None else None
         if body is None:
             if make is not None:
                 value = make()
@@ -163,12 +207,12 @@ class RestHandler:
                 value = self.pick_example(reply, example)
             elif reply.schema is not None and not checked:
                 value = self.repair(value, reply.schema)
-            body = _encode(value, reply.media_type)
+            body = jsonwire.dumps(value) if out.json else _encode(value, out.media_type)
             if key is not None:
-                op.cache.put(key, body, len(body))
-        if "ETag" in sent and (headers is None or "ETag" not in headers):
+                self._bodies.put(key, body, len(body))
+        if out.etag and (headers is None or "ETag" not in headers):
             sent["ETag"] = f'"{zlib.crc32(body):08x}"'  # same representation, same tag
-        return web.Response(status=code, body=body, headers=sent, content_type=reply.media_type)
+        return web.Response(status=out.code, body=body, headers=sent, content_type=out.media_type)
 
     def pick_example(self, reply: Reply, name: str | None) -> Any:
         """A documented example (the named one, else the first valid one), else generated."""
@@ -274,10 +318,6 @@ def _problem_status(op: Op | None, candidates: tuple[int, ...]) -> int:
     return candidates[0] if "default" in op.replies else 400
 
 
-def _asks_preference(request: web.Request) -> bool:
-    return "Prefer" in request.headers or request.get(PREFER) is not None
-
-
 def _prefer(request: web.Request, op_name: str) -> dict[str, str]:
     forced = request.get(PREFER)
     found: dict[str, str] = dict(forced(op_name) or {}) if forced is not None else {}
@@ -293,7 +333,7 @@ def _prefer_status(op: Op, prefer: Mapping[str, str]) -> str:
     wanted = prefer.get("code", "").upper()
     if wanted in op.replies:
         return wanted
-    if wanted.isdigit() and f"{wanted[0]}XX" in op.replies:
+    if wanted.isascii() and wanted.isdigit() and f"{wanted[0]}XX" in op.replies:
         return f"{wanted[0]}XX"
     if "example" in prefer:
         for status, reply in op.replies.items():

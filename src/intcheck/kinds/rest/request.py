@@ -1,4 +1,4 @@
-"""Request rules of an OpenAPI operation: routing, parameter styles, body, content type, security.
+"""Request rules of an OpenAPI operation: parameter styles, body, content type, security.
 
 A broken rule becomes a ``Broken`` value naming the statuses that fit it, best first (415 for a
 content type, 422 then 400 for a body); the handler answers with the first the spec documents.
@@ -6,26 +6,19 @@ content type, 422 then 400 for a body); the handler answers with the first the s
 
 from __future__ import annotations
 
-import json
-import math
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote
 
 from aiohttp import web
 
 from intcheck import jsonwire
-from intcheck.cache import BoundedCache
 from intcheck.kinds.schema_convert import SchemaError, SchemaValidator
 
 if TYPE_CHECKING:
     from intcheck.kinds.rest.spec import Op
 
 
-_INT = re.compile(r"-?\d+")
-_NUMBER = re.compile(r"-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
 _SEPARATORS = {"spaceDelimited": " ", "pipeDelimited": "|"}
 
 
@@ -45,12 +38,18 @@ class Param:
     types: set[str] = field(default_factory=set)  # JSON types the schema allows
     shape: str = "scalar"  # array | object | scalar: how the raw text is split
     where: str = ""  # "path.id": how problems name the parameter
+    plain: bool = False  # one value as sent (most parameters): read without the style rules
+    text: bool = False  # a string as it is, nothing to coerce
 
     def __post_init__(self) -> None:
         self.where = f"{self.location}.{self.name}"
-        self.types = _types(self.schema, self.resolve)
+        self.types = json_types(self.schema, self.resolve)
         kinds = self.types
         self.shape = "array" if "array" in kinds else "object" if "object" in kinds else "scalar"
+        self.plain = (
+            self.shape == "scalar" and not self.is_json and self.style in ("simple", "form")
+        )
+        self.text = not kinds or kinds == {"string"}
 
 
 @dataclass(slots=True)
@@ -77,85 +76,6 @@ class Checked:
     body: Any = None
 
 
-Matched = tuple["Op | None", dict[str, str]] | None  # what Router.match finds
-
-
-class Router:
-    """Finds the operation for a path; same-shaped templates are told apart by their patterns."""
-
-    def __init__(self, ops: list[Op]) -> None:
-        routes: dict[str, _Route] = {}
-        for op in ops:
-            route = routes.get(op.template)
-            if route is None:
-                route = routes[op.template] = _Route(op.template)
-            route.ops[op.method] = op
-        self._buckets: dict[int, list[_Route]] = {}
-        for route in sorted(routes.values(), key=lambda r: -r.literal):
-            self._buckets.setdefault(route.segments, []).append(route)
-        # the same path and method find the same operation: remember it (the values are shared,
-        # so callers only read them)
-        self._found: BoundedCache[tuple[str, str], Matched] = BoundedCache()
-
-    def match(self, path: str, method: str) -> Matched:
-        """``(op, path values)``; ``(None, {})`` when only the method is wrong; else None."""
-        found = self._found.get((path, method))
-        if found is None:
-            found = self._match(path, method)
-            self._found.put((path, method), found, len(path))
-        return found
-
-    def _match(self, path: str, method: str) -> Matched:
-        if len(path) > 1:
-            path = path.rstrip("/") or "/"
-        candidates = []
-        for route in self._buckets.get(path.count("/"), ()):
-            found = route.regex.fullmatch(path)
-            if found is not None:
-                values = {
-                    n: unquote(v) if "%" in v else v
-                    for n, v in zip(route.names, found.groups(), strict=True)
-                }
-                candidates.append((route, values))
-        if not candidates:
-            return None
-        if method == "HEAD":
-            method = "HEAD" if any("HEAD" in r.ops for r, _ in candidates) else "GET"
-        with_method = [(r, v) for r, v in candidates if method in r.ops]
-        if not with_method:
-            return None, {}
-        if len(with_method) > 1:
-            for route, values in with_method:
-                if route.fits(method, values):
-                    return route.ops[method], values
-        route, values = with_method[0]
-        return route.ops[method], values
-
-
-class _Route:
-    def __init__(self, template: str) -> None:
-        self.template = template.rstrip("/") or "/"
-        self.ops: dict[str, Op] = {}
-        parts = re.split(r"\{([^}]+)\}", self.template)
-        self.names = parts[1::2]
-        self.regex = re.compile(
-            "".join(re.escape(p) if i % 2 == 0 else "([^/]+?)" for i, p in enumerate(parts))
-        )
-        self.literal = sum(len(p) for p in parts[0::2])
-        self.segments = self.template.count("/")
-
-    def fits(self, method: str, values: Mapping[str, str]) -> bool:
-        for param in self.ops[method].params:
-            if (
-                param.location == "path"
-                and param.validator is not None
-                and param.name in values
-                and not param.validator.is_valid(_coerce(values[param.name], param))
-            ):
-                return False
-        return True
-
-
 def check_request(op: Op, request: web.Request, path_values: Mapping[str, str]) -> Checked:
     """Security, then parameters; the body is ``check_body``'s (it must be awaited)."""
     if op.security and not _authorized(op.security, request):
@@ -173,6 +93,9 @@ def check_request(op: Op, request: web.Request, path_values: Mapping[str, str]) 
         where = param.where
         try:
             present, value = _extract(param, request, path_values)
+        except jsonwire.Refused as exc:
+            errors.append(SchemaError(where, exc.rule, f"{where}: {exc}"))
+            continue
         except ValueError as exc:
             errors.append(SchemaError(where, "style", str(exc)))
             continue
@@ -181,7 +104,7 @@ def check_request(op: Op, request: web.Request, path_values: Mapping[str, str]) 
                 errors.append(SchemaError(where, "required", f"{where} is required"))
             continue
         checked.params[param.location][param.name] = value
-        if param.validator is not None:  # errors() answers a valid value cheaply
+        if param.validator is not None and not param.validator.is_valid(value):
             errors.extend(
                 SchemaError(where + e.pointer, e.rule, e.message)
                 for e in param.validator.errors(value, limit=3)
@@ -219,7 +142,7 @@ async def check_body(spec: RequestBody, request: web.Request) -> tuple[Any, Brok
         if media.startswith(("multipart/", "application/x-www-form-urlencoded")):
             form = await request.post()
             value: Any = {
-                name: _coerce(item, _property(schema, name)) if isinstance(item, str) else "file"
+                name: coerce(item, _property(schema, name)) if isinstance(item, str) else "file"
                 for name, item in form.items()
             }
         else:
@@ -232,6 +155,8 @@ async def check_body(spec: RequestBody, request: web.Request) -> tuple[Any, Brok
             "the request body is larger than 1 MiB",
             title="Payload Too Large",
         )
+    except jsonwire.Refused as exc:
+        return None, Broken((400, 422), exc.rule, f"the body is not valid {key}: {exc}")
     except (ValueError, UnicodeDecodeError) as exc:
         return None, Broken((400, 422), "malformed", f"the body is not valid {key}: {exc}")
     if validator is not None and not (isinstance(value, bytes)):
@@ -249,7 +174,7 @@ async def check_body(spec: RequestBody, request: web.Request) -> tuple[Any, Brok
 
 def _decode(raw: bytes, media: str) -> Any:
     if "json" in media:
-        return jsonwire.loads(raw)
+        return jsonwire.read_request(raw)
     if media.startswith("text/"):
         return raw.decode("utf-8")
     return raw
@@ -311,9 +236,25 @@ def _present(check: tuple[str, str, str], request: web.Request) -> bool:
 
 def _extract(param: Param, request: web.Request, path: Mapping[str, str]) -> tuple[bool, Any]:
     """The parameter's value decoded per its style and explode, then coerced to its types."""
+    raw: str | None
+    if param.plain:
+        where = param.location
+        raw = (
+            path.get(param.name)
+            if where == "path"
+            else request.query.get(param.name)
+            if where == "query"
+            else request.headers.get(param.name)
+            if where == "header"
+            else request.cookies.get(param.name)
+        )
+        if raw is None:
+            return False, None
+        return True, raw if param.text else coerce(raw, param)
     shape = param.shape
     name, style = param.name, param.style
-    if param.location == "query" and shape == "object" and (style == "deepObject" or param.explode):
+    exploded = style == "deepObject" or param.explode
+    if param.location == "query" and shape == "object" and exploded and not param.is_json:
         prefix = f"{name}["
         if style == "deepObject":
             pairs = {
@@ -322,14 +263,13 @@ def _extract(param: Param, request: web.Request, path: Mapping[str, str]) -> tup
         else:
             props = (param.schema.get("properties") or {}) if isinstance(param.schema, dict) else {}
             pairs = {k: v for k, v in request.query.items() if k in props}
-        return bool(pairs), {k: _coerce(v, _property(param.schema, k)) for k, v in pairs.items()}
-    raw: str | None
+        return bool(pairs), {k: coerce(v, _property(param.schema, k)) for k, v in pairs.items()}
     if param.location == "path":
         raw = path.get(name)
     elif param.location == "query":
         values = request.query.getall(name, [])
         if shape == "array" and param.explode and style == "form" and values:
-            return True, [_coerce(v, _items(param)) for v in values]
+            return True, [coerce(v, _items(param)) for v in values]
         raw = values[0] if values else None
     elif param.location == "header":
         raw = request.headers.get(name)
@@ -338,7 +278,7 @@ def _extract(param: Param, request: web.Request, path: Mapping[str, str]) -> tup
     if raw is None:
         return False, None
     if param.is_json:
-        return True, json.loads(raw)
+        return True, jsonwire.read_request(raw)
     sep = _SEPARATORS.get(style, ",")
     if style == "label":
         raw = raw.removeprefix(".")
@@ -347,15 +287,15 @@ def _extract(param: Param, request: web.Request, path: Mapping[str, str]) -> tup
         raw = raw.removeprefix(";").removeprefix(f"{name}=")
         sep = f";{name}=" if param.explode and shape == "array" else ";" if param.explode else ","
     if shape == "array":
-        return True, [_coerce(v, _items(param)) for v in raw.split(sep)] if raw else []
+        return True, [coerce(v, _items(param)) for v in raw.split(sep)] if raw else []
     if shape == "object":
         if param.explode:
             pairs = dict(p.partition("=")[::2] for p in raw.split(sep) if p)
         else:
             parts = raw.split(sep)
             pairs = dict(zip(parts[0::2], parts[1::2], strict=False))
-        return True, {k: _coerce(v, _property(param.schema, k)) for k, v in pairs.items()}
-    return True, _coerce(raw, param)
+        return True, {k: coerce(v, _property(param.schema, k)) for k, v in pairs.items()}
+    return True, coerce(raw, param)
 
 
 def _items(param: Param) -> Any:
@@ -368,17 +308,16 @@ def _property(schema: Any, name: str) -> Any:
     return {}
 
 
-def _coerce(raw: str, target: Param | Any) -> Any:
+def coerce(raw: str, target: Param | Any) -> Any:
     """Text from a URL, header or form turned into the type the schema asks for."""
-    kinds = target.types if isinstance(target, Param) else _types(target, None)
+    kinds = target.types if isinstance(target, Param) else json_types(target, None)
     if not kinds or kinds == {"string"}:
         return raw
-    if "integer" in kinds and _INT.fullmatch(raw):
-        return int(raw)
-    if "number" in kinds and _NUMBER.fullmatch(raw):
-        number = float(raw)
-        if math.isfinite(number):
-            return int(number) if _INT.fullmatch(raw) else number
+    if "integer" in kinds or "number" in kinds:
+        # ASCII digits only: int("١٢") is 12 to Python, but no client means a number by it
+        number = jsonwire.number(raw, integer="number" not in kinds)
+        if number is not None:
+            return number
     if "boolean" in kinds and raw in ("true", "false"):
         return raw == "true"
     if "null" in kinds and raw in ("", "null"):
@@ -386,16 +325,17 @@ def _coerce(raw: str, target: Param | Any) -> Any:
     return raw
 
 
-def _types(schema: Any, resolve: Callable[[Any], Any] | None, depth: int = 0) -> set[str]:
+def json_types(schema: Any, resolve: Callable[[Any], Any] | None, depth: int = 0) -> set[str]:
+    """The JSON types a schema allows (through ``$ref`` with ``resolve``, and its branches)."""
     if not isinstance(schema, dict) or depth > 6:
         return set()
     if "$ref" in schema and resolve is not None:
-        return _types(resolve(schema), resolve, depth + 1)
+        return json_types(resolve(schema), resolve, depth + 1)
     kind = schema.get("type")
     found = {kind} if isinstance(kind, str) else set(kind) if isinstance(kind, list) else set()
     for key in ("allOf", "oneOf", "anyOf"):
         for branch in schema.get(key) or []:
-            found |= _types(branch, resolve, depth + 1)
+            found |= json_types(branch, resolve, depth + 1)
     if not found and "properties" in schema:
         found.add("object")
     if not found and "items" in schema:

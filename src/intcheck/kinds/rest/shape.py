@@ -17,13 +17,10 @@ if TYPE_CHECKING:
 Shaper = Callable[[Any, int], Any]  # (value, depth) -> shaped value
 MAX_DEPTH = 12  # below this, values are passed through unshaped (recursive schemas)
 _CONTAINERS = (dict, list)
+_SCALARS = frozenset(("string", "integer", "number", "boolean", "null"))
 
 
 def _unchanged(value: Any, depth: int) -> Any:
-    return value
-
-
-def _hidden(value: Any, depth: int) -> Any:  # a marker: the property is left out
     return value
 
 
@@ -34,12 +31,27 @@ class Shapes:
         self._gen = generator
         # by id() of the schema node; the nodes live as long as the spec, and are kept here too
         self._compiled: dict[int, tuple[Any, Shaper]] = {}
+        self._required: dict[int, tuple[Any, frozenset[str]]] = {}
 
     def conform(self, value: Any, schema: Any, depth: int = 0) -> Any:
         """``value`` shaped to ``schema``: unknown and writeOnly fields dropped, gaps filled."""
-        return self._shaper(schema)(value, depth)
+        return self.shaper(schema)(value, depth)
 
-    def _shaper(self, schema: Any) -> Shaper:
+    def required(self, schema: Any) -> frozenset[str]:
+        """The properties ``schema`` requires (those ``conform`` fills in when missing)."""
+        found = self._required.get(id(schema))
+        if found is None or found[0] is not schema:
+            node = self._gen._deref(schema)
+            names = node.get("required", []) if isinstance(node, dict) else []
+            found = self._required[id(schema)] = (
+                schema,
+                frozenset(n for n in names if isinstance(n, str)),
+            )
+        return found[1]
+
+    def shaper(self, schema: Any) -> Shaper:
+        """The compiled ``conform`` of ``schema``, for callers that shape with it again and
+        again (found once, rather than looked up by the schema on every call)."""
         found = self._compiled.get(id(schema))
         if found is not None and found[0] is schema:
             return found[1]
@@ -61,34 +73,66 @@ class Shapes:
         props: dict[str, Any] = node.get("properties") or {}
         extra = node.get("additionalProperties")
         keep_unknown = isinstance(extra, dict) or (not props and extra is not False)
-        fields = {
-            name: _hidden if gen._hidden(sub) else self._shaper(sub) for name, sub in props.items()
-        }
+        hidden = frozenset(name for name, sub in props.items() if gen._hidden(sub))
+        shown = {name: self.shaper(sub) for name, sub in props.items() if name not in hidden}
+        names = tuple(shown)
+        # properties whose values may be arrays or objects, the only ones shaped further
+        nested = tuple(
+            (name, shaper)
+            for name, shaper in shown.items()
+            if not _types(gen._deref(props[name])) <= _SCALARS
+        )
         required = [key for key in node.get("required", []) if isinstance(key, str)]
+        must = frozenset(required)
         fillers = {key: gen.filler(props.get(key, {}), key) for key in required}
         items = node.get("items")
-        each = self._shaper(items) if isinstance(items, dict) else None
+        each = self.shaper(items) if isinstance(items, dict) else None
+        containers = _CONTAINERS
 
         def shape(value: Any, depth: int) -> Any:
             if depth > MAX_DEPTH:
                 return value
             if isinstance(value, dict):
-                out = {}
-                for key, item in value.items():
-                    field = fields.get(key)
-                    if field is None:
-                        if keep_unknown:
-                            out[key] = item
-                    elif field is not _hidden:
-                        # scalars come through any schema unchanged: skip the call
-                        simple = not isinstance(item, _CONTAINERS)
-                        out[key] = item if simple else field(item, depth + 1)
-                for key in required:
-                    if key not in out:
-                        out[key] = fillers[key](depth + 1)
+                deeper = depth + 1
+                keys = value.keys()
+                # which keys stay is settled in C where it can be: all of them (the common
+                # case), else those the schema shows, in its order
+                if keep_unknown:
+                    if keys.isdisjoint(hidden):
+                        out = dict(value)
+                    else:
+                        out = {k: v for k, v in value.items() if k not in hidden}
+                elif keys <= shown.keys():
+                    out = dict(value)
+                else:
+                    out = {k: value[k] for k in names if k in value}
+                # only properties whose schema admits arrays or objects are shaped further
+                for name, inner in nested:
+                    item = out.get(name)
+                    if isinstance(item, containers):
+                        out[name] = inner(item, deeper)
+                if must and not out.keys() >= must:
+                    for key in required:
+                        if key not in out:
+                            out[key] = fillers[key](deeper)
                 return out
             if each is not None and isinstance(value, list):
-                return [each(item, depth + 1) for item in value]
+                deeper = depth + 1
+                return [each(item, deeper) for item in value]
             return value
 
         return shape
+
+
+def _types(node: Any) -> set[str]:
+    """The JSON types a schema node admits at its top; "any" when it does not say."""
+    if not isinstance(node, dict):
+        return {"any"}
+    kind = node.get("type")
+    if isinstance(kind, str):
+        return {kind}
+    if isinstance(kind, list) and all(isinstance(k, str) for k in kind):
+        return set(kind)
+    if "enum" in node and all(not isinstance(v, dict | list) for v in node["enum"]):
+        return {"string"}  # scalar values only, whatever their type
+    return {"any"}

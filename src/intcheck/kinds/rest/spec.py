@@ -7,8 +7,8 @@ validators, the responses and their examples), so a request only runs compiled c
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -16,10 +16,10 @@ from urllib.parse import quote
 import jsonschema_rs
 from faker import Faker
 
-from intcheck.cache import BoundedCache
 from intcheck.contracts.openapi import HTTP_METHODS, follow_refs, resolve_pointer
 from intcheck.contracts.yamlsrc import escape
-from intcheck.kinds.rest.request import Param, RequestBody, Router, compile_security
+from intcheck.kinds.rest.request import Param, RequestBody, compile_security
+from intcheck.kinds.rest.router import Router
 from intcheck.kinds.rest.shape import Shapes
 from intcheck.kinds.schema_convert import SchemaValidator, convert_schema
 from intcheck.kinds.valuegen import Generator
@@ -55,7 +55,6 @@ class Op:
     replies: dict[str, Reply]
     success: str
     resource: Resource | None = None
-    cache: BoundedCache[Any, bytes] = field(default_factory=BoundedCache)  # see RestHandler
 
     def documents(self, status: int) -> bool:
         return str(status) in self.replies
@@ -86,7 +85,7 @@ class Spec:
         self.rng = random.Random(seed)
         faker = Faker()
         faker.seed_instance(seed)
-        self._checks: dict[int, SchemaValidator] = {}
+        self._checks: dict[int, tuple[Any, SchemaValidator]] = {}
         self.generator = Generator(self.response_doc, rng=self.rng, faker=faker, check=self.check)
         self.shapes = Shapes(self.generator)
         self.request_generator = Generator(
@@ -117,11 +116,16 @@ class Spec:
 
     def check(self, schema: Any, value: Any) -> bool:
         """Is ``value`` valid against ``schema``, a node of the converted response document?"""
-        validator = self._checks.get(id(schema))
-        if validator is None:
+        return self.checker(schema)(value)
+
+    def checker(self, schema: Any) -> Callable[[Any], bool]:
+        """``check`` for one schema, compiled once (by the node itself: an id() alone could
+        name another node once the first is gone)."""
+        found = self._checks.get(id(schema))
+        if found is None or found[0] is not schema:
             wrapped = {"allOf": [schema], "components": self.response_doc.get("components", {})}
-            validator = self._checks[id(schema)] = SchemaValidator(wrapped, self.registry)
-        return validator.is_valid(value)
+            found = self._checks[id(schema)] = (schema, SchemaValidator(wrapped, self.registry))
+        return found[1].is_valid
 
     def _compile(self, template: str, method: str, item: dict[str, Any], item_ptr: str) -> Op:
         op_ptr = f"{item_ptr}/{method}"
@@ -143,7 +147,7 @@ class Spec:
             key = str(status).upper() if str(status).lower() != "default" else "default"
             if isinstance(reply, dict):
                 replies[key] = self._reply(key, reply, reply_ptr)
-        documented = sorted(s for s in replies if s[:1] in "23" and s.isdigit())
+        documented = sorted(s for s in replies if s[:1] in "23" and s.isascii() and s.isdigit())
         success = documented[0] if documented else ("default" if "default" in replies else "")
         security = node.get("security", self.data.get("security")) or []
         schemes = (self.data.get("components") or {}).get("securitySchemes") or {}
