@@ -232,3 +232,59 @@ async def test_a_list_is_a_page_and_its_total_counts_every_match(
             body = await resp.json()
             assert len(body["items"]) == page and body["total"] == 30, params
             assert resp.headers["X-Total-Count"] == "30"
+
+
+SOAP_AUTH = {
+    "Content-Type": "text/xml; charset=utf-8",
+    "Authorization": "Basic Y3JtOmRlbW8tcGFzc3dvcmQ=",  # crm:demo-password
+}
+
+
+async def _soap(session: aiohttp.ClientSession, url: str, operation: str, inner: str) -> str:
+    body = (
+        '<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body>'
+        f'<o:{operation} xmlns:o="urn:example:orders:v1">{inner}</o:{operation}>'
+        "</soap:Body></soap:Envelope>"
+    )
+    headers = {**SOAP_AUTH, "SOAPAction": f'"urn:example:orders:v1/{operation}"'}
+    async with session.post(url, data=body, headers=headers) as resp:
+        text = await resp.text()
+        assert resp.status == 200, text
+        return text
+
+
+async def test_soap_create_and_lookup_cost_is_independent_of_record_count(
+    mock: MockServer, session: aiohttp.ClientSession
+) -> None:
+    """The SOAP mock looks records up in the store's indexes and numbers new orders from the
+    highest once: a PlaceOrder and a GetOrder cost the same after 100,000 orders as after 10."""
+    store, url = mock.store, mock.url + "/order-service"
+    store.max_created = 2 * BULK
+    place = (
+        "<o:CustomerId>C000001</o:CustomerId>"
+        "<o:Line><o:Sku>KIT-1001</o:Sku><o:Quantity>1</o:Quantity></o:Line>"
+    )
+
+    async def round_costs() -> dict[str, tuple[int, int]]:
+        costs = {}
+        for name, operation, inner in (
+            ("place", "PlaceOrder", place),
+            ("get", "GetOrder", "<o:OrderId>O20260003</o:OrderId>"),
+        ):
+            before = store.work.visited + store.work.indexed
+            call = _soap(session, url, operation, inner)
+            instructions, _ = await _instructions(lambda call=call: call)  # type: ignore[misc]
+            costs[name] = (store.work.visited + store.work.indexed - before, instructions)
+        return costs
+
+    for _ in range(3):  # the first rounds read the highest id and build the indexes
+        await round_costs()
+    few = await round_costs()
+    for number in range(BULK):
+        store.add("orders", {"order_id": f"Q{number}", "customer_id": "C000001"})
+    assert store.count("orders") > BULK
+    await round_costs()
+    many = await round_costs()
+    for name, (work, instructions) in few.items():
+        assert many[name][0] == work, (name, few, many)
+        assert many[name][1] <= instructions * 1.05 + 100, (name, few, many)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Hashable, Iterator, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
@@ -117,8 +117,8 @@ class DatasetAnswers:
         self._shape: tuple[str, ...] = ()
         self._keys: dict[str, tuple[str, str] | None] = {}
         self._types: dict[int, tuple[ComplexType, str | None]] = {}
-        # records by the text of one field, per (collection, field), at one version of the data
-        self._indexes: dict[tuple[str, str], tuple[int, dict[str, list[Mapping[str, Any]]]]] = {}
+        # per (collection, id field): (store generation, prefix, width, highest number)
+        self._sequences: dict[tuple[str, str], tuple[int, str | None, int, int]] = {}
 
     def _cached(self) -> None:
         shape = tuple(self.store.collections)
@@ -128,8 +128,8 @@ class DatasetAnswers:
     # -- what the dataset knows ------------------------------------------------------------
 
     def _template(self, collection: str) -> Mapping[str, Any]:
-        records = self.store.records(collection)
-        return records[0] if records else {}
+        first = self.store.first(collection, 1)
+        return first[0] if first else {}
 
     def key_for(self, name: str) -> tuple[str, str] | None:
         """(collection, field) when ``name`` identifies a record."""
@@ -175,18 +175,6 @@ class DatasetAnswers:
                 best, best_score = collection, hits / len(names)
         return best
 
-    def _indexed(self, collection: str, field: str) -> dict[str, list[Mapping[str, Any]]]:
-        """The records of ``collection`` by the text of ``field``: looked up, never scanned,
-        on every request; rebuilt once after each change of the data."""
-        known = self._indexes.get((collection, field))
-        if known is None or known[0] != self.store.version:
-            index: dict[str, list[Mapping[str, Any]]] = {}
-            for record in self.store.records(collection):
-                index.setdefault(_text(record.get(field)), []).append(record)
-            known = (self.store.version, index)
-            self._indexes[(collection, field)] = known
-        return known[1]
-
     def _field(self, record: Mapping[str, Any], collection: str | None, name: str) -> str | None:
         found = field_of(record, name)
         if (
@@ -209,7 +197,7 @@ class DatasetAnswers:
             if key is None or value is None or key[0] == creating:
                 continue
             collection, field = key
-            if _text(value) not in self._indexed(collection, field):
+            if not self.store.holds(collection, field, value):  # an index lookup, never a scan
                 raise NotFound(name, collection, value)
 
     def start(
@@ -280,13 +268,13 @@ class DatasetAnswers:
                 continue
             field = self._field(template, collection, name)
             if field is not None:
-                filters.append((field, _text(value)))
+                filters.append((field, value))
         if not filters:
             yield from self.store.records(collection)
             return
         (first, wanted), rest = filters[0], filters[1:]
-        for record in self._indexed(collection, first).get(wanted, ()):
-            if all(_text(record.get(field)) == value for field, value in rest):
+        for record in self.store.matching(collection, first, wanted):
+            if all(_text(record.get(field)) == _text(value) for field, value in rest):
                 yield record
 
     # -- creating ---------------------------------------------------------------------------
@@ -326,16 +314,24 @@ class DatasetAnswers:
         return None
 
     def _next_id(self, collection: str, field: str) -> str:
-        """The highest id plus one, keeping its prefix and width (O20260010 → O20260011)."""
-        best: tuple[int, str, int] | None = None
-        for record in self.store.records(collection):
-            match = re.fullmatch(r"(.*?)(\d+)", str(record.get(field, "")))
-            if match and (best is None or int(match.group(2)) > best[0]):
-                best = (int(match.group(2)), match.group(1), len(match.group(2)))
-        if best is None:
-            return f"{collection[:1].upper()}{len(self.store.records(collection)) + 1}"
-        number, prefix, width = best
-        return f"{prefix}{str(number + 1).zfill(width)}"
+        """The highest id plus one, keeping its prefix and width (O20260010 → O20260011).
+
+        The highest is read from the records once per dataset generation (after a reset);
+        every create after that costs an index lookup, however many records are held.
+        """
+        key = (collection, field)
+        known = self._sequences.get(key)
+        if known is None or known[0] != self.store.generation:
+            known = (self.store.generation, *_highest(self.store.records(collection), field))
+        generation, prefix, width, number = known
+        if prefix is None:
+            return f"{collection[:1].upper()}{self.store.count(collection) + 1}"
+        made = f"{prefix}{str(number + 1).zfill(width)}"
+        while self.store.holds(collection, field, made):
+            number += 1
+            made = f"{prefix}{str(number + 1).zfill(width)}"
+        self._sequences[key] = (generation, prefix, width, number + 1)
+        return made
 
     def _derive(
         self, field: str, example: Any, record: dict[str, Any], record_type: ComplexType
@@ -443,3 +439,16 @@ def _to_record(value: Any, example: Any) -> Any:
     except ValueError:
         return value
     return value
+
+
+def _highest(records: Iterable[Mapping[str, Any]], field: str) -> tuple[str | None, int, int]:
+    """(prefix, width, highest number) of the numbered ids in ``field``; prefix None: none."""
+    best: tuple[int, str, int] | None = None
+    for record in records:
+        match = re.fullmatch(r"(.*?)(\d+)", str(record.get(field, "")))
+        if match and (best is None or int(match.group(2)) > best[0]):
+            best = (int(match.group(2)), match.group(1), len(match.group(2)))
+    if best is None:
+        return None, 0, 0
+    number, prefix, width = best
+    return prefix, width, number
