@@ -34,7 +34,8 @@ SIMULATOR_CPU, MOCK_CPU = 0, 1
 
 async def _serve() -> None:
     from intcheck.contracts import load_plan
-    from intcheck.mock.server import MockServer, freeze_heap
+    from intcheck.mock.server import MockServer
+    from intcheck.mock.serving import freeze_heap
 
     plan = load_plan(ROOT / "contracts")
     async with MockServer(plan, port=0) as mock:

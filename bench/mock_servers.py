@@ -130,7 +130,8 @@ SCENARIOS = {
 async def serve_intcheck(port: int, journal: str, plan_path: str = "") -> None:
     """intcheck's mock of the example plan (or ``plan_path``), as ``intcheck mock`` runs it."""
     from intcheck.contracts import load_plan
-    from intcheck.mock.server import MockServer, freeze_heap
+    from intcheck.mock.server import MockServer
+    from intcheck.mock.serving import freeze_heap
     from intcheck.model import Latency
 
     plan = load_plan(Path(plan_path) if plan_path else ROOT / "contracts")

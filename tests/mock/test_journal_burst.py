@@ -12,7 +12,7 @@ import pytest
 
 from intcheck.contracts import load_plan
 from intcheck.mock import MockServer
-from intcheck.mock.server import Endpoint, serve
+from intcheck.mock.serving import Endpoint, serve
 from intcheck.model import Latency
 
 REQUESTS = 2000

@@ -263,7 +263,7 @@ def _free_port() -> int:
 
 
 async def test_contract_on_its_own_port_and_serve(tmp_path: Path) -> None:
-    from intcheck.mock.server import Endpoint, serve
+    from intcheck.mock.serving import Endpoint, serve
 
     port = _free_port()
     (tmp_path / "small.yaml").write_text(SMALL_SPEC)

@@ -49,7 +49,7 @@ def mock(
     """Serve every contract of the plan at PATH as a live mock until Ctrl-C or SIGTERM."""
     import signal
 
-    from intcheck.mock.server import serve
+    from intcheck.mock.serving import serve
 
     plan = load_plan(path)
     out.hide(plan.secrets)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from intcheck.mock.journal import Journal, JournalQuery
-from intcheck.mock.server import MockServer, serve
+from intcheck.mock.server import MockServer
+from intcheck.mock.serving import serve
 
 __all__ = ["Journal", "JournalQuery", "MockServer", "serve"]

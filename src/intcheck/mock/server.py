@@ -3,6 +3,7 @@
 >>> async with MockServer(plan) as mock:          # doctest: +SKIP
 ...     url = mock.url + "/customer-master/customers/C000001"
 
+``serving.serve`` runs it for ``intcheck mock``, in one process or as workers on one port.
 Each contract's kind builds its mock (``Kind.mock``): routes mounted at ``/<contract name>``
 (and also at ``/`` of its own ``mock.port`` when the contract sets one), services of its own
 (listeners, senders) started beside them, and admin routes at
@@ -15,17 +16,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import logging
-import multiprocessing
-import os
 import random
 import shutil
-import signal
 import socket
 import tempfile
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -34,7 +31,6 @@ from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.log import server_logger
 
-from intcheck import eventloop
 from intcheck.data import DataStore
 from intcheck.kinds.base import (
     MAX_BODY_BYTES,
@@ -131,7 +127,7 @@ class MockServer:
 
     async def start(self) -> None:
         """Bind, build every contract's mock, and start answering."""
-        sock = _listen_socket(self.host, self.port, reuse_port=self._reuse_port)
+        sock = listen_socket(self.host, self.port, reuse_port=self._reuse_port)
         own: list[tuple[web.Application, socket.socket]] = []
         try:
             await self._start(sock, own)
@@ -160,9 +156,7 @@ class MockServer:
             self._add(main, f"/{name}", contract, parts)
             self.endpoints.append((name, contract.kind, f"{self.url}/{name}"))
             if contract.mock.port and parts.routes:
-                own_sock = _listen_socket(
-                    self.host, contract.mock.port, reuse_port=self._reuse_port
-                )
+                own_sock = listen_socket(self.host, contract.mock.port, reuse_port=self._reuse_port)
                 own_url = f"http://{_url_host(self.host)}:{own_sock.getsockname()[1]}"
                 ctx = self._context(contract, own_url, random.Random(rng.random()))
                 # the routes only: the kind's services and admin routes run once, above
@@ -344,163 +338,6 @@ class MockServer:
         )
 
 
-async def serve(
-    plan: Plan,
-    *,
-    host: str = "127.0.0.1",
-    port: int = 8080,
-    seed: int = 0,
-    workers: int = 1,
-    on_ready: Callable[[list[Endpoint]], None] | None = None,
-    journal_path: str | Path | None = None,
-    journal_max_bytes: int = JOURNAL_MAX_BYTES,
-    stop_signals: tuple[signal.Signals, ...] = (),
-) -> None:
-    """Serve the plan's mocks until cancelled, or until one of ``stop_signals`` arrives.
-
-    ``on_ready`` gets ``(name, kind, url)`` tuples. A stop signal ends the run as Ctrl-C does:
-    workers stop, the journal's last entries are written and a temporary journal is removed;
-    ``intcheck mock`` passes SIGTERM, which Docker, systemd and CI stop processes with.
-    """
-    stopped = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for number in stop_signals:
-        loop.add_signal_handler(number, stopped.set)
-    try:
-        if workers <= 1:
-            async with MockServer(
-                plan,
-                host=host,
-                port=port,
-                seed=seed,
-                journal_path=journal_path,
-                journal_max_bytes=journal_max_bytes,
-            ) as mock:
-                freeze_heap()
-                if on_ready is not None:
-                    on_ready(list(mock.endpoints))
-                await stopped.wait()
-        else:
-            await _serve_workers(
-                plan, host, port, seed, workers, on_ready, journal_path, journal_max_bytes, stopped
-            )
-    finally:
-        for number in stop_signals:
-            loop.remove_signal_handler(number)
-
-
-async def _serve_workers(
-    plan: Plan,
-    host: str,
-    port: int,
-    seed: int,
-    workers: int,
-    on_ready: Callable[[list[Endpoint]], None] | None,
-    journal_path: str | Path | None,
-    journal_max_bytes: int,
-    stopped: asyncio.Event,
-) -> None:
-    directory = (
-        Path(journal_path) if journal_path else Path(tempfile.mkdtemp(prefix="intcheck-journal-"))
-    )
-    reserved = _reserve(host, port)  # holds the port; bound, not listening, so gets no connections
-    any_service_port = port == 0
-    port = reserved.getsockname()[1]
-    spawn = multiprocessing.get_context("spawn")
-    ready = spawn.Queue()
-    procs = [
-        spawn.Process(
-            target=_worker,
-            args=(
-                str(plan.source.path),
-                host,
-                port,
-                seed,
-                str(directory),
-                workers,
-                journal_max_bytes,
-                ready,
-                any_service_port,
-            ),
-            daemon=True,
-        )
-        for _ in range(workers)
-    ]
-    try:
-        for proc in procs:
-            proc.start()
-        endpoints: list[Endpoint] = []
-        for _ in procs:
-            message = await asyncio.to_thread(ready.get, True, 120)
-            if isinstance(message, str):
-                raise RuntimeError(f"mock worker failed to start: {message}")
-            endpoints = message
-        if on_ready is not None:
-            on_ready(endpoints)
-        await stopped.wait()
-    finally:
-        for proc in procs:
-            if proc.is_alive():
-                proc.terminate()
-        for proc in procs:
-            await asyncio.to_thread(proc.join, 5)
-        # the queue's feeder thread and semaphores go with it (no "leaked semaphore" warnings)
-        ready.close()
-        ready.join_thread()
-        reserved.close()
-        if journal_path is None:
-            shutil.rmtree(directory, ignore_errors=True)
-
-
-def _worker(
-    plan_path: str,
-    host: str,
-    port: int,
-    seed: int,
-    directory: str,
-    workers: int,
-    journal_max_bytes: int,
-    ready: Any,
-    any_service_port: bool = False,
-) -> None:
-    """One worker process: reload the plan (nothing unpicklable crosses) and serve the port."""
-    from intcheck.contracts import load_plan
-
-    async def main() -> None:
-        try:
-            plan = load_plan(plan_path)
-            server = MockServer(
-                plan,
-                host=host,
-                port=port,
-                seed=seed,
-                journal_path=directory,
-                reuse_port=True,
-                shared=True,
-                workers=workers,
-                journal_max_bytes=journal_max_bytes,
-                any_service_port=any_service_port,
-            )
-            await server.start()
-        except Exception as exc:  # reported to the parent, which raises it
-            ready.put(f"{type(exc).__name__}: {exc}")
-            return
-        freeze_heap()
-        ready.put(server.endpoints)
-        # SIGTERM from the parent: stop cleanly, so the journal's last loop turn is written
-        task = asyncio.current_task()
-        if task is not None:
-            asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
-        try:
-            await _orphan_watch(parent)
-        finally:
-            await server.close()
-
-    parent = os.getppid()
-    with contextlib.suppress(KeyboardInterrupt, asyncio.CancelledError):
-        eventloop.run(main())
-
-
 class _JournalRefused(logging.Handler):
     """Journals the requests aiohttp answers itself (400 for bad bytes, oversized headers, a
     TLS hello on the HTTP port), which never reach a handler or the gate: every answered
@@ -540,18 +377,6 @@ def _refused_requests_logger(journal: Journal) -> logging.Logger:
     return logger
 
 
-def freeze_heap() -> None:
-    """Take what start-up built out of the collector's walks, in a process that only serves.
-
-    The compiled specs, schemas and datasets are large and live as long as the server; frozen,
-    the collector stops walking them again and again under load. It freezes every object of
-    the process, so only process entry points call it, never ``MockServer`` itself (inside an
-    integration engineer's test suite it would pin their objects too).
-    """
-    gc.collect()
-    gc.freeze()
-
-
 _LOST = frozenset({"reset", "timeout"})  # faults after which the client got no answer
 
 
@@ -565,22 +390,9 @@ async def _body(request: web.Request) -> bytes:
         return b""
 
 
-async def _orphan_watch(parent: int) -> None:
-    """Return when the parent process is gone (killed without a chance to stop us)."""
-    while True:
-        await asyncio.sleep(0.5)
-        if os.getppid() != parent:
-            return
-
-
-def _listen_socket(host: str, port: int, *, reuse_port: bool = False) -> socket.socket:
+def listen_socket(host: str, port: int, *, reuse_port: bool = False) -> socket.socket:
     hint = "is another mock running? choose another --port" if port else ""
     return bound_socket(host, port, reuse_port=reuse_port, hint=hint)
-
-
-def _reserve(host: str, port: int) -> socket.socket:
-    sock = _listen_socket(host, port, reuse_port=True)
-    return sock
 
 
 def _url_host(host: str) -> str:
@@ -598,4 +410,4 @@ def _to_json(fields: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-__all__ = ["Endpoint", "MockServer", "serve"]
+__all__ = ["Endpoint", "MockServer"]
