@@ -6,9 +6,7 @@ The service (tests/servers/independent_soap.py) has its own WSDLs, records and i
 
 from __future__ import annotations
 
-import asyncio
 import json
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,31 +20,14 @@ from intcheck.errors import ExitCode
 from intcheck.model import Status
 from intcheck.probe import ProbeOptions, run_probe
 from tests.servers.independent_soap import CAUGHT_BY, DATA, Defect, IndependentSoap
+from tests.servers.probe_helpers import in_thread
 
 
 @contextmanager
 def serving(defect: Defect = Defect.NONE) -> Iterator[str]:
     """The service on its own loop in a thread: the CLI runs its own event loop."""
-    loop = asyncio.new_event_loop()
-    ready = threading.Event()
-    stop = asyncio.Event()
-    url: list[str] = []
-
-    async def serve() -> None:
-        async with IndependentSoap(defect) as service:
-            url.append(service.url)
-            ready.set()
-            await stop.wait()
-
-    thread = threading.Thread(target=loop.run_until_complete, args=(serve(),), daemon=True)
-    thread.start()
-    assert ready.wait(10)
-    try:
-        yield url[0]
-    finally:
-        loop.call_soon_threadsafe(stop.set)
-        thread.join(10)
-        loop.close()
+    with in_thread(lambda: IndependentSoap(defect)) as service:
+        yield str(service.url)
 
 
 def test_probing_the_independent_soap_service_finds_nothing(tmp_path: Path) -> None:

@@ -6,7 +6,6 @@ import asyncio
 import json
 import signal
 import sys
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,33 +19,16 @@ from intcheck.errors import ExitCode, UsageError
 from intcheck.report.document import validation_errors
 from tests.servers.example_services import Defect, ExampleServices
 from tests.servers.hostile import HostileServer
+from tests.servers.probe_helpers import in_thread
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 @contextmanager
 def services_in_thread(defect: Defect = Defect.NONE) -> Iterator[str]:
-    """The example services on their own loop, since the CLI runs asyncio.run itself."""
-    loop = asyncio.new_event_loop()
-    ready = threading.Event()
-    stop = asyncio.Event()
-    url: list[str] = []
-
-    async def serve() -> None:
-        async with ExampleServices(defect) as services:
-            url.append(services.url)
-            ready.set()
-            await stop.wait()
-
-    thread = threading.Thread(target=loop.run_until_complete, args=(serve(),), daemon=True)
-    thread.start()
-    assert ready.wait(10)
-    try:
-        yield url[0]
-    finally:
-        loop.call_soon_threadsafe(stop.set)
-        thread.join(10)
-        loop.close()
+    """The service on its own loop in a thread: the CLI runs its own event loop."""
+    with in_thread(lambda: ExampleServices(defect)) as service:
+        yield str(service.url)
 
 
 def _args(url: str, report_dir: Path, *extra: str) -> list[str]:
