@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import time
+import asyncio
 from typing import TYPE_CHECKING
 
 import pytest
@@ -36,12 +36,11 @@ TIMEOUT = 1.0
 )
 async def test_hostile_http_ends_errored(plan: Plan, behaviour: str, reason: str) -> None:
     async with HostileServer(behaviour) as server:
-        started = time.perf_counter()
-        results = await probe(
-            plan, only=(REST_CASE,), targets={"customer-master": server.url}, timeout_s=TIMEOUT
-        )
-        took = time.perf_counter() - started
-    assert took < TIMEOUT + 1.5
+        # a hostile target must not hold the probe past its deadline: a hang fails the test
+        async with asyncio.timeout(TIMEOUT * 10):
+            results = await probe(
+                plan, only=(REST_CASE,), targets={"customer-master": server.url}, timeout_s=TIMEOUT
+            )
     assert results
     assert {r.status for r in results} == {Status.ERRORED}
     assert reason in results[0].message
@@ -51,12 +50,10 @@ async def test_hostile_http_ends_errored(plan: Plan, behaviour: str, reason: str
 
 async def test_xml_bomb_is_refused_not_expanded(plan: Plan) -> None:
     async with HostileServer("xml_bomb") as server:
-        started = time.perf_counter()
-        results = await probe(
-            plan, only=(SOAP_CASE,), targets={"order-service": server.url}, timeout_s=TIMEOUT
-        )
-        took = time.perf_counter() - started
-    assert took < TIMEOUT + 1.5
+        async with asyncio.timeout(TIMEOUT * 10):
+            results = await probe(
+                plan, only=(SOAP_CASE,), targets={"order-service": server.url}, timeout_s=TIMEOUT
+            )
     by_check = {r.check: r for r in results}
     assert by_check["envelope_matches_binding_version"].status is Status.ERRORED
     assert "DOCTYPE" in by_check["body_matches_xsd"].message
