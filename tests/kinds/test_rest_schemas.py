@@ -16,6 +16,7 @@ import pytest
 from faker import Faker
 
 from intcheck.contracts import load_plan
+from intcheck.kinds import openapi_schema
 from intcheck.kinds.openapi_schema import generate_value
 from intcheck.kinds.regexgen import generate_matching
 from intcheck.kinds.schema_convert import convert_schema
@@ -375,3 +376,90 @@ def test_generated_integers_stay_inside_bounds_near_the_format_limits(
     # bounds at the int32/int64 limits are widened for readable values, never past the schema
     value = generate_value(schema, {})
     assert isinstance(value, int) and low <= value <= high
+
+
+PETS_SPEC: dict[str, Any] = {
+    "openapi": "3.0.3",
+    "info": {"title": "pets", "version": "1"},
+    "paths": {
+        "/pets": {
+            "post": {
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/Any"}}
+                    },
+                },
+                "responses": {
+                    "201": {
+                        "description": "created",
+                        "content": {
+                            "application/json": {"schema": {"$ref": "#/components/schemas/Any"}}
+                        },
+                    },
+                    "400": {"description": "refused"},
+                },
+            }
+        }
+    },
+    "components": {
+        "schemas": {
+            **COMPONENTS["schemas"],
+            "Any": {
+                "oneOf": [
+                    {"$ref": "#/components/schemas/Cat"},
+                    {"$ref": "#/components/schemas/Dog"},
+                ],
+                "discriminator": COMPONENTS["schemas"]["Pet"]["discriminator"],
+            },
+        }
+    },
+}
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "rule"),
+    [
+        ({"kind": "cat", "name": "Tom", "lives": 9}, 201, ""),
+        # valid as a Cat and as a Dog: plain oneOf would refuse it, the tag says dog
+        ({"kind": "dog", "name": "Rex", "bark": "woof"}, 201, ""),
+        ({"kind": "dog", "name": "Rex"}, 400, "required"),  # the tag's branch must hold
+        ({"kind": "cow", "name": "Daisy"}, 400, "enum"),
+    ],
+)
+async def test_mock_judges_a_discriminated_one_of_as_the_probe_does(
+    tmp_path: Path, body: dict[str, Any], status: int, rule: str
+) -> None:
+    """The mock refused valid requests the probe accepts (an ambiguous oneOf whose
+    discriminator names the branch): mock and probe now judge one contract alike."""
+    (tmp_path / "pets.json").write_text(json.dumps(PETS_SPEC))
+    (tmp_path / "pets.yaml").write_text("kind: rest\nname: pets\nspec: pets.json\n")
+    (tmp_path / "plan.yaml").write_text("name: pets\nintegrations:\n  - contract: pets.yaml\n")
+    async with (
+        asyncio.timeout(30),
+        MockServer(load_plan(tmp_path)) as server,
+        aiohttp.ClientSession() as session,
+        session.post(server.url + "/pets/pets", json=body) as resp,
+    ):
+        answer = await resp.json()
+        assert resp.status == status, answer
+        if rule:
+            assert answer["type"] == f"urn:intcheck:problem:{rule}"
+        else:  # the answer generated for it is valid as the probe judges answers
+            converted = openapi_schema.convert(
+                {"$ref": "#/components/schemas/Any"},
+                direction="response",
+                resolve=lambda ref: PETS_SPEC["components"]["schemas"][ref.rsplit("/", 1)[-1]],
+            )
+            components = {
+                name: openapi_schema.convert(
+                    schema,
+                    direction="response",
+                    resolve=lambda ref: PETS_SPEC["components"]["schemas"][ref.rsplit("/", 1)[-1]],
+                )
+                for name, schema in PETS_SPEC["components"]["schemas"].items()
+            }
+            judged = openapi_schema.CompiledSchema(
+                {**converted, "components": {"schemas": components}}
+            )
+            assert judged.is_valid(answer), answer

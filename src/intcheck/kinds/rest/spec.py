@@ -73,14 +73,25 @@ class Spec:
     def __init__(self, data: Mapping[str, Any], name: str, seed: int) -> None:
         data = self.data = _json_safe(data)
         openapi30 = str(data.get("openapi", "")).startswith("3.0")
-        self.request_doc = _convert_document(data, openapi30=openapi30, direction="request")
+        # Judged as the probe judges (a discriminator's tag picks the one branch that must
+        # hold), so the mock never refuses a request the probe would call valid; answers are
+        # generated from the document as written, whose oneOf the generator reads itself.
+        self.request_doc = _convert_document(
+            data, openapi30=openapi30, direction="request", discriminators=True
+        )
         self.response_doc = _convert_document(data, openapi30=openapi30, direction="response")
+        self._judged_response_doc = _convert_document(
+            data, openapi30=openapi30, direction="response", discriminators=True
+        )
         self._uri = {
             "request": f"urn:intcheck:{quote(name)}:request",
             "response": f"urn:intcheck:{quote(name)}:response",
         }
         self.registry = jsonschema_rs.Registry(
-            [(self._uri["request"], self.request_doc), (self._uri["response"], self.response_doc)]
+            [
+                (self._uri["request"], self.request_doc),
+                (self._uri["response"], self._judged_response_doc),
+            ]
         )
         self.rng = random.Random(seed)
         faker = Faker()
@@ -123,7 +134,8 @@ class Spec:
         name another node once the first is gone)."""
         found = self._checks.get(id(schema))
         if found is None or found[0] is not schema:
-            wrapped = {"allOf": [schema], "components": self.response_doc.get("components", {})}
+            components = self._judged_response_doc.get("components", {})
+            wrapped = {"allOf": [schema], "components": components}
             found = self._checks[id(schema)] = (schema, SchemaValidator(wrapped, self.registry))
         return found[1].is_valid
 
@@ -257,15 +269,22 @@ def _exists(data: Any, pointer: str) -> bool:
 
 
 def _convert_document(
-    data: Mapping[str, Any], *, openapi30: bool, direction: str
+    data: Mapping[str, Any], *, openapi30: bool, direction: str, discriminators: bool = False
 ) -> dict[str, Any]:
-    """A copy of the document whose every schema is rewritten as JSON Schema 2020-12."""
+    """A copy of the document whose every schema is rewritten as JSON Schema 2020-12
+    (``discriminators``: to judge values by, see ``schema_convert.convert_schema``)."""
 
     def resolve(ref: str) -> Any:
         return resolve_pointer(data, ref)
 
     def schema(node: Any) -> Any:
-        return convert_schema(node, openapi30=openapi30, direction=direction, resolve=resolve)
+        return convert_schema(
+            node,
+            openapi30=openapi30,
+            direction=direction,
+            resolve=resolve,
+            discriminators=discriminators,
+        )
 
     def holder(node: Any) -> Any:  # parameter, header, media holder, request body, response
         if not isinstance(node, dict) or "$ref" in node:
