@@ -463,3 +463,107 @@ async def test_mock_judges_a_discriminated_one_of_as_the_probe_does(
                 {**converted, "components": {"schemas": components}}
             )
             assert judged.is_valid(answer), answer
+
+
+RULES_SPEC = """openapi: 3.0.3
+info: {title: rules, version: "1"}
+security: [{bearer: []}]
+paths:
+  /me:
+    get:
+      responses:
+        "200": {description: who I am}
+  /campaigns:
+    post:
+      security: []
+      requestBody:
+        required: true
+        content:
+          application/x-www-form-urlencoded:
+            schema:
+              type: object
+              required: [MessageSamples]
+              properties:
+                MessageSamples: {type: array, items: {type: string}, minItems: 1}
+                Name: {type: string}
+                Count: {type: integer}
+      responses:
+        "201": {description: created}
+        "400": {description: refused}
+  /events:
+    get:
+      security: []
+      parameters:
+        - name: filter
+          in: query
+          required: true
+          style: form
+          explode: true
+          schema:
+            type: object
+            oneOf:
+              - properties: {user_id: {type: string}}
+                required: [user_id]
+                additionalProperties: false
+              - properties: {email: {type: string}}
+                required: [email]
+                additionalProperties: false
+      responses:
+        "200": {description: the events}
+        "400": {description: refused}
+components:
+  securitySchemes:
+    bearer: {type: http, scheme: bearer}
+"""
+
+
+@pytest.fixture
+async def rules(tmp_path: Path) -> AsyncIterator[str]:
+    (tmp_path / "rules.yaml").write_text(RULES_SPEC)
+    (tmp_path / "c.yaml").write_text("kind: rest\nname: rules\nspec: rules.yaml\n")
+    (tmp_path / "plan.yaml").write_text("name: rules\nintegrations:\n  - contract: c.yaml\n")
+    async with asyncio.timeout(30), MockServer(load_plan(tmp_path)) as server:
+        yield server.url + "/rules"
+
+
+async def test_missing_credentials_get_401_where_the_spec_documents_no_401(rules: str) -> None:
+    """A secured operation's 401 is implied by its security requirement, as the probe's
+    auth_is_enforced judges it; the mock answered 400, which the spec documents no better."""
+    async with aiohttp.ClientSession() as session:
+        async with session.get(rules + "/me") as resp:
+            assert resp.status == 401
+            assert (await resp.json())["type"] == "urn:intcheck:problem:security"
+        async with session.get(rules + "/me", headers={"Authorization": "Bearer t"}) as resp:
+            assert resp.status == 200
+
+
+@pytest.mark.parametrize(
+    ("form", "status"),
+    [
+        ("MessageSamples=Hi&MessageSamples=Bye&Count=2", 201),  # a form array: repeated keys
+        ("MessageSamples=Hi", 201),  # one item of an array property
+        ("MessageSamples=Hi&Name=a&Name=b", 400),  # a plain field sent twice
+        ("MessageSamples=Hi&Count=two", 400),
+    ],
+)
+async def test_a_form_carries_an_array_as_repeated_fields(
+    rules: str, form: str, status: int
+) -> None:
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(rules + "/campaigns", data=form, headers=headers) as resp,
+    ):
+        assert resp.status == status, await resp.text()
+
+
+@pytest.mark.parametrize(
+    ("query", "status"),
+    [("?user_id=u1", 200), ("?email=a%40b.example", 200), ("", 400), ("?user_id=u1&email=x", 400)],
+)
+async def test_an_exploded_query_object_takes_the_properties_of_its_branches(
+    rules: str, query: str, status: int
+) -> None:
+    """Intercom's ``filter``: a oneOf of one-field objects, each field its own parameter."""
+    async with aiohttp.ClientSession() as session, session.get(rules + "/events" + query) as resp:
+        assert resp.status == status, await resp.text()

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import aiohttp
+import pytest
+import yaml
 
+from intcheck.contracts import load_plan
 from intcheck.mock.server import MockServer
 from intcheck.model import Status
 from intcheck.plugins import COVERAGE_CHECK
@@ -116,3 +122,53 @@ async def test_probing_the_mock_again_raises_no_finding(plan: Plan) -> None:
                 f"{r.case} [{r.check}] {r.message}" for r in results if r.status is Status.FAILED
             ]
             assert bad == []
+
+
+def _credentials(spec: Path) -> str:
+    """An ``auth:`` list serving every security scheme the spec declares, for its contract."""
+    document = yaml.safe_load(spec.read_text())
+    schemes = (document.get("components") or {}).get("securitySchemes") or {}
+    entries = []
+    for name, scheme in schemes.items():
+        kind, where = scheme.get("type"), scheme.get("in")
+        if kind == "http" and scheme.get("scheme", "").lower() == "basic":
+            entries.append({"type": "basic", "username": "round", "password": "trip"})
+        elif kind in ("http", "oauth2", "openIdConnect"):
+            entries.append({"type": "bearer", "token": "round-trip"})
+        elif kind == "apiKey" and where in ("header", "query"):
+            entries.append({"type": "apikey", where: scheme["name"], "value": "round-trip"})
+        else:
+            continue
+        entries[-1]["scheme"] = name
+    return f"auth: {json.dumps(entries)}\n" if entries else ""
+
+
+@pytest.mark.corpus
+async def test_the_mock_of_every_corpus_spec_passes_its_own_probe(
+    corpus: Path, tmp_path: Path
+) -> None:
+    """Mock and probe judge one contract alike: a mock answer the probe calls wrong (400 for
+    missing credentials where the probe expects 401, an answer that breaks the spec) or a
+    valid request the mock refuses would each show here as a FAILED result."""
+    specs = sorted((corpus / "openapi").iterdir())
+    lines = ["name: corpus round trip", "integrations:"]
+    for index, spec in enumerate(specs):
+        contract = f"kind: rest\nname: c{index}\nspec: {spec}\n{_credentials(spec)}"
+        (tmp_path / f"c{index}.yaml").write_text(contract)
+        lines.append(f"  - contract: c{index}.yaml")
+    (tmp_path / "plan.yaml").write_text("\n".join(lines) + "\n")
+    plan = load_plan(tmp_path)
+    async with asyncio.timeout(240), MockServer(plan, port=0) as mock:
+        targets = {f"c{index}": f"{mock.url}/c{index}" for index in range(len(specs))}
+        options = ProbeOptions(targets=targets, timeout_s=10)
+        results = [r async for r in run_probe(plan, options)]
+    failed = [
+        f"{r.case} [{r.check}] {r.message[:300]}" for r in results if r.status is Status.FAILED
+    ]
+    assert failed == []
+    assert not [r for r in results if r.status is Status.ERRORED]
+    # with every scheme's credentials given, every contract's operations were judged
+    judged = {r.integration for r in results if r.status is Status.PASSED}
+    assert judged == {f"c{index}" for index in range(len(specs))}
+    skipped = [r.message for r in results if r.status is Status.SKIPPED]
+    assert not [m for m in skipped if "has no credentials" in m]

@@ -103,6 +103,13 @@ class CompiledSchema:
             return None
         return first_error(self.python, instance, root_pointer)
 
+    def only_overlapping_one_of(self, instance: Any) -> bool:
+        """Whether every rule ``instance`` breaks is a ``oneOf`` it matches more than one
+        branch of: the spec's branches overlap (no discriminator, no required field or type
+        telling them apart), so no answer could show which one it is."""
+        errors = list(self.python.iter_errors(instance))
+        return bool(errors) and all(e.validator == "oneOf" and not e.context for e in errors)
+
 
 def first_error(validator: Any, instance: Any, root_pointer: str) -> dict[str, str] | None:
     """The most relevant error as {message, instance_pointer, schema_location}, or None."""

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from intcheck.model import Contract, SourceRef
 
 _REJECTIONS = ("400", "422", "4XX")
+FITS_CHECK = "request_fits_spec"  # SKIPPED: a generated case would send what the spec forbids
 NOT_FOUND = (404, 410)
 _ACCEPT = "application/json, application/problem+json;q=0.9, */*;q=0.1"
 
@@ -237,33 +238,57 @@ class OperationCases:
                             key = (param["name"], param.get("in", "query"))
                             if param["name"] in example and key[1] in ("path", "query"):
                                 values[key] = example[param["name"]]
-                    request = self.request(values, self.values.body())
-                    cases.append(self.case(f"example:{name}", "example", request))
+                    body = self.values.body()
+                    case = self.case(f"example:{name}", "example", self.request(values, body))
+                    cases.append(self.unless_unfit(case, values, body))
         if self.op.body_pointer:
             media = resolve_pointer(
                 self.spec.document.data, "#" + self.op.body_pointer.removesuffix("/schema")
             )
             for name, example in named_examples(self.spec, media):
-                request = self.request(self.values.params(), example)
-                cases.append(self.case(f"example:{name}", "example", request))
+                values = self.values.params()
+                case = self.case(f"example:{name}", "example", self.request(values, example))
+                cases.append(self.unless_unfit(case, values, example, f"example {name!r}"))
         for param in self.op.params:
             key = (param["name"], param.get("in", "query"))
             for name, example in named_examples(self.spec, param):
                 values = self.values.params()
                 values[key] = example
-                request = self.request(values, self.values.body())
-                cases.append(self.case(f"example:{param['name']}={name}", "example", request))
+                body = self.values.body()
+                suffix = f"example:{param['name']}={name}"
+                case = self.case(suffix, "example", self.request(values, body))
+                cases.append(self.unless_unfit(case, values, body, f"example {name!r}"))
         return cases
 
     def positive(self) -> ProbeCase:
-        request = self.request(self.values.params(), self.values.body())
-        return self.case(
+        values, body = self.values.params(), self.values.body()
+        case = self.case(
             "positive",
             "positive",
-            request,
+            self.request(values, body),
             data_origin=self.values.origin,
             record_is_known=self.values.names_user_record,
         )
+        return self.unless_unfit(case, values, body)
+
+    def unless_unfit(
+        self,
+        case: ProbeCase,
+        values: Mapping[tuple[str, str], Any],
+        body: Any,
+        example: str = "",
+    ) -> ProbeCase:
+        """``case``, or the case SKIPPED when what it sends breaks the spec's own request
+        schema: a valid request is what a generated case claims to be."""
+        broken = self.values.unfit(values, body)
+        if not broken:
+            return case
+        what = f"the spec's {example}" if example else "the request the probe could build"
+        reason = (
+            f"not sent: {what} breaks the spec's own request schema ({broken}); give valid "
+            "values in `probe: {data: …}` or write the case in `cases:`"
+        )
+        return replace(case, skip=reason, skipped_by=FITS_CHECK)
 
     def negatives(self) -> list[ProbeCase]:
         cases = []

@@ -14,7 +14,7 @@ from intcheck.kinds.probing import (
     ProbeCase,
 )
 from intcheck.kinds.rest.described import JSON_MEDIA
-from intcheck.model import Severity, display_path
+from intcheck.model import Severity, Status, display_path
 
 if TYPE_CHECKING:
     from intcheck.kinds.rest.described import OperationView, SpecView
@@ -78,6 +78,16 @@ def rest_checks(spec: SpecView, op: OperationView) -> tuple[Check, ...]:
             return None
         error["schema_location"] = display_path(spec.document.path) + error["schema_location"]
         where = error["instance_pointer"] or "/"
+        if validator.only_overlapping_one_of(body):
+            # the spec's fault, not the service's: said, shown as not judged, never FAILED
+            return Finding(
+                f"body at {where} fits more than one branch of the oneOf at "
+                f"{error['schema_location']}: the spec's branches overlap, so no answer can "
+                "fit exactly one (a discriminator or anyOf in the spec would say what is "
+                "meant); not judged",
+                status=Status.SKIPPED,
+                schema_error=error,
+            )
         return Finding(
             f"body at {where} breaks {error['schema_location']}: {error['message']}",
             schema_error=error,

@@ -13,6 +13,10 @@ probe takes identifiers from its own answers and feeds them on, the way OpenAPI 
   keeps the value the source was called with. Generic names (``id``, ``sid``...) are matched
   only inside their collection, so an order's ``id`` never addresses a customer.
 
+A value found by name is a guess: "not found" for it is a finding (``names_record``) only when
+it is a record's own id taken in its collection with no other field to choose from, or a
+declared link says so. A value that does not fit the target parameter's schema is not sent.
+
 A link only says where a value comes from (``Supply``); ``probe.py`` turns links into cases
 and the runner sends them after their sources, with the values found.
 """
@@ -118,14 +122,19 @@ def _inferred(source: OperationView, target: OperationView, fields: set[str]) ->
             candidates += [g for g in sorted(GENERIC, key=len, reverse=True) if key.endswith(g)]
         if key in GENERIC and noun:  # `customer_id` for the `{id}` of /customers/{id}/orders
             candidates.append(noun + key)
-        field = next((c for c in candidates if c in fields), None)
+        present = list(dict.fromkeys(c for c in candidates if c in fields))
+        field = present[0] if present else None
         if field is not None or (in_collection and creates):
+            # Names are a guess: only a record's own id, taken where no other field could be
+            # meant, names the record for sure (Intercom's companies carry both `id` and the
+            # client's own `company_id`; an order's `customer_id` may be a CRM's number).
+            sure = in_collection and len(present) <= 1
             supplies.append(
                 Supply(
                     slot=f"path:{param}",
                     take=_record_field(field, located=in_collection and creates),
                     what=param,
-                    names_record=_is_last(target, param),
+                    names_record=sure and _is_last(target, param),
                 )
             )
             from_answer = True

@@ -254,7 +254,7 @@ class RestHandler:
 
     def problem(self, op: Op | None, broken: Broken) -> web.Response:
         """The answer to a broken rule: the documented status and, if possible, body shape."""
-        status = _problem_status(op, broken.statuses)
+        status = _problem_status(op, broken)
         problem: dict[str, Any] = {
             "type": f"urn:intcheck:problem:{broken.rule}",
             "title": broken.title,
@@ -306,7 +306,10 @@ class RestHandler:
         return str(value)
 
 
-def _problem_status(op: Op | None, candidates: tuple[int, ...]) -> int:
+def _problem_status(op: Op | None, broken: Broken) -> int:
+    """The first of the broken rule's statuses the operation documents (exactly, then as
+    4XX), else its first when it is implied or a ``default`` answer is documented, else 400."""
+    candidates = broken.statuses
     if op is None:
         return candidates[0]
     for status in candidates:
@@ -315,7 +318,7 @@ def _problem_status(op: Op | None, candidates: tuple[int, ...]) -> int:
     for status in candidates:
         if f"{str(status)[0]}XX" in op.replies:
             return status
-    return candidates[0] if "default" in op.replies else 400
+    return candidates[0] if broken.implied or "default" in op.replies else 400
 
 
 def _prefer(request: web.Request, op_name: str) -> dict[str, str]:

@@ -27,9 +27,9 @@ from intcheck.kinds.rest.described import SpecView, describe
 from intcheck.kinds.rest.links import etag, find_links, path_params
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
 
-    from intcheck.kinds.probing import DatasetIndex, ProbeRequest
+    from intcheck.kinds.probing import DatasetIndex, Exchange, ProbeRequest
     from intcheck.kinds.rest.links import Link
     from intcheck.model import Contract, Operation
 
@@ -138,7 +138,13 @@ def _linked(
     """
     source = source_case[link.source.operation.name]
     needs = [
-        Need(slot=s.slot, sources=(source,), take=s.take, what=s.what, names_record=s.names_record)
+        Need(
+            slot=s.slot,
+            sources=(source,),
+            take=_fitting(builder, s.slot, s.take),
+            what=f"{s.what} that fits its parameter's schema",
+            names_record=s.names_record,
+        )
         for s in link.supplies
     ]
     op = builder.op
@@ -173,6 +179,30 @@ def _linked(
         needs=tuple(needs),
         build=functools.partial(_linked_request, builder, params, body),
     )
+
+
+def _fitting(
+    builder: OperationCases, slot: str, take: Callable[[Exchange], Any]
+) -> Callable[[Exchange], Any]:
+    """``take``, keeping only a value the target parameter's schema accepts: a field found by
+    name (an ``ext-123`` for an integer id) is not the value meant when it does not fit."""
+    where, _, name = slot.partition(":")
+    param = builder.op.param(name, where)
+    if param is None:
+        return take
+    validator = builder.values.param_validator(param)
+
+    def fitting(exchange: Exchange) -> Any:
+        value = take(exchange)
+        if value is None:
+            return None
+        # a path, query or header value travels as text: 42 and "42" are the same value there
+        forms = [value, str(value)] if isinstance(value, int) else [value]
+        if isinstance(value, str) and value.isascii() and value.lstrip("-").isdigit():
+            forms.append(int(value))
+        return value if any(validator.is_valid(form) for form in forms) else None
+
+    return fitting
 
 
 def _linked_request(

@@ -56,6 +56,7 @@ class Param:
 class RequestBody:
     required: bool
     media: dict[str, tuple[SchemaValidator | None, Any]]  # media type -> validator, schema
+    resolve: Callable[[Any], Any] = lambda schema: schema  # follows a converted ``$ref``
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +68,9 @@ class Broken:
     detail: str
     errors: tuple[SchemaError, ...] = ()
     title: str = "Request broke a rule of the contract"
+    # the first status stands even where the operation does not document it: a secured
+    # operation's 401 is implied by its security requirement (as the probe judges it)
+    implied: bool = False
 
 
 @dataclass(slots=True)
@@ -85,6 +89,7 @@ def check_request(op: Op, request: web.Request, path_values: Mapping[str, str]) 
                 "security",
                 "missing credentials the operation declares",
                 title="Unauthorized",
+                implied=True,
             )
         )
     checked = Checked(params={"path": {}, "query": {}, "header": {}, "cookie": {}})
@@ -140,11 +145,7 @@ async def check_body(spec: RequestBody, request: web.Request) -> tuple[Any, Brok
     validator, schema = spec.media[key]
     try:
         if media.startswith(("multipart/", "application/x-www-form-urlencoded")):
-            form = await request.post()
-            value: Any = {
-                name: coerce(item, _property(schema, name)) if isinstance(item, str) else "file"
-                for name, item in form.items()
-            }
+            value: Any = _form_fields(await request.post(), schema, spec.resolve)
         else:
             raw = await request.read()
             value = _decode(raw, key)
@@ -260,10 +261,11 @@ def _extract(param: Param, request: web.Request, path: Mapping[str, str]) -> tup
             pairs = {
                 k[len(prefix) : -1]: v for k, v in request.query.items() if k.startswith(prefix)
             }
-        else:
-            props = (param.schema.get("properties") or {}) if isinstance(param.schema, dict) else {}
+        else:  # form, exploded: each property is a query parameter of its own
+            props = properties(param.schema, param.resolve)
             pairs = {k: v for k, v in request.query.items() if k in props}
-        return bool(pairs), {k: coerce(v, _property(param.schema, k)) for k, v in pairs.items()}
+        props = properties(param.schema, param.resolve)
+        return bool(pairs), {k: coerce(v, props.get(k, {})) for k, v in pairs.items()}
     if param.location == "path":
         raw = path.get(name)
     elif param.location == "query":
@@ -294,7 +296,8 @@ def _extract(param: Param, request: web.Request, path: Mapping[str, str]) -> tup
         else:
             parts = raw.split(sep)
             pairs = dict(zip(parts[0::2], parts[1::2], strict=False))
-        return True, {k: coerce(v, _property(param.schema, k)) for k, v in pairs.items()}
+        props = properties(param.schema, param.resolve)
+        return True, {k: coerce(v, props.get(k, {})) for k, v in pairs.items()}
     return True, coerce(raw, param)
 
 
@@ -302,10 +305,35 @@ def _items(param: Param) -> Any:
     return param.resolve(param.schema.get("items", {})) if isinstance(param.schema, dict) else {}
 
 
-def _property(schema: Any, name: str) -> Any:
-    if isinstance(schema, dict):
-        return (schema.get("properties") or {}).get(name, {})
-    return {}
+def properties(schema: Any, resolve: Callable[[Any], Any], depth: int = 0) -> dict[str, Any]:
+    """An object schema's properties by name, also those of its ``allOf``/``oneOf``/``anyOf``
+    branches (Intercom's ``filter`` query object is a oneOf of three one-field objects)."""
+    schema = resolve(schema)
+    if not isinstance(schema, dict) or depth > 6:
+        return {}
+    found: dict[str, Any] = {}
+    for key in ("allOf", "oneOf", "anyOf"):
+        for branch in schema.get(key) or []:
+            for name, sub in properties(branch, resolve, depth + 1).items():
+                found.setdefault(name, sub)
+    found.update(schema.get("properties") or {})
+    return {name: resolve(sub) for name, sub in found.items()}
+
+
+def _form_fields(form: Mapping[str, Any], schema: Any, resolve: Callable[[Any], Any]) -> Any:
+    """A form's fields as the schema types them. A field sent more than once, or once for a
+    property that is an array, is a list: ``MessageSamples=a&MessageSamples=b`` is how a form
+    carries an array (OpenAPI's form style, exploded), as Twilio's API takes it."""
+    props = properties(schema, resolve)
+    fields: dict[str, Any] = {}
+    for name in dict.fromkeys(form):
+        items = form.getall(name) if hasattr(form, "getall") else [form[name]]
+        prop = props.get(name, {})
+        listed = "array" in json_types(prop, resolve) or len(items) > 1
+        each = resolve(prop.get("items", {})) if listed and isinstance(prop, dict) else prop
+        values = [coerce(i, each) if isinstance(i, str) else "file" for i in items]
+        fields[name] = values if listed else values[0]
+    return fields
 
 
 def coerce(raw: str, target: Param | Any) -> Any:

@@ -73,25 +73,20 @@ class Spec:
     def __init__(self, data: Mapping[str, Any], name: str, seed: int) -> None:
         data = self.data = _json_safe(data)
         openapi30 = str(data.get("openapi", "")).startswith("3.0")
-        # Judged as the probe judges (a discriminator's tag picks the one branch that must
-        # hold), so the mock never refuses a request the probe would call valid; answers are
-        # generated from the document as written, whose oneOf the generator reads itself.
+        # Requests are judged as the probe judges (a discriminator's tag picks the one branch
+        # that must hold), so the mock never refuses a request the probe calls valid. Answers
+        # are made and checked by the plain oneOf, which strict clients (Schemathesis, any
+        # JSON Schema validator) apply: valid for both, whatever the judge.
         self.request_doc = _convert_document(
             data, openapi30=openapi30, direction="request", discriminators=True
         )
         self.response_doc = _convert_document(data, openapi30=openapi30, direction="response")
-        self._judged_response_doc = _convert_document(
-            data, openapi30=openapi30, direction="response", discriminators=True
-        )
         self._uri = {
             "request": f"urn:intcheck:{quote(name)}:request",
             "response": f"urn:intcheck:{quote(name)}:response",
         }
         self.registry = jsonschema_rs.Registry(
-            [
-                (self._uri["request"], self.request_doc),
-                (self._uri["response"], self._judged_response_doc),
-            ]
+            [(self._uri["request"], self.request_doc), (self._uri["response"], self.response_doc)]
         )
         self.rng = random.Random(seed)
         faker = Faker()
@@ -134,8 +129,7 @@ class Spec:
         name another node once the first is gone)."""
         found = self._checks.get(id(schema))
         if found is None or found[0] is not schema:
-            components = self._judged_response_doc.get("components", {})
-            wrapped = {"allOf": [schema], "components": components}
+            wrapped = {"allOf": [schema], "components": self.response_doc.get("components", {})}
             found = self._checks[id(schema)] = (schema, SchemaValidator(wrapped, self.registry))
         return found[1].is_valid
 
@@ -204,7 +198,7 @@ class Spec:
                 media[media_type.lower()] = (self.validator("request", schema_ptr), schema)
             else:
                 media[media_type.lower()] = (None, {})
-        return RequestBody(required=bool(body.get("required")), media=media)
+        return RequestBody(required=bool(body.get("required")), media=media, resolve=self._deref)
 
     def _reply(self, status: str, reply: dict[str, Any], ptr: str) -> Reply:
         content = reply.get("content") or {}

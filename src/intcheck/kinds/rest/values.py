@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from intcheck.data import field_key
 from intcheck.kinds import openapi_schema
 from intcheck.kinds.openapi_schema import generate_value
+from intcheck.model import display_path
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -40,6 +41,7 @@ class Values:
         self.names_user_record = False  # ... and names the record addressed (last segment)
         self._params: dict[tuple[str, str], Any] | None = None
         self._body: Any = _UNSET
+        self._validators: dict[tuple[str, str], Any] = {}  # (name, in) -> its validator
 
     def param_schema(self, param: dict[str, Any]) -> Any:
         """The parameter's schema as JSON Schema (``content`` parameters: their media's)."""
@@ -53,6 +55,42 @@ class Values:
             resolve=self.spec.original,
             openapi30=self.spec.openapi30,
         )
+
+    def param_validator(self, param: dict[str, Any]) -> Any:
+        """The parameter's schema compiled once: a python-jsonschema validator."""
+        key = (param["name"], param.get("in", "query"))
+        if key not in self._validators:
+            schema = self.param_schema(param)
+            self._validators[key] = openapi_schema.validator_for(
+                {**schema, "components": self.spec.components("request")}
+                if isinstance(schema, dict)
+                else schema
+            )
+        return self._validators[key]
+
+    def unfit(self, values: Mapping[tuple[str, str], Any], body: Any) -> str:
+        """The first rule of the spec's own request schemas these values break, "" if none.
+
+        A spec example can break its own schema, and a schema can ask what no value meets
+        (``format: uuid`` with ``maxLength: 24``): sent as a valid request, the 400 a correct
+        service answers would look like its defect.
+        """
+        for (name, where), value in values.items():
+            param = self.op.param(name, where)
+            if param is None:
+                continue
+            error = openapi_schema.first_error(self.param_validator(param), value, "")
+            if error is not None:
+                at = error["instance_pointer"]
+                return f"{where} parameter {name}{at}: {error['message']}"
+        if isinstance(body, dict | list) and self.op.body_pointer:
+            validator = self.spec.schema(self.op.body_pointer, "request")
+            error = validator.first_error(body, self.op.body_pointer)
+            if error is not None:
+                where = display_path(self.spec.document.path) + error["schema_location"]
+                at = error["instance_pointer"] or "/"
+                return f"body at {at} breaks {where}: {error['message']}"
+        return ""
 
     def user_values(self, name: str) -> list[Any]:
         """The contract's ``probe.data`` for a name (exact, or alike: customerId ~ customer_id)."""
@@ -87,11 +125,7 @@ class Values:
         the dataset's last value to leave the first one for the reads.
         """
         schema = self.param_schema(param)
-        validator = openapi_schema.validator_for(
-            {**schema, "components": self.spec.components("request")}
-            if isinstance(schema, dict)
-            else schema
-        )
+        validator = self.param_validator(param)
         deleting = self.op.operation.method == "DELETE"
         given = [] if deleting else self.user_values(param["name"])
         if given:
