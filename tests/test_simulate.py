@@ -3,6 +3,7 @@ contracts whose kind cannot be simulated are reported as not tested."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
@@ -15,6 +16,7 @@ from intcheck.contracts.source import ContractParts
 from intcheck.errors import UsageError
 from intcheck.kinds.probing import Check, Finding, ProbeCase, ProbeRequest
 from intcheck.kinds.simulating import SimulationContext, SimulationOptions
+from intcheck.mock.server import MockServer
 from intcheck.model import Operation, Plan, Result, Status
 from intcheck.plugins import COVERAGE_CHECK, Kind, Registry
 from intcheck.simulate import run_simulation
@@ -129,3 +131,25 @@ async def test_unknown_contract_is_a_usage_error(tmp_path: Path, registry: Regis
             plan, SimulationOptions(), only=("pingr",), registry=registry
         ):
             pass
+
+
+async def test_a_second_simulation_against_one_crm_is_new_traffic_not_a_replay(
+    example_plan_path: Path,
+) -> None:
+    """Message ids and Mailgun tokens came from the seeded generator: run twice against one
+    CRM, every mail of the second run was refused as a replayed token and every SMS looked
+    resent. The seed shapes the traffic; the identities are new each run."""
+    plan = load_plan(example_plan_path, environ={})
+    only = ("email-channel", "sms-gateway")
+    async with asyncio.timeout(120), MockServer(plan) as mock:
+        targets = {name: f"{mock.url}/{name}" for name in only}
+        options = SimulationOptions(flows=6, concurrency=3, pace=0, timeout_s=5)
+        runs = [
+            [r async for r in run_simulation(plan, options, only=only, targets=targets)]
+            for _ in range(2)
+        ]
+    for results in runs:
+        assert {r.integration for r in results} == set(only)
+        assert [
+            f"{r.case} [{r.check}] {r.message}" for r in results if r.status is Status.FAILED
+        ] == []

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime
 import json
 import random
+import secrets
 import smtplib
 import ssl
 import time
@@ -116,7 +117,9 @@ def compose(
     name = " ".join(str(customer.get(k, "")) for k in ("first_name", "last_name")).strip()
     address = str(customer.get("email") or f"customer{number}@example.net")
     domain = address.rpartition("@")[2]
-    message_id = f"<{uuid.UUID(int=rng.getrandbits(128)).hex}@{domain}>"
+    # unique across runs, as a mail client's are: a second run against one CRM is new mail,
+    # not a resend of the first run's (the seeded ``rng`` shapes the content only)
+    message_id = f"<{uuid.uuid4().hex}@{domain}>"
     if parent is not None:
         subject = parent.subject if parent.subject.startswith("Re: ") else f"Re: {parent.subject}"
         text = f"Hello again,\n\nany news on {order}?\n\n{name}\n\n> {parent.text.splitlines()[0]}"
@@ -277,7 +280,7 @@ def webhook_post(
     says it is forged (``forged signature``) or unsigned (``missing signature``)."""
     if inbound.style == "mailgun":
         timestamp = timestamp or str(int(time.time()))
-        token = token or f"{rng.getrandbits(200):050x}"
+        token = token or secrets.token_hex(25)  # Mailgun's: 50 characters, never reused
         key = secret + "-forged" if forgery == "forged signature" else secret
         fields = mailgun_fields(
             mail, signing_key=key, timestamp=timestamp, token=token, raw=inbound.raw

@@ -15,6 +15,7 @@ forged ones, latency) plus the kind's own (``checks``).
 from __future__ import annotations
 
 import asyncio
+import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
@@ -97,6 +98,9 @@ class _Player:
         self.contract = contract
         self.provider = contract.provider.name
         self.rng = ctx.rng
+        # message ids unique across runs, as a gateway's are: the seeded ``rng`` shapes the
+        # traffic, and a second run against one CRM must not look like the first one resent
+        self.ids = random.Random()
         self.operations = {op.name: op for op in ctx.contract.operations}
         phones = [str(v) for v in ctx.index.candidates("phone")]
         self.customers = [n for n in phones if is_e164(n)] or ["+4915112345678"]
@@ -160,7 +164,7 @@ class _Player:
         segments = split(text)
         keyword = text.split()[0].upper() if text.split() else ""
         opt_out = keyword in {k.upper() for k in self.contract.opt_out_keywords}
-        message_id = payloads.new_id(self.provider, self.rng)
+        message_id = payloads.new_id(self.provider, self.ids)
         params = payloads.inbound(
             self.contract,
             message_id=message_id,
@@ -187,7 +191,7 @@ class _Player:
             fields = payloads.vonage_part(
                 params, ref=reference, total=segments.count, part=number, text=part
             )
-            fields["messageId"] = payloads.new_id(self.provider, self.rng)
+            fields["messageId"] = payloads.new_id(self.provider, self.ids)
             suffix = f":part-{number}/{segments.count}"
             posts.append(
                 (suffix, self._request(url, webhook, fields), {**observed, "part": number})
@@ -263,7 +267,7 @@ class _Player:
 
     def _sent_message(self, index: int, outcome: str) -> Message:
         """A message the CRM might have sent, for its receipts to refer to."""
-        message_id = payloads.new_id(self.provider, self.rng)
+        message_id = payloads.new_id(self.provider, self.ids)
         return Message(
             id=message_id,
             part_ids=(message_id,),
