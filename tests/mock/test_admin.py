@@ -87,3 +87,18 @@ async def test_journal_filters_take_ascii_numbers_only(mock: MockServer, query: 
     async with aiohttp.ClientSession(timeout=timeout) as session, session.get(url) as resp:
         assert resp.status == 400, await resp.text()
         assert query.split("=")[0] in (await resp.json())["detail"]
+
+
+async def test_a_forced_error_body_says_the_status_it_is_sent_with(mock: MockServer) -> None:
+    """A forced 404 answered ``"status": 947`` in its generated problem+json body."""
+    url = mock.url + "/__intcheck/behaviour/customer-master"
+    timeout = aiohttp.ClientTimeout(total=10)
+    async with aiohttp.ClientSession(timeout=timeout) as session:
+        async with session.put(url, json={"force": {"status": 404}}) as resp:
+            assert resp.status == 200
+        got = mock.url + "/customer-master/customers/C000001"
+        for _ in range(5):  # generated afresh for each answer
+            async with session.get(got, headers=AUTH) as resp:
+                assert resp.status == 404
+                assert resp.content_type == "application/problem+json"
+                assert (await resp.json())["status"] == 404

@@ -229,7 +229,7 @@ class RestHandler:
             return {} if "json" in (reply.media_type or "") else "ok"
         value: Any = None
         for _ in range(8):
-            value = self.spec.generator.generate(reply.schema)
+            value = _status_agrees(self.spec.generator.generate(reply.schema), reply)
             if reply.validator is None or reply.validator.is_valid(value):
                 return value
         return value
@@ -304,6 +304,21 @@ class RestHandler:
         if isinstance(value, list):
             return ",".join(str(v) for v in value)
         return str(value)
+
+
+def _status_agrees(value: Any, reply: Reply) -> Any:
+    """A generated body's own ``status`` (problem+json's, and many error schemas') set to the
+    status it is sent with, where the schema allows: a 404 saying ``"status": 947`` is a lie."""
+    if not (isinstance(value, dict) and reply.status.isdigit() and "status" in value):
+        return value
+    current = value["status"]
+    if isinstance(current, int) and not isinstance(current, bool):
+        fitted = {**value, "status": int(reply.status)}
+    elif isinstance(current, str) and current.isdigit():
+        fitted = {**value, "status": reply.status}
+    else:
+        return value
+    return fitted if reply.validator is None or reply.validator.is_valid(fitted) else value
 
 
 def _problem_status(op: Op | None, broken: Broken) -> int:
