@@ -21,7 +21,9 @@ from intcheck.errors import ExitCode
     "--out",
     "out_dir",
     type=click.Path(path_type=Path, file_okay=False),
-    default=Path("reports/demo"),
+    # beside reports/, not in it: `intcheck readiness --reports reports/` weighs your own runs,
+    # never the demo's runs against intcheck's own mocks
+    default=Path("demo-reports"),
     show_default=True,
 )
 @click.option(
