@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import random
 from collections.abc import AsyncIterator
@@ -310,13 +311,20 @@ STYLES_SPEC: dict[str, Any] = {
 }
 
 
+@contextlib.asynccontextmanager
+async def _mock_of(folder: Path, name: str, spec: str) -> AsyncIterator[str]:
+    """The REST mock of ``spec`` (an OpenAPI document's text) as contract ``name``; its URL."""
+    (folder / f"{name}.spec.yaml").write_text(spec)
+    (folder / f"{name}.yaml").write_text(f"kind: rest\nname: {name}\nspec: {name}.spec.yaml\n")
+    (folder / "plan.yaml").write_text(f"name: {name}\nintegrations:\n  - contract: {name}.yaml\n")
+    async with asyncio.timeout(30), MockServer(load_plan(folder)) as server:
+        yield f"{server.url}/{name}"
+
+
 @pytest.fixture
 async def styles(tmp_path: Path) -> AsyncIterator[str]:
-    (tmp_path / "styles.json").write_text(json.dumps(STYLES_SPEC))
-    (tmp_path / "styles.yaml").write_text("kind: rest\nname: styles\nspec: styles.json\n")
-    (tmp_path / "plan.yaml").write_text("name: styles\nintegrations:\n  - contract: styles.yaml\n")
-    async with asyncio.timeout(30), MockServer(load_plan(tmp_path)) as server:
-        yield server.url + "/styles"
+    async with _mock_of(tmp_path, "styles", json.dumps(STYLES_SPEC)) as url:
+        yield url
 
 
 @pytest.mark.parametrize(
@@ -432,37 +440,26 @@ async def test_mock_judges_a_discriminated_one_of_as_the_probe_does(
 ) -> None:
     """The mock refused valid requests the probe accepts (an ambiguous oneOf whose
     discriminator names the branch): mock and probe now judge one contract alike."""
-    (tmp_path / "pets.json").write_text(json.dumps(PETS_SPEC))
-    (tmp_path / "pets.yaml").write_text("kind: rest\nname: pets\nspec: pets.json\n")
-    (tmp_path / "plan.yaml").write_text("name: pets\nintegrations:\n  - contract: pets.yaml\n")
     async with (
-        asyncio.timeout(30),
-        MockServer(load_plan(tmp_path)) as server,
+        _mock_of(tmp_path, "pets", json.dumps(PETS_SPEC)) as url,
         aiohttp.ClientSession() as session,
-        session.post(server.url + "/pets/pets", json=body) as resp,
+        session.post(url + "/pets", json=body) as resp,
     ):
         answer = await resp.json()
         assert resp.status == status, answer
         if rule:
             assert answer["type"] == f"urn:intcheck:problem:{rule}"
         else:  # the answer generated for it is valid as the probe judges answers
-            converted = openapi_schema.convert(
-                {"$ref": "#/components/schemas/Any"},
-                direction="response",
-                resolve=lambda ref: PETS_SPEC["components"]["schemas"][ref.rsplit("/", 1)[-1]],
-            )
-            components = {
-                name: openapi_schema.convert(
-                    schema,
-                    direction="response",
-                    resolve=lambda ref: PETS_SPEC["components"]["schemas"][ref.rsplit("/", 1)[-1]],
+            schemas = PETS_SPEC["components"]["schemas"]
+
+            def judged(node: Any) -> Any:
+                return openapi_schema.convert(
+                    node, direction="response", resolve=lambda ref: schemas[ref.split("/")[-1]]
                 )
-                for name, schema in PETS_SPEC["components"]["schemas"].items()
-            }
-            judged = openapi_schema.CompiledSchema(
-                {**converted, "components": {"schemas": components}}
-            )
-            assert judged.is_valid(answer), answer
+
+            components = {"schemas": {name: judged(schema) for name, schema in schemas.items()}}
+            probe_view = {**judged(schemas["Any"]), "components": components}
+            assert openapi_schema.CompiledSchema(probe_view).is_valid(answer), answer
 
 
 RULES_SPEC = """openapi: 3.0.3
@@ -519,11 +516,8 @@ components:
 
 @pytest.fixture
 async def rules(tmp_path: Path) -> AsyncIterator[str]:
-    (tmp_path / "rules.yaml").write_text(RULES_SPEC)
-    (tmp_path / "c.yaml").write_text("kind: rest\nname: rules\nspec: rules.yaml\n")
-    (tmp_path / "plan.yaml").write_text("name: rules\nintegrations:\n  - contract: c.yaml\n")
-    async with asyncio.timeout(30), MockServer(load_plan(tmp_path)) as server:
-        yield server.url + "/rules"
+    async with _mock_of(tmp_path, "rules", RULES_SPEC) as url:
+        yield url
 
 
 async def test_missing_credentials_get_401_where_the_spec_documents_no_401(rules: str) -> None:
