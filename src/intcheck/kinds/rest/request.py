@@ -257,14 +257,13 @@ def _extract(param: Param, request: web.Request, path: Mapping[str, str]) -> tup
     exploded = style == "deepObject" or param.explode
     if param.location == "query" and shape == "object" and exploded and not param.is_json:
         prefix = f"{name}["
+        props = properties(param.schema, param.resolve)
         if style == "deepObject":
             pairs = {
                 k[len(prefix) : -1]: v for k, v in request.query.items() if k.startswith(prefix)
             }
         else:  # form, exploded: each property is a query parameter of its own
-            props = properties(param.schema, param.resolve)
             pairs = {k: v for k, v in request.query.items() if k in props}
-        props = properties(param.schema, param.resolve)
         return bool(pairs), {k: coerce(v, props.get(k, {})) for k, v in pairs.items()}
     if param.location == "path":
         raw = path.get(name)

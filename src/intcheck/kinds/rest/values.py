@@ -77,7 +77,7 @@ class Values:
         """
         for (name, where), value in values.items():
             param = self.op.param(name, where)
-            if param is None:
+            if param is None or value in self.user_values(name):  # the user's word stands
                 continue
             error = openapi_schema.first_error(self.param_validator(param), value, "")
             if error is not None:
