@@ -210,3 +210,15 @@ async def test_an_answer_fitting_overlapping_one_of_branches_is_said_not_failed(
     assert judged.status is Status.SKIPPED
     assert "fits more than one branch of the oneOf" in judged.message
     assert "not judged" in judged.message
+
+
+async def test_a_value_the_user_gave_is_sent_even_where_the_spec_refuses_it(
+    tmp_path: Path,
+) -> None:
+    """Only what intcheck made up is held to the spec before sending; ``probe.data`` is the
+    user's word, and the service's answer to it is judged as usual."""
+    plan = plan_with(tmp_path, SPEC, 'probe: {data: {conversation_id: ["ext-9"]}}\n')
+    received: list[str] = []
+    async with serve_app(_service(received)) as url:
+        await probe(plan, targets={"svc": url + "/api"}, timeout_s=5)
+    assert "GET /api/threads/ext-9" in received
