@@ -28,7 +28,7 @@ def _demo(tmp_path: Path, *extra: str) -> tuple[int, str, Path]:
         timeout=240,
         check=False,
     )
-    return done.returncode, done.stderr, tmp_path / "reports" / "demo"
+    return done.returncode, done.stderr, tmp_path / "demo-reports"
 
 
 def test_the_demo_runs_every_verb_and_gives_a_verdict(tmp_path: Path) -> None:
@@ -44,6 +44,8 @@ def test_the_demo_runs_every_verb_and_gives_a_verdict(tmp_path: Path) -> None:
     assert "NOT TESTED" not in stderr
     assert f"verdict: {readiness['verdict']} (exit 0)" in stderr
     assert (out / "readiness" / "readiness.html").stat().st_size > 10_000
+    # beside reports/, never in it: `readiness --reports reports/` weighs the user's own runs
+    assert not (tmp_path / "reports").exists()
 
 
 def test_the_broken_demo_ends_in_no_go(tmp_path: Path) -> None:
