@@ -137,6 +137,8 @@ class Journal:
         self._pending: list[list[Any]] = []
         # raw -> redacted and flattened
         self._headers: BoundedCache[RawHeaders, tuple[str, ...]] = BoundedCache(_HEADER_SETS)
+        # methods and validation rules, redacted: a few words said again and again
+        self._words: BoundedCache[str, str] = BoundedCache(_HEADER_SETS)
         self.written = 0
 
     def record(
@@ -164,18 +166,24 @@ class Journal:
         flat = self._headers.get(raw_headers)
         if flat is None:
             flat = self._redact_headers(raw_headers)
+        words = self._words
+        said_method, said_validation = words.get(method), words.get(validation)
+        if said_method is None:
+            said_method = self._word(method)
+        if said_validation is None:
+            said_validation = self._word(validation)
         pending = self._pending
         pending.append(
             [
                 time.time(),
                 contract,
                 operation,
-                text(method),
+                said_method,
                 text(path),
                 flat,
                 redactor.excerpt(body, self._body_limit) if body else "",
                 len(body) > self._body_limit,
-                text(validation),
+                said_validation,
                 status,
                 round(duration_ms, 3),
                 fault,
@@ -186,6 +194,11 @@ class Journal:
         self.written += 1
         if len(pending) == 1:
             self._schedule_flush()
+
+    def _word(self, word: str) -> str:
+        said = self._redactor.text(word)
+        self._words.put(word, said, len(word))
+        return said
 
     def _redact_headers(self, raw_headers: RawHeaders) -> tuple[str, ...]:
         """Name, value, name, value... masked; kept, as clients send the same headers again."""
@@ -210,11 +223,10 @@ class Journal:
         """Write what was recorded since the last flush; a reader sees it from now on."""
         if self._pending and self._fd >= 0:
             lines, self._pending = self._pending, []
-            dumps = orjson.dumps
             try:
-                data = b"".join([dumps(line) + b"\n" for line in lines])
+                data = b"\n".join(map(orjson.dumps, lines)) + b"\n"
             except TypeError:  # a value orjson declines (a lone surrogate): never drop the batch
-                data = b"".join([jsonwire.dumps(line) + b"\n" for line in lines])
+                data = b"\n".join(map(jsonwire.dumps, lines)) + b"\n"
             os.write(self._fd, data)
             self._size += len(data)
             self._lines += len(lines)

@@ -46,6 +46,7 @@ from intcheck.kinds.base import (
 from intcheck.mock.admin import PREFIX, add_admin_routes
 from intcheck.mock.control import SharedControl
 from intcheck.mock.faults import FAULT, Behaviours, parse_behaviour, problem
+from intcheck.mock.front import FrontDoor, whole_mount_handler
 from intcheck.mock.journal import MAX_BYTES as JOURNAL_MAX_BYTES
 from intcheck.mock.journal import Journal
 from intcheck.plugins import Registry
@@ -144,6 +145,7 @@ class MockServer:
         self.port = sock.getsockname()[1]
         self.url = f"http://{_url_host(self.host)}:{self.port}"
         main = web.Application(client_max_size=MAX_BODY_BYTES)
+        front = FrontDoor()
         add_admin_routes(main, self)  # not gated: the journal counts the mocks' answers only
         for index, contract in enumerate(self.plan.contracts):
             if not self.registry.covers(contract, "mock"):
@@ -153,7 +155,7 @@ class MockServer:
             name = contract.name
             rng = random.Random(self.seed * 1_000_003 + index)
             parts = mocker.build_mock(self._context(contract, f"{self.url}/{name}", rng))
-            self._add(main, f"/{name}", contract, parts)
+            self._add(main, front, f"/{name}", contract, parts)
             self.endpoints.append((name, contract.kind, f"{self.url}/{name}"))
             if contract.mock.port and parts.routes:
                 own_sock = listen_socket(self.host, contract.mock.port, reuse_port=self._reuse_port)
@@ -173,6 +175,8 @@ class MockServer:
                 app, access_log=None, handle_signals=False, shutdown_timeout=1.0, logger=refused
             )
             await runner.setup()
+            if app is main and runner.server is not None:
+                front.install(runner.server)
             self._runners.append(runner)
             await web.SockSite(runner, app_sock, backlog=LISTEN_BACKLOG).start()
         for name, kind, service in self._services:
@@ -194,9 +198,23 @@ class MockServer:
             reuse_port=self._reuse_port,
         )
 
-    def _add(self, app: web.Application, prefix: str, contract: Contract, parts: MockParts) -> None:
+    def _add(
+        self,
+        app: web.Application,
+        front: FrontDoor,
+        prefix: str,
+        contract: Contract,
+        parts: MockParts,
+    ) -> None:
         """Mount a kind's routes and admin routes, and keep its services to start."""
-        mount(app, prefix, parts.routes, partial(self._gate, contract.name))
+        whole = whole_mount_handler(parts.routes)
+        if whole is None:
+            mount(app, prefix, parts.routes, partial(self._gate, contract.name))
+        else:  # one gated handler serves both doors
+            handler, below = whole
+            gated = self._gate(contract.name, handler)
+            mount(app, prefix, parts.routes, lambda _: gated)
+            front.add(prefix, gated, below=below)
         mount(app, f"{PREFIX}/contracts/{contract.name}", parts.admin)
         self._services += [(contract.name, contract.kind, s) for s in parts.services]
 
@@ -293,6 +311,7 @@ class MockServer:
             started = perf_counter()
             status = 500
             request[FAULT] = ""  # set by faults that replace the answer
+            request[NOTE] = ""  # a present key: a missing one costs Mapping.get a KeyError
             request[PREFER] = behaviours.prefer(contract)
             try:
                 response = await handler(request)
@@ -319,7 +338,7 @@ class MockServer:
                     0 if lost else status,
                     (perf_counter() - started) * 1000,
                     fault,
-                    note=request.get(NOTE, ""),
+                    note=request[NOTE],
                 )
 
         return gated

@@ -87,16 +87,17 @@ def _field_among(keys: tuple[str, ...], name: str) -> str | None:
     return None
 
 
+_XSI_NIL = f"{{{XSI_NS}}}nil"
+
+
 def request_values(element: Any) -> dict[str, Any]:
     """A request's Body element as plain values: children by local name, repeats as lists."""
     values: dict[str, Any] = {}
-    for child in element:
-        if not isinstance(child.tag, str):
-            continue
-        name = etree.QName(child).localname
-        if child.get(f"{{{XSI_NS}}}nil") in ("true", "1"):
+    for child in element.iterchildren(etree.Element):  # elements: no comments, no PIs
+        name = child.tag.rpartition("}")[2]  # the local name, without building a QName
+        if child.get(_XSI_NIL) in ("true", "1"):
             value: Any = None
-        elif any(isinstance(grandchild.tag, str) for grandchild in child):
+        elif next(child.iterchildren(etree.Element), None) is not None:
             value = request_values(child)
         else:
             value = (child.text or "").strip()

@@ -184,10 +184,11 @@ class SoapService:
         root = parse_envelope(data)
         if root.tag != version.envelope_tag:
             return self._wrong_envelope(version, etree.QName(root))
-        body = root.find(version.body_tag)
+        # iterchildren filters in C; find() runs lxml's ElementPath in Python, 3 µs a call
+        body = next(root.iterchildren(version.body_tag), None)
         if body is None:
             raise BadRequest("the Envelope has no Body", rule="no-body")
-        first = body.find("*")  # the first element: comments and PIs are no operation
+        first = next(body.iterchildren(etree.Element), None)  # comments and PIs are no operation
         op = self._dispatch(version, action, first)
         expected = op.input.body_tag
         if expected and (first is None or first.tag != expected):
