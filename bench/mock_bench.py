@@ -31,7 +31,11 @@ OpenAPI document (``crm.yml`` of the corpus), whose rate must not fall as record
 (unpinned); the load and start time of the biggest corpus specs. ``--callgrind N`` adds
 instruction counts per request under valgrind for N sequential keep-alive requests of every
 path: the one figure here that does not move with the machine's load (``--rounds 0
---skip-creates --skip-workers --skip-corpus --callgrind 1000`` measures only that).
+--skip-creates --skip-workers --skip-corpus --callgrind 1000`` measures only that). Beside
+raw aiohttp it counts a "parser only" server (``mock_servers.serve_parser_only``): aiohttp's
+C HTTP parser and the same answer bytes, with no web layer. What raw aiohttp costs above it
+is aiohttp's web layer (Request, Response, router), which the mock runs on too; what intcheck
+costs above it is the web layer plus intcheck's own work.
 
 Needs ``wrk`` (``apt-get install -y wrk``), and valgrind for ``--callgrind``. Prints the
 commands it runs.
@@ -69,6 +73,7 @@ from mock_servers import (
     free_port,
     scratch,
     serve_intcheck,
+    serve_parser_only,
     serve_raw,
     start,
 )
@@ -215,6 +220,7 @@ def _callgrind(args: argparse.Namespace, tmp: Path) -> None:
     servers = {
         "intcheck": ["--serve-intcheck", str(port), str(tmp / "cg-journal")],
         **{label: [option, str(port), str(tmp / "answers")] for label, option in RAWS.items()},
+        "parser only": ["--serve-parser-only", str(port), str(tmp / "answers")],
     }
     for label, server_args in servers.items():
         out = tmp / f"callgrind-{label.replace(' ', '-')}.out"
@@ -233,11 +239,17 @@ def _callgrind(args: argparse.Namespace, tmp: Path) -> None:
             server.stop()
     print(f"\ninstructions per request (callgrind, {args.callgrind} sequential requests each)")
     for name in SCENARIOS:
-        ours, fast, slow = (counts[(label, name)] for label in servers)
+        ours, fast, slow, floor = (counts[(label, name)] for label in servers)
         print(
             f"  {name:<12} intcheck {ours:>9,}  raw on uvloop {fast:>9,} ({fast / ours:6.1%})"
             f"  raw on asyncio {slow:>9,} ({slow / ours:6.1%})"
+            f"  parser only {floor:>9,} (aiohttp's web layer {fast - floor:,},"
+            f" intcheck's own work {ours - fast:,})"
         )
+    print(
+        "  (parser only: aiohttp's C parser and the answer bytes, no web layer; raw aiohttp's"
+        " cost above it is its web layer, which the mock runs on too)"
+    )
 
 
 def main() -> None:
@@ -258,7 +270,12 @@ def main() -> None:
         "--callgrind", type=int, default=0, metavar="N", help="instruction counts, N requests"
     )
     parser.add_argument("--serve-intcheck", nargs="+", metavar="ARG", help=argparse.SUPPRESS)
-    for option in ("--serve-raw", "--serve-raw-uvloop", "--serve-raw-shared"):
+    for option in (
+        "--serve-raw",
+        "--serve-raw-uvloop",
+        "--serve-raw-shared",
+        "--serve-parser-only",
+    ):
         parser.add_argument(option, nargs=2, metavar=("PORT", "DIR"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     from intcheck import eventloop
@@ -266,6 +283,11 @@ def main() -> None:
     if args.serve_intcheck:  # on the loop `intcheck mock` runs on: PORT JOURNAL [PLAN]
         port, journal, *plan = args.serve_intcheck
         eventloop.run(serve_intcheck(int(port), journal, plan[0] if plan else ""))
+        return
+    if args.serve_parser_only:
+        eventloop.run(
+            serve_parser_only(int(args.serve_parser_only[0]), Path(args.serve_parser_only[1]))
+        )
         return
     for option, shared, run in (
         (args.serve_raw, False, asyncio.run),

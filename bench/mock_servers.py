@@ -172,6 +172,65 @@ async def serve_raw(port: int, answers: Path, *, reuse_port: bool = False) -> No
     await asyncio.Event().wait()
 
 
+async def serve_parser_only(port: int, answers: Path) -> None:
+    """Below aiohttp's web layer: an asyncio protocol that parses with aiohttp's C HTTP parser
+    and writes the same answer bytes itself (no Request or Response objects, no router).
+
+    Not a server anyone should run (no chunked answers, no Expect, no limits): it prices the
+    part of raw aiohttp's cost that is its web layer, the share a mock built on that layer
+    cannot win back however little work of its own it does.
+    """
+    import email.utils
+
+    from aiohttp.http_parser import HttpRequestParser  # the C parser where aiohttp has it
+
+    statuses = {"get.json": 200, "post.json": 201, "patch.json": 200, "soap.xml": 200}
+    types = {"json": b"application/json; charset=utf-8", "xml": b"text/xml; charset=utf-8"}
+    route = {}
+    for scenario in SCENARIOS.values():
+        body = (answers / scenario.answer).read_bytes()
+        key = (scenario.method, scenario.path)
+        status = statuses[scenario.answer]
+        kind = types[scenario.answer.rpartition(".")[2]]
+        route[key] = (status, kind, body)
+    loop = asyncio.get_running_loop()
+
+    class Protocol(asyncio.Protocol):
+        _reading_paused = False
+
+        def connection_made(self, transport: Any) -> None:
+            self.transport = transport
+            self.parser = HttpRequestParser(self, loop, 2**16)
+
+        def data_received(self, data: bytes) -> None:
+            messages, _, _ = self.parser.feed_data(data)
+            for message, _payload in messages:
+                path = message.path.partition("?")[0]
+                status, kind, body = route.get((message.method, path), (404, types["json"], b"{}"))
+                head = (
+                    b"HTTP/1.1 %d X\r\nContent-Type: %s\r\nContent-Length: %d\r\nDate: %s\r\n\r\n"
+                    % (
+                        status,
+                        kind,
+                        len(body),
+                        email.utils.formatdate(usegmt=True).encode(),
+                    )
+                )
+                self.transport.write(head + body)
+
+        # what the parser's payload streams call on their protocol
+        def pause_reading(self) -> None: ...
+
+        def resume_reading(self, resume_parser: bool = True) -> None: ...
+
+        def set_exception(self, exc: BaseException, cause: BaseException | None = None) -> None:
+            self.transport.close()
+
+    await loop.create_server(Protocol, "127.0.0.1", port)
+    print("ready", flush=True)
+    await asyncio.Event().wait()
+
+
 def corpus_plan(spec: Path, folder: Path) -> Path:
     """A one-contract plan serving ``spec`` (a third-party OpenAPI document) at ``/big``."""
     (folder / "c.yaml").write_text(f"kind: rest\nname: big\nspec: {spec}\n")
