@@ -94,6 +94,8 @@ class Resource:
             return handler.render(op, op.success, value=self._view(record, schema))
         if op.method in ("PATCH", "PUT") and isinstance(body, dict):
             self._update(record, body, replace=op.method == "PUT")
+            # not kept: every write moves the store's version on, so no answer is asked twice
+            return handler.render(op, op.success, value=self._view(record, schema))
         return handler.render(
             op,
             op.success,
