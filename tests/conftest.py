@@ -8,6 +8,7 @@ the reason. CI sets ``INTCHECK_REQUIRE_CORPUS=1``, which turns a missing corpus 
 from __future__ import annotations
 
 import os
+import signal
 from pathlib import Path
 
 import pytest
@@ -33,6 +34,15 @@ def _corpus_or_skip() -> Path:
 def corpus() -> Path:
     """The real-world OpenAPI and WSDL files; without them the test is skipped, saying why."""
     return _corpus_or_skip()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Tests press Ctrl-C on the intcheck processes they start (SIGINT). A shell without job
+    # control starts a background job (`pytest &`, a CI script run with `&`) with SIGINT
+    # ignored, and an ignored signal stays ignored across exec: those children would never
+    # see it. A handler of our own is reset to the default on exec, so they see it again.
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
