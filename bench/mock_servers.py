@@ -126,6 +126,14 @@ SCENARIOS = {
 
 # -- the servers (this module's functions run in the child processes) -----------------------
 
+# The status and content type the raw servers send each answer file with, as intcheck does.
+ANSWERS = {
+    "get.json": (200, "application/json"),
+    "post.json": (201, "application/json"),
+    "patch.json": (200, "application/json"),
+    "soap.xml": (200, "text/xml"),
+}
+
 
 async def serve_intcheck(port: int, journal: str, plan_path: str = "") -> None:
     """intcheck's mock of the example plan (or ``plan_path``), as ``intcheck mock`` runs it."""
@@ -147,8 +155,9 @@ async def serve_raw(port: int, answers: Path, *, reuse_port: bool = False) -> No
     """Plain aiohttp answering intcheck's own bytes: the ceiling for the same work on the wire."""
     from aiohttp import web
 
-    def route(answer: str, status: int, content_type: str) -> Any:
+    def route(answer: str) -> Any:
         body = (answers / answer).read_bytes()
+        status, content_type = ANSWERS[answer]
 
         async def handler(request: web.Request) -> web.Response:
             await request.read()
@@ -157,14 +166,10 @@ async def serve_raw(port: int, answers: Path, *, reuse_port: bool = False) -> No
         return handler
 
     app = web.Application()
-    app.router.add_get(
-        "/customer-master/customers/{id}", route("get.json", 200, "application/json")
-    )
-    app.router.add_post("/customer-master/customers", route("post.json", 201, "application/json"))
-    app.router.add_patch(
-        "/customer-master/customers/{id}", route("patch.json", 200, "application/json")
-    )
-    app.router.add_post("/order-service", route("soap.xml", 200, "text/xml"))
+    app.router.add_get("/customer-master/customers/{id}", route("get.json"))
+    app.router.add_post("/customer-master/customers", route("post.json"))
+    app.router.add_patch("/customer-master/customers/{id}", route("patch.json"))
+    app.router.add_post("/order-service", route("soap.xml"))
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", port, reuse_port=reuse_port).start()
@@ -184,15 +189,11 @@ async def serve_parser_only(port: int, answers: Path) -> None:
 
     from aiohttp.http_parser import HttpRequestParser  # the C parser where aiohttp has it
 
-    statuses = {"get.json": 200, "post.json": 201, "patch.json": 200, "soap.xml": 200}
-    types = {"json": b"application/json; charset=utf-8", "xml": b"text/xml; charset=utf-8"}
-    route = {}
+    route = {}  # (method, path) -> status, content type, body: the raw servers' answers
     for scenario in SCENARIOS.values():
+        status, content_type = ANSWERS[scenario.answer]
         body = (answers / scenario.answer).read_bytes()
-        key = (scenario.method, scenario.path)
-        status = statuses[scenario.answer]
-        kind = types[scenario.answer.rpartition(".")[2]]
-        route[key] = (status, kind, body)
+        route[(scenario.method, scenario.path)] = (status, content_type.encode(), body)
     loop = asyncio.get_running_loop()
 
     class Protocol(asyncio.Protocol):
@@ -206,7 +207,7 @@ async def serve_parser_only(port: int, answers: Path) -> None:
             messages, _, _ = self.parser.feed_data(data)
             for message, _payload in messages:
                 path = message.path.partition("?")[0]
-                status, kind, body = route.get((message.method, path), (404, types["json"], b"{}"))
+                status, kind, body = route.get((message.method, path), (404, b"text/plain", b""))
                 head = (
                     b"HTTP/1.1 %d X\r\nContent-Type: %s\r\nContent-Length: %d\r\nDate: %s\r\n\r\n"
                     % (
